@@ -1,0 +1,322 @@
+//! The public vocabulary: features, statuses, actors, policies and the state records the store hands out.
+
+use serde::{Deserialize, Serialize};
+
+/// A protected capability of the device that the app may only touch with consent.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, uniffi::Enum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// The camera.
+    Camera,
+    /// The microphone.
+    Microphone,
+    /// The photo library (reading or saving media).
+    PhotoLibrary,
+    /// The system clipboard (pasteboard).
+    Clipboard,
+    /// Motion sensors (accelerometer, gyroscope), used for orientation while shooting.
+    MotionSensors,
+    /// Personalised advertising.
+    AdPersonalization,
+}
+
+impl Feature {
+    /// Every feature, in a fixed order that is also the order of `states()`.
+    pub const ALL: [Feature; 6] = [
+        Feature::Camera,
+        Feature::Microphone,
+        Feature::PhotoLibrary,
+        Feature::Clipboard,
+        Feature::MotionSensors,
+        Feature::AdPersonalization,
+    ];
+
+    /// Position in [`Feature::ALL`]; also the byte used in the on-disk log.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The feature at a position of [`Feature::ALL`].
+    pub fn from_index(index: usize) -> Option<Feature> {
+        Feature::ALL.get(index).copied()
+    }
+
+    /// The stable snake_case name used in logs, exports and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feature::Camera => "camera",
+            Feature::Microphone => "microphone",
+            Feature::PhotoLibrary => "photo_library",
+            Feature::Clipboard => "clipboard",
+            Feature::MotionSensors => "motion_sensors",
+            Feature::AdPersonalization => "ad_personalization",
+        }
+    }
+
+    /// Parses the snake_case name; `None` for anything else.
+    pub fn parse(name: &str) -> Option<Feature> {
+        Feature::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// Rule 7: these are only used while the app is in the foreground.
+    pub fn ends_in_background(self) -> bool {
+        matches!(
+            self,
+            Feature::Camera | Feature::Microphone | Feature::Clipboard | Feature::MotionSensors
+        )
+    }
+
+    /// The purposes a feature may be used for when the app's config says nothing.
+    pub fn default_purposes(self) -> &'static [&'static str] {
+        match self {
+            Feature::Camera => &["shoot_photo", "record_video"],
+            Feature::Microphone => &["record_video", "voice_note"],
+            Feature::PhotoLibrary => &["save_media", "import_media"],
+            Feature::Clipboard => &["login", "share_code", "channel_stats"],
+            Feature::MotionSensors => &["orientation"],
+            Feature::AdPersonalization => &["personalized_ads"],
+        }
+    }
+}
+
+/// Where a feature's consent stands. Only `Granted` can ever open the door.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentStatus {
+    /// Never decided (or a single-use grant was used up): off, ask at the moment of use.
+    NotAsked,
+    /// A person said yes.
+    Granted,
+    /// A person said no, or withdrew a grant.
+    Denied,
+    /// Granted under terms that have since changed: off until asked again.
+    NeedsReconsent,
+}
+
+impl ConsentStatus {
+    /// The stable snake_case name used in exports and the CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentStatus::NotAsked => "not_asked",
+            ConsentStatus::Granted => "granted",
+            ConsentStatus::Denied => "denied",
+            ConsentStatus::NeedsReconsent => "needs_reconsent",
+        }
+    }
+}
+
+/// How long a grant lasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantScope {
+    /// Until a person or the app revokes it.
+    UntilRevoked,
+    /// For one use session; consumed when that session ends.
+    Once,
+}
+
+impl GrantScope {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantScope::UntilRevoked => "until_revoked",
+            GrantScope::Once => "once",
+        }
+    }
+}
+
+/// Who made a decision. Only people grant; the app may only close doors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The person using the app.
+    User,
+    /// A guardian deciding for a minor.
+    Guardian,
+    /// The app itself (for example on a policy or account change): may deny or revoke, never grant.
+    App,
+}
+
+impl Actor {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::User => "user",
+            Actor::Guardian => "guardian",
+            Actor::App => "app",
+        }
+    }
+}
+
+/// What the operating system says about its own permission for a feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum OsPermission {
+    /// Not reported yet; does not block (the OS will ask or refuse by itself).
+    Unknown,
+    /// Granted by the OS.
+    Granted,
+    /// Partially granted (for example a limited photo selection).
+    Limited,
+    /// Refused by the OS: closes the door whatever the app consent says.
+    Denied,
+}
+
+impl OsPermission {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsPermission::Unknown => "unknown",
+            OsPermission::Granted => "granted",
+            OsPermission::Limited => "limited",
+            OsPermission::Denied => "denied",
+        }
+    }
+}
+
+/// What a feature may be used for, and under which revision of the terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct FeaturePolicy {
+    /// The feature this policy governs.
+    pub feature: Feature,
+    /// Declared purposes, each `[a-z0-9_]{1,64}`; any other purpose is refused.
+    pub purposes: Vec<String>,
+    /// Revision of the terms this feature's consent is given under. Changing it asks again.
+    pub terms_revision: u32,
+}
+
+impl FeaturePolicy {
+    /// The built-in policy of a feature: its default purposes under terms revision 1.
+    pub fn default_for(feature: Feature) -> FeaturePolicy {
+        FeaturePolicy {
+            feature,
+            purposes: feature
+                .default_purposes()
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            terms_revision: 1,
+        }
+    }
+}
+
+/// The app's consent configuration, passed each time the store is opened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct ConsentConfig {
+    /// The app's bundle id / application id; a store belongs to exactly one app.
+    pub app_id: String,
+    /// Per-feature policies; a feature left out gets [`FeaturePolicy::default_for`].
+    pub policies: Vec<FeaturePolicy>,
+}
+
+impl ConsentConfig {
+    /// A config with the built-in policy for every feature.
+    pub fn new(app_id: impl Into<String>) -> ConsentConfig {
+        ConsentConfig {
+            app_id: app_id.into(),
+            policies: Vec::new(),
+        }
+    }
+
+    /// Replaces (or adds) the policy of one feature.
+    pub fn with_policy(mut self, policy: FeaturePolicy) -> ConsentConfig {
+        self.policies.retain(|p| p.feature != policy.feature);
+        self.policies.push(policy);
+        self
+    }
+}
+
+/// Everything the app needs to show or decide about one feature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
+pub struct FeatureState {
+    /// The feature.
+    pub feature: Feature,
+    /// Consent status.
+    pub status: ConsentStatus,
+    /// Scope of the grant, when granted.
+    pub scope: Option<GrantScope>,
+    /// Who made the last decision, if any.
+    pub decided_by: Option<Actor>,
+    /// When the last decision was made (Unix milliseconds, wall clock as observed).
+    pub decided_at_ms: Option<i64>,
+    /// Terms revision the last decision was made under (0 when never decided).
+    pub decided_terms_revision: u32,
+    /// Terms revision the app ships now.
+    pub terms_revision: u32,
+    /// Declared purposes.
+    pub purposes: Vec<String>,
+    /// Last OS permission the app reported.
+    pub os_permission: OsPermission,
+    /// Use sessions open right now.
+    pub active_sessions: u32,
+    /// True exactly when `is_allowed(feature)` is.
+    pub allowed: bool,
+}
+
+/// Longest purpose name accepted.
+pub const MAX_PURPOSE_LEN: usize = 64;
+/// Longest app id accepted.
+pub const MAX_APP_ID_LEN: usize = 255;
+
+/// A purpose is `[a-z0-9_]{1,64}`: short, machine-readable, never free text or personal data.
+pub fn is_valid_purpose(purpose: &str) -> bool {
+    !purpose.is_empty()
+        && purpose.len() <= MAX_PURPOSE_LEN
+        && purpose
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// An app id is a reverse-DNS style identifier: `[A-Za-z0-9._-]{1,255}`.
+pub fn is_valid_app_id(app_id: &str) -> bool {
+    !app_id.is_empty()
+        && app_id.len() <= MAX_APP_ID_LEN
+        && app_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+/// The built-in policies of all six features, for apps that want to start from them.
+#[uniffi::export]
+pub fn default_policies() -> Vec<FeaturePolicy> {
+    Feature::ALL
+        .into_iter()
+        .map(FeaturePolicy::default_for)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_are_short_lowercase_identifiers() {
+        assert!(is_valid_purpose("shoot_photo"));
+        assert!(is_valid_purpose(&"a".repeat(64)));
+        assert!(!is_valid_purpose(&"a".repeat(65)));
+        assert!(!is_valid_purpose(""));
+        assert!(!is_valid_purpose("Shoot"));
+        assert!(!is_valid_purpose("shoot photo"));
+        assert!(!is_valid_purpose("jane@example.com"));
+    }
+
+    #[test]
+    fn feature_names_round_trip_and_index_matches_order() {
+        for (i, f) in Feature::ALL.into_iter().enumerate() {
+            assert_eq!(Feature::parse(f.as_str()), Some(f));
+            assert_eq!(f.index(), i);
+            assert_eq!(Feature::from_index(i), Some(f));
+        }
+        assert_eq!(Feature::parse("location"), None);
+    }
+
+    #[test]
+    fn app_ids_are_reverse_dns_like() {
+        assert!(is_valid_app_id("com.example.camera"));
+        assert!(!is_valid_app_id(""));
+        assert!(!is_valid_app_id("com example"));
+        assert!(!is_valid_app_id(&"a".repeat(256)));
+    }
+}

@@ -1,0 +1,144 @@
+//! Observers and subscriptions: changes are delivered in log order, outside every lock, and observers may call back into the store.
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use crate::entry::{AuditKind, SessionEndReason};
+use crate::model::{Feature, FeatureState};
+
+/// One change to a feature, as observers hear of it.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ConsentChange {
+    /// The feature that changed.
+    pub feature: Feature,
+    /// What happened (the kind of the log record).
+    pub kind: AuditKind,
+    /// For `SessionEnded`: why.
+    pub end_reason: Option<SessionEndReason>,
+    /// The feature's state right after the change.
+    pub state: FeatureState,
+}
+
+/// Implemented by the app (in Rust, Kotlin or Swift) to hear of every change.
+///
+/// Called on whichever thread made the change, never while the store holds a lock, so it
+/// may call back into the store; keep it short and hand UI work to the main thread.
+#[uniffi::export(with_foreign)]
+pub trait ConsentObserver: Send + Sync {
+    /// A feature changed.
+    fn on_change(&self, change: ConsentChange);
+}
+
+/// Keeps an observer registered. Dropping it or calling `close()` unsubscribes.
+#[derive(uniffi::Object)]
+pub struct Subscription {
+    notifier: Weak<Notifier>,
+    id: u64,
+}
+
+#[uniffi::export]
+impl Subscription {
+    /// Unsubscribes now; idempotent. Changes already being delivered may still arrive.
+    pub fn close(&self) {
+        if let Some(notifier) = self.notifier.upgrade() {
+            notifier.observers.lock().retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Queues changes in log order and delivers them from one thread at a time.
+///
+/// Changes are queued under the store's write lock (so the queue is in log order) and
+/// delivered after it is released. Whoever finds nobody delivering delivers everything
+/// queued, including changes queued by observers calling back into the store; those calls
+/// return at once instead of recursing or deadlocking.
+#[derive(Default)]
+pub(crate) struct Notifier {
+    observers: Mutex<Vec<(u64, Arc<dyn ConsentObserver>)>>,
+    queue: Mutex<Delivery>,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct Delivery {
+    pending: VecDeque<ConsentChange>,
+    delivering: bool,
+}
+
+impl Notifier {
+    pub fn subscribe(self: &Arc<Self>, observer: Arc<dyn ConsentObserver>) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.observers.lock().push((id, observer));
+        Subscription {
+            notifier: Arc::downgrade(self),
+            id,
+        }
+    }
+
+    /// Adds changes to the queue; call with the store's write lock held.
+    pub fn enqueue(&self, changes: impl IntoIterator<Item = ConsentChange>) {
+        self.queue.lock().pending.extend(changes);
+    }
+
+    /// Delivers everything queued, unless another call is already doing so. Call with no lock held.
+    pub fn deliver(&self) {
+        {
+            let mut queue = self.queue.lock();
+            if queue.delivering || queue.pending.is_empty() {
+                return;
+            }
+            queue.delivering = true;
+        }
+        loop {
+            let change = {
+                let mut queue = self.queue.lock();
+                match queue.pending.pop_front() {
+                    Some(change) => change,
+                    None => {
+                        queue.delivering = false;
+                        return;
+                    }
+                }
+            };
+            let observers: Vec<_> = self.observers.lock().iter().map(|(_, o)| o.clone()).collect();
+            for observer in observers {
+                // One failing observer must not stop the others, nor poison the store.
+                if catch_unwind(AssertUnwindSafe(|| observer.on_change(change.clone()))).is_err() {
+                    ::log::error!("consentkit: an observer panicked on {:?}", change.kind);
+                }
+            }
+        }
+    }
+}
+
+/// The change observers hear of for a record, if it changes a feature.
+pub(crate) fn change_kind(kind: AuditKind) -> bool {
+    matches!(
+        kind,
+        AuditKind::Granted
+            | AuditKind::Denied
+            | AuditKind::Revoked
+            | AuditKind::ReconsentRequired
+            | AuditKind::GrantConsumed
+            | AuditKind::SessionBegan
+            | AuditKind::SessionEnded
+            | AuditKind::OsPermissionChanged
+            | AuditKind::PolicyApplied
+    )
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("id", &self.id).finish()
+    }
+}

@@ -1,0 +1,70 @@
+//! Helpers shared by the integration tests: stores in temp dirs with a fake clock, and an observer that records.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use consentkit::*;
+use parking_lot::Mutex;
+
+pub const APP: &str = "com.example.camera";
+pub const T0: i64 = 1_790_000_000_000;
+
+pub fn config() -> ConsentConfig {
+    ConsentConfig::new(APP)
+}
+
+pub fn options(clock: &Arc<FakeClock>) -> StoreOptions {
+    StoreOptions {
+        clock: clock.clone(),
+        ..StoreOptions::default()
+    }
+}
+
+pub fn open(dir: &Path, clock: &Arc<FakeClock>) -> Arc<ConsentStore> {
+    ConsentStore::open_with(dir, Some(config()), options(clock)).expect("store opens")
+}
+
+pub fn open_with_config(dir: &Path, clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<ConsentStore> {
+    ConsentStore::open_with(dir, Some(config), options(clock)).expect("store opens")
+}
+
+pub fn clock() -> Arc<FakeClock> {
+    Arc::new(FakeClock::new(T0))
+}
+
+pub fn all_off(store: &ConsentStore) -> bool {
+    store
+        .states()
+        .iter()
+        .all(|s| !s.allowed && s.status != ConsentStatus::Granted && !store.is_allowed(s.feature))
+}
+
+/// Records every change it hears of.
+#[derive(Default)]
+pub struct Recorder {
+    pub changes: Mutex<Vec<ConsentChange>>,
+}
+
+impl ConsentObserver for Recorder {
+    fn on_change(&self, change: ConsentChange) {
+        self.changes.lock().push(change);
+    }
+}
+
+impl Recorder {
+    pub fn kinds(&self, feature: Feature) -> Vec<AuditKind> {
+        self.changes
+            .lock()
+            .iter()
+            .filter(|c| c.feature == feature)
+            .map(|c| c.kind)
+            .collect()
+    }
+}
+
+pub fn kinds(store: &ConsentStore) -> Vec<AuditKind> {
+    let mut log = store.audit_log(AuditFilter::default()).unwrap();
+    log.reverse();
+    log.into_iter().map(|e| e.kind).collect()
+}
