@@ -13,6 +13,8 @@ use crate::model::{Feature, FeatureState};
 /// One change to a feature, as observers hear of it.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ConsentChange {
+    /// Sequence number of the record behind the change: changes arrive in this order.
+    pub seq: u64,
     /// The feature that changed.
     pub feature: Feature,
     /// What happened (the kind of the log record).

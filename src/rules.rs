@@ -352,8 +352,17 @@ impl State {
                 _ => 0,
             };
             entries.push(ended);
+            // A single-use grant is used up by its session, unless the same decision takes
+            // the grant away anyway (revoke, deny, new terms): that decision has the last word.
+            let grant_stands = !matches!(
+                reason,
+                SessionEndReason::Revoked | SessionEndReason::Denied | SessionEndReason::ReconsentRequired
+            );
             let record = self.record(session.feature);
-            if record.status == ConsentStatus::Granted && record.scope == Some(GrantScope::Once) {
+            if grant_stands
+                && record.status == ConsentStatus::Granted
+                && record.scope == Some(GrantScope::Once)
+            {
                 entries.push(Entry::new(AuditKind::GrantConsumed).feature(session.feature));
             }
         }
@@ -577,6 +586,19 @@ mod tests {
             state.record(Feature::Clipboard).status,
             ConsentStatus::NotAsked
         );
+    }
+
+    #[test]
+    fn revoking_a_single_use_grant_in_use_leaves_it_denied_not_consumed() {
+        let (state, mut seq) = granted(Feature::Clipboard, GrantScope::Once);
+        let began = state
+            .decide_begin_use(Feature::Clipboard, "share_code")
+            .unwrap();
+        let state = applied(state, &[began], &mut seq, 5);
+        let revoke = state.decide_close(Feature::Clipboard, Actor::User, AuditKind::Revoked);
+        assert!(revoke.iter().all(|e| e.kind != AuditKind::GrantConsumed));
+        let state = applied(state, &revoke, &mut seq, 6);
+        assert_eq!(state.record(Feature::Clipboard).status, ConsentStatus::Denied);
     }
 
     #[test]

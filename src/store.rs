@@ -326,9 +326,11 @@ impl Inner {
             }
         }
         self.refresh_allowed(core);
-        self.notifier.enqueue(entries.iter().filter(|e| change_kind(e.kind)).filter_map(|e| {
+        let changes = (first_seq..).zip(&entries).filter(|(_, e)| change_kind(e.kind));
+        self.notifier.enqueue(changes.filter_map(|(seq, e)| {
             let feature = e.feature?;
             Some(ConsentChange {
+                seq,
                 feature,
                 kind: e.kind,
                 end_reason: SessionEndReason::parse(&e.detail).filter(|_| e.kind == AuditKind::SessionEnded),
@@ -352,7 +354,9 @@ impl Inner {
             let mut core = self.core.write();
             core.failed.get_or_insert(why);
             self.refresh_allowed(&core);
+            let seq = core.journal.as_ref().map_or(0, |j| j.head().0);
             self.notifier.enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
+                seq,
                 feature,
                 kind: AuditKind::Recovered,
                 end_reason: None,
@@ -420,17 +424,18 @@ impl Inner {
                 }
             }
             carried.extend(core.state.decide_foreground(old.foreground, None));
-            let ticket = if carried.is_empty() {
-                0
-            } else {
-                self.commit(core, carried, mono)?.1
-            };
             self.notifier.enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
+                seq: 1,
                 feature,
                 kind,
                 end_reason: None,
                 state: core.feature_state(feature),
             }));
+            let ticket = if carried.is_empty() {
+                0
+            } else {
+                self.commit(core, carried, mono)?.1
+            };
             self.refresh_allowed(core);
             (ticket, recovery)
         };

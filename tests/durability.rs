@@ -1,0 +1,298 @@
+//! Crash and tamper behaviour of the on-disk log: torn tails are cut, anything else turns every feature off and is kept aside.
+
+mod common;
+
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use consentkit::*;
+
+const LOG: &str = "consent.log";
+const SNAPSHOT: &str = "consent.snapshot";
+const MAGIC_LEN: usize = 8;
+
+/// Byte ranges of the frames in a log file (header: len, !len; then payload and a 32-byte hash).
+fn frames(bytes: &[u8]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut pos = MAGIC_LEN;
+    while pos + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        let end = pos + 8 + len + 32;
+        out.push(pos..end);
+        pos = end;
+    }
+    out
+}
+
+/// A store with a granted camera, a denied microphone and some use history, closed.
+fn populated(dir: &Path, checkpoint_every: u64) {
+    populated_for(dir, checkpoint_every, config());
+}
+
+fn populated_for(dir: &Path, checkpoint_every: u64, config: ConsentConfig) {
+    let clock = clock();
+    let store = ConsentStore::open_with(
+        dir,
+        Some(config),
+        StoreOptions {
+            clock: clock.clone(),
+            checkpoint_every,
+        },
+    )
+    .unwrap();
+    store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User).unwrap();
+    store.deny(Feature::Microphone, Actor::User).unwrap();
+    store.grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User).unwrap();
+    for _ in 0..6 {
+        let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+        clock.advance(1_000);
+        session.end().unwrap();
+    }
+    store.close().unwrap();
+}
+
+fn copy_store(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for name in [LOG, SNAPSHOT] {
+        if from.join(name).exists() {
+            fs::copy(from.join(name), to.path().join(name)).unwrap();
+        }
+    }
+    to
+}
+
+fn log_path(dir: &Path) -> PathBuf {
+    dir.join(LOG)
+}
+
+/// Opens a damaged copy and checks the promise: everything off, the damage reported with
+/// the first bad record, the files kept aside, and a fresh chain that verifies from then on.
+fn assert_recovers_all_off(dir: &Path, expected_bad_seq: Option<u64>) {
+    let store = open(dir, &clock());
+    let report = store.verify().unwrap();
+    assert!(all_off(&store), "every feature must be off after damage");
+    assert!(!report.intact);
+    let first_bad = report.first_bad_seq.expect("first bad seq reported");
+    if let Some(expected) = expected_bad_seq {
+        assert_eq!(first_bad, expected, "{:?}", report.problem);
+    }
+    let kept = dir.join(report.quarantined_as.as_deref().unwrap()).join(LOG);
+    assert!(kept.exists(), "damaged log kept at {}", kept.display());
+    let notice = store.recovery_notice().expect("recovery notice");
+    assert_eq!(notice.first_bad_seq, first_bad);
+    let log = store.audit_log(AuditFilter::default()).unwrap();
+    assert_eq!(log.last().unwrap().kind, AuditKind::Recovered);
+    // Work continues on the new chain, and it stays flagged until the user erases.
+    store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User).unwrap();
+    assert!(!store.verify().unwrap().intact);
+    store.erase_all().unwrap();
+    assert!(store.verify().unwrap().intact);
+}
+
+#[test]
+fn a_torn_last_record_is_cut_at_every_byte_offset() {
+    let base = tempfile::tempdir().unwrap();
+    populated(base.path(), 10_000);
+    let clock = clock();
+    let before = fs::metadata(log_path(base.path())).unwrap().len();
+    {
+        let store = open(base.path(), &clock);
+        store.grant(Feature::Clipboard, GrantScope::Once, Actor::User).unwrap();
+        store.close().unwrap();
+    }
+    let after = fs::metadata(log_path(base.path())).unwrap().len();
+    assert!(after > before);
+    for cut in before..after {
+        let dir = copy_store(base.path());
+        let file = fs::OpenOptions::new().write(true).open(log_path(dir.path())).unwrap();
+        file.set_len(cut).unwrap();
+        drop(file);
+        let store = open(dir.path(), &clock);
+        assert_eq!(store.state(Feature::Clipboard).status, ConsentStatus::NotAsked, "cut at {cut}");
+        assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted, "cut at {cut}");
+        let newest = store.audit_log(AuditFilter { limit: Some(1), ..Default::default() }).unwrap();
+        if cut > before {
+            assert_eq!(newest[0].kind, AuditKind::TailRepaired, "cut at {cut}");
+        } else {
+            assert_ne!(newest[0].kind, AuditKind::TailRepaired);
+        }
+        let report = store.verify().unwrap();
+        assert!(report.intact, "cut at {cut}: {:?}", report.problem);
+    }
+}
+
+#[test]
+fn zeros_after_the_last_record_are_a_torn_tail_too() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    bytes.extend_from_slice(&[0; 100]);
+    fs::write(log_path(dir.path()), bytes).unwrap();
+    let store = open(dir.path(), &clock());
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    assert!(store.verify().unwrap().intact);
+}
+
+#[test]
+fn a_flipped_byte_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    let fifth = frames(&bytes)[4].clone();
+    bytes[fifth.start + 20] ^= 0x40;
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    assert_recovers_all_off(dir.path(), Some(5));
+}
+
+#[test]
+fn a_flipped_length_in_the_last_record_is_damage_not_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    let last = frames(&bytes).last().unwrap().clone();
+    bytes[last.start] ^= 0x7F;
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    assert_recovers_all_off(dir.path(), None);
+}
+
+#[test]
+fn a_deleted_record_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    let fifth = frames(&bytes)[4].clone();
+    bytes.drain(fifth);
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    assert_recovers_all_off(dir.path(), Some(5));
+}
+
+#[test]
+fn two_swapped_records_turn_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let bytes = fs::read(log_path(dir.path())).unwrap();
+    let f = frames(&bytes);
+    let mut swapped = bytes[..f[4].start].to_vec();
+    swapped.extend_from_slice(&bytes[f[5].clone()]);
+    swapped.extend_from_slice(&bytes[f[4].clone()]);
+    swapped.extend_from_slice(&bytes[f[5].end..]);
+    assert_eq!(swapped.len(), bytes.len());
+    fs::write(log_path(dir.path()), &swapped).unwrap();
+    assert_recovers_all_off(dir.path(), Some(5));
+}
+
+#[test]
+fn a_well_formed_record_spliced_in_from_another_log_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let other = tempfile::tempdir().unwrap();
+    populated_for(other.path(), 10_000, ConsentConfig::new("org.other.app"));
+    let ours = fs::read(log_path(dir.path())).unwrap();
+    let theirs = fs::read(log_path(other.path())).unwrap();
+    let (f, g) = (frames(&ours), frames(&theirs));
+    // Same sequence number, valid hash of its own, but linked to another chain.
+    let mut spliced = ours[..f[4].start].to_vec();
+    spliced.extend_from_slice(&theirs[g[4].clone()]);
+    spliced.extend_from_slice(&ours[f[4].end..]);
+    fs::write(log_path(dir.path()), &spliced).unwrap();
+    assert_recovers_all_off(dir.path(), Some(5));
+}
+
+#[test]
+fn a_truncated_middle_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    let f = frames(&bytes);
+    let cut = (f[4].start + 10)..(f[7].start + 10);
+    bytes.drain(cut);
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    assert_recovers_all_off(dir.path(), Some(5));
+}
+
+#[test]
+fn damage_behind_the_snapshot_is_caught_by_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 4);
+    assert!(dir.path().join(SNAPSHOT).exists());
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    let third = frames(&bytes)[2].clone();
+    bytes[third.start + 30] ^= 0x01;
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    // Opening reads the snapshot and the tail only, so it does not see record 3...
+    let store = open(dir.path(), &clock());
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    // ...but a full verification does, and then everything is off.
+    let report = store.verify().unwrap();
+    assert!(!report.intact);
+    assert_eq!(report.first_bad_seq, Some(3));
+    assert!(all_off(&store));
+    assert!(dir.path().join(report.quarantined_as.unwrap()).join(LOG).exists());
+}
+
+#[test]
+fn a_snapshot_that_disagrees_with_the_log_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 4);
+    let snapshot = fs::read_to_string(dir.path().join(SNAPSHOT)).unwrap();
+    // Someone flips the microphone from denied to granted in the snapshot.
+    let forged = snapshot.replacen("\"denied\"", "\"granted\"", 1);
+    assert_ne!(forged, snapshot);
+    fs::write(dir.path().join(SNAPSHOT), forged).unwrap();
+    assert_recovers_all_off(dir.path(), None);
+}
+
+#[test]
+fn a_log_cut_short_before_its_snapshot_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 4);
+    let bytes = fs::read(log_path(dir.path())).unwrap();
+    fs::write(log_path(dir.path()), &bytes[..frames(&bytes)[3].end]).unwrap();
+    assert_recovers_all_off(dir.path(), None);
+}
+
+#[test]
+fn an_unreadable_snapshot_or_header_turns_everything_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 4);
+    fs::write(dir.path().join(SNAPSHOT), b"{ not json").unwrap();
+    assert_recovers_all_off(dir.path(), Some(1));
+
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    bytes[0] = b'X';
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    assert_recovers_all_off(dir.path(), Some(1));
+}
+
+#[test]
+fn a_lost_snapshot_is_rebuilt_from_the_log_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 4);
+    let before = {
+        let store = open(dir.path(), &clock());
+        let states = store.states();
+        store.close().unwrap();
+        states
+    };
+    fs::remove_file(dir.path().join(SNAPSHOT)).unwrap();
+    let store = open(dir.path(), &clock());
+    assert_eq!(store.states(), before);
+    assert!(store.verify().unwrap().intact);
+}
+
+#[test]
+fn the_head_anchors_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let store = open(dir.path(), &clock());
+    let head = store.head();
+    let newest = store.audit_log(AuditFilter { limit: Some(1), ..Default::default() }).unwrap();
+    assert_eq!((head.seq, head.hash.clone()), (newest[0].seq, newest[0].hash.clone()));
+    store.grant(Feature::Camera, GrantScope::Once, Actor::User).unwrap();
+    let next = store.audit_log(AuditFilter { limit: Some(1), ..Default::default() }).unwrap();
+    assert_eq!(next[0].prev_hash, head.hash);
+}
