@@ -172,7 +172,10 @@ impl ConsentStore {
 impl ConsentStore {
     fn identity_and_states(&self) -> (String, Vec<FeatureState>, Vec<u64>) {
         let core = self.inner.core.read();
-        let states = Feature::ALL.into_iter().map(|f| core.feature_state(f)).collect();
+        let states = Feature::ALL
+            .into_iter()
+            .map(|f| core.feature_state(f))
+            .collect();
         let decisions = Feature::ALL
             .into_iter()
             .map(|f| core.state.record(f).decision_seq)
@@ -188,7 +191,14 @@ fn interval_id(app_id: &str, chain_started_ms: i64, session_id: u64) -> String {
     hasher.update(chain_started_ms.to_le_bytes());
     hasher.update(session_id.to_le_bytes());
     let h = hex::encode_upper(&hasher.finalize()[..16]);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

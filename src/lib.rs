@@ -22,8 +22,8 @@ pub use entry::{AuditEntry, AuditFilter, AuditKind, SessionEndReason};
 pub use error::ConsentError;
 pub use export::{access_category, iso8601};
 pub use model::{
-    default_policies, is_valid_purpose, Actor, ConsentConfig, ConsentStatus, Feature, FeaturePolicy,
-    FeatureState, GrantScope, OsPermission, MAX_PURPOSE_LEN,
+    default_policies, is_valid_purpose, Actor, ConsentConfig, ConsentStatus, Feature,
+    FeaturePolicy, FeatureState, GrantScope, OsPermission, MAX_PURPOSE_LEN,
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
 pub use report::{FeatureReport, LogHead, PrivacyReport, PurposeUse, VerifyReport};

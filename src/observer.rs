@@ -112,7 +112,12 @@ impl Notifier {
                     }
                 }
             };
-            let observers: Vec<_> = self.observers.lock().iter().map(|(_, o)| o.clone()).collect();
+            let observers: Vec<_> = self
+                .observers
+                .lock()
+                .iter()
+                .map(|(_, o)| o.clone())
+                .collect();
             for observer in observers {
                 // One failing observer must not stop the others, nor poison the store.
                 if catch_unwind(AssertUnwindSafe(|| observer.on_change(change.clone()))).is_err() {
@@ -141,6 +146,8 @@ pub(crate) fn change_kind(kind: AuditKind) -> bool {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("id", &self.id).finish()
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .finish()
     }
 }

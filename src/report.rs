@@ -96,7 +96,11 @@ impl ConsentStore {
 
     /// Per feature: uses, time in use, last use and refusals in `[since_ms, until_ms)`,
     /// with the current status.
-    pub fn privacy_report(&self, since_ms: i64, until_ms: i64) -> Result<PrivacyReport, ConsentError> {
+    pub fn privacy_report(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<PrivacyReport, ConsentError> {
         let mut lines: Vec<FeatureReport> = self
             .states()
             .into_iter()
@@ -112,7 +116,10 @@ impl ConsentStore {
             })
             .collect();
         self.scan(|entry| {
-            let (Some(feature), true) = (entry.feature, entry.time_ms >= since_ms && entry.time_ms < until_ms) else {
+            let (Some(feature), true) = (
+                entry.feature,
+                entry.time_ms >= since_ms && entry.time_ms < until_ms,
+            ) else {
                 return;
             };
             let line = &mut lines[feature.index()];
@@ -150,7 +157,9 @@ impl ConsentStore {
                 problem,
                 records_checked,
             }) => {
-                let found = self.inner.restart_chain(Some((first_bad_seq, problem)), Some(epoch))?;
+                let found = self
+                    .inner
+                    .restart_chain(Some((first_bad_seq, problem)), Some(epoch))?;
                 (records_checked, found)
             }
         };

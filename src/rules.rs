@@ -184,7 +184,13 @@ impl State {
     }
 
     /// Deny or revoke: the decision, then the end of every open session of the feature (rule 3).
-    pub fn decide_close(&self, feature: Feature, actor: Actor, kind: AuditKind) -> Vec<Entry> {
+    pub fn decide_close(
+        &self,
+        feature: Feature,
+        actor: Actor,
+        kind: AuditKind,
+        now_mono_ms: Option<u64>,
+    ) -> Vec<Entry> {
         let mut entry = Entry::new(kind).feature(feature);
         entry.actor = Some(actor);
         entry.terms_revision = self.policy(feature).terms_revision;
@@ -194,7 +200,7 @@ impl State {
             SessionEndReason::Revoked
         };
         let mut entries = vec![entry];
-        entries.extend(self.end_sessions(|s| s.feature == feature, reason, None));
+        entries.extend(self.end_sessions(|s| s.feature == feature, reason, now_mono_ms));
         entries
     }
 
@@ -259,7 +265,12 @@ impl State {
         self.end_sessions(|s| s.id == session_id, reason, now_mono_ms)
     }
 
-    pub fn decide_os_permission(&self, feature: Feature, permission: OsPermission) -> Vec<Entry> {
+    pub fn decide_os_permission(
+        &self,
+        feature: Feature,
+        permission: OsPermission,
+        now_mono_ms: Option<u64>,
+    ) -> Vec<Entry> {
         if self.record(feature).os_permission == permission {
             return Vec::new();
         }
@@ -270,7 +281,7 @@ impl State {
             entries.extend(self.end_sessions(
                 |s| s.feature == feature,
                 SessionEndReason::OsPermissionDenied,
-                None,
+                now_mono_ms,
             ));
         }
         entries
@@ -280,7 +291,11 @@ impl State {
         if self.foreground == foreground {
             return Vec::new();
         }
-        let label = if foreground { "foreground" } else { "background" };
+        let label = if foreground {
+            "foreground"
+        } else {
+            "background"
+        };
         let mut entries = vec![Entry::new(AuditKind::ForegroundChanged).detail(label)];
         if !foreground {
             entries.extend(self.end_sessions(
@@ -356,7 +371,9 @@ impl State {
             // the grant away anyway (revoke, deny, new terms): that decision has the last word.
             let grant_stands = !matches!(
                 reason,
-                SessionEndReason::Revoked | SessionEndReason::Denied | SessionEndReason::ReconsentRequired
+                SessionEndReason::Revoked
+                    | SessionEndReason::Denied
+                    | SessionEndReason::ReconsentRequired
             );
             let record = self.record(session.feature);
             if grant_stands
@@ -529,7 +546,7 @@ mod tests {
             Refusal::ConsentRequired
         );
         let (mut state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
-        let os = state.decide_os_permission(Feature::Camera, OsPermission::Denied);
+        let os = state.decide_os_permission(Feature::Camera, OsPermission::Denied, None);
         state = applied(state, &os, &mut seq, 0);
         assert_eq!(
             refuse(&state, Feature::Camera, "shoot_photo"),
@@ -556,7 +573,7 @@ mod tests {
             .decide_begin_use(Feature::Microphone, "record_video")
             .unwrap();
         let state = applied(state, &[mic], &mut seq, 0);
-        let revoke = state.decide_close(Feature::Camera, Actor::User, AuditKind::Revoked);
+        let revoke = state.decide_close(Feature::Camera, Actor::User, AuditKind::Revoked, Some(9));
         assert_eq!(revoke.len(), 2);
         assert_eq!(revoke[1].detail, "revoked");
         let state = applied(state, &revoke, &mut seq, 0);
@@ -595,10 +612,13 @@ mod tests {
             .decide_begin_use(Feature::Clipboard, "share_code")
             .unwrap();
         let state = applied(state, &[began], &mut seq, 5);
-        let revoke = state.decide_close(Feature::Clipboard, Actor::User, AuditKind::Revoked);
+        let revoke = state.decide_close(Feature::Clipboard, Actor::User, AuditKind::Revoked, None);
         assert!(revoke.iter().all(|e| e.kind != AuditKind::GrantConsumed));
         let state = applied(state, &revoke, &mut seq, 6);
-        assert_eq!(state.record(Feature::Clipboard).status, ConsentStatus::Denied);
+        assert_eq!(
+            state.record(Feature::Clipboard).status,
+            ConsentStatus::Denied
+        );
     }
 
     #[test]
@@ -637,7 +657,8 @@ mod tests {
         let state = applied(state, &grant, &mut seq, 0);
         let mut camera = FeaturePolicy::default_for(Feature::Camera);
         camera.terms_revision = 2;
-        let entries = state.decide_policies(&[camera, FeaturePolicy::default_for(Feature::Microphone)]);
+        let entries =
+            state.decide_policies(&[camera, FeaturePolicy::default_for(Feature::Microphone)]);
         let state = applied(state, &entries, &mut seq, 0);
         assert_eq!(
             state.record(Feature::Camera).status,

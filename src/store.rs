@@ -74,7 +74,9 @@ impl Core {
     fn usable(&self) -> Result<(), ConsentError> {
         self.journal()?;
         match &self.failed {
-            Some(why) => Err(ConsentError::storage(format!("the store failed earlier: {why}"))),
+            Some(why) => Err(ConsentError::storage(format!(
+                "the store failed earlier: {why}"
+            ))),
             None => Ok(()),
         }
     }
@@ -108,48 +110,70 @@ impl ConsentStore {
     /// The state of every feature, in [`Feature::ALL`] order.
     pub fn states(&self) -> Vec<FeatureState> {
         let core = self.inner.core.read();
-        Feature::ALL.into_iter().map(|f| core.feature_state(f)).collect()
+        Feature::ALL
+            .into_iter()
+            .map(|f| core.feature_state(f))
+            .collect()
     }
 
     /// A person grants a feature. `Actor::App` is refused: only people open doors.
-    pub fn grant(&self, feature: Feature, scope: GrantScope, actor: Actor) -> Result<(), ConsentError> {
-        self.inner.mutate(|state, _| {
-            let entries = state.decide_grant(feature, scope, actor).map_err(|_| {
-                ConsentError::NotPermitted {
-                    message: "only the user or a guardian can grant consent".into(),
-                }
-            })?;
-            Ok((entries, ()))
-        })
-        .map(|_| ())
+    pub fn grant(
+        &self,
+        feature: Feature,
+        scope: GrantScope,
+        actor: Actor,
+    ) -> Result<(), ConsentError> {
+        self.inner
+            .mutate(|state, _| {
+                let entries = state.decide_grant(feature, scope, actor).map_err(|_| {
+                    ConsentError::NotPermitted {
+                        message: "only the user or a guardian can grant consent".into(),
+                    }
+                })?;
+                Ok((entries, ()))
+            })
+            .map(|_| ())
     }
 
     /// Denies a feature; ends its open sessions.
     pub fn deny(&self, feature: Feature, actor: Actor) -> Result<(), ConsentError> {
-        self.inner.run(|state, _| state.decide_close(feature, actor, AuditKind::Denied))
+        self.inner
+            .run(|state, mono| state.decide_close(feature, actor, AuditKind::Denied, Some(mono)))
     }
 
     /// Withdraws consent; ends the feature's open sessions at once and tells observers.
     pub fn revoke(&self, feature: Feature, actor: Actor) -> Result<(), ConsentError> {
-        self.inner.run(|state, _| state.decide_close(feature, actor, AuditKind::Revoked))
+        self.inner
+            .run(|state, mono| state.decide_close(feature, actor, AuditKind::Revoked, Some(mono)))
     }
 
     /// Opens a use session at the moment the user invokes the feature, or says why not.
     /// Refusals are logged too.
-    pub fn begin_use(&self, feature: Feature, purpose: String) -> Result<Arc<UseSession>, ConsentError> {
-        let outcome = self.inner.mutate(|state, _| match state.decide_begin_use(feature, &purpose) {
-            Ok(began) => Ok((vec![began], Ok(()))),
-            Err(refusal) => Ok((
-                vec![state.refusal_entry(feature, &purpose, refusal)],
-                Err(ConsentError::refused(feature, refusal, &purpose)),
-            )),
-        });
+    pub fn begin_use(
+        &self,
+        feature: Feature,
+        purpose: String,
+    ) -> Result<Arc<UseSession>, ConsentError> {
+        let outcome =
+            self.inner
+                .mutate(|state, _| match state.decide_begin_use(feature, &purpose) {
+                    Ok(began) => Ok((vec![began], Ok(()))),
+                    Err(refusal) => Ok((
+                        vec![state.refusal_entry(feature, &purpose, refusal)],
+                        Err(ConsentError::refused(feature, refusal, &purpose)),
+                    )),
+                });
         let session_id = match outcome {
             Ok((first_seq, Ok(()))) => first_seq,
             Ok((_, Err(refused))) => return Err(refused),
             Err(e) => return Err(e),
         };
-        Ok(Arc::new(UseSession::new(self.inner.clone(), session_id, feature, purpose)))
+        Ok(Arc::new(UseSession::new(
+            self.inner.clone(),
+            session_id,
+            feature,
+            purpose,
+        )))
     }
 
     /// True only while a use session of the feature is open, consent is granted and the OS
@@ -159,14 +183,20 @@ impl ConsentStore {
     }
 
     /// Records what the OS says; `Denied` ends the feature's sessions.
-    pub fn set_os_permission(&self, feature: Feature, permission: OsPermission) -> Result<(), ConsentError> {
-        self.inner.run(|state, _| state.decide_os_permission(feature, permission))
+    pub fn set_os_permission(
+        &self,
+        feature: Feature,
+        permission: OsPermission,
+    ) -> Result<(), ConsentError> {
+        self.inner
+            .run(|state, mono| state.decide_os_permission(feature, permission, Some(mono)))
     }
 
     /// The app moved to the foreground (`true`) or background (`false`); background ends
     /// camera, microphone, clipboard and motion-sensor sessions.
     pub fn set_foreground(&self, foreground: bool) -> Result<(), ConsentError> {
-        self.inner.run(|state, mono| state.decide_foreground(foreground, Some(mono)))
+        self.inner
+            .run(|state, mono| state.decide_foreground(foreground, Some(mono)))
     }
 
     /// Registers an observer until the returned subscription is closed or dropped.
@@ -217,12 +247,15 @@ impl ConsentStore {
         }
         let app_id = config.as_ref().map_or("", |c| c.app_id.as_str());
         let now = options.clock.now_ms();
-        let opened = log::open_dir(dir, app_id, options.checkpoint_every, now).map_err(|e| match e {
-            OpenError::Locked => ConsentError::StoreLocked {
-                message: format!("{} is open in another process or handle", dir.display()),
-            },
-            OpenError::Io(e) => ConsentError::storage(format!("opening {}: {e}", dir.display())),
-        })?;
+        let opened =
+            log::open_dir(dir, app_id, options.checkpoint_every, now).map_err(|e| match e {
+                OpenError::Locked => ConsentError::StoreLocked {
+                    message: format!("{} is open in another process or handle", dir.display()),
+                },
+                OpenError::Io(e) => {
+                    ConsentError::storage(format!("opening {}: {e}", dir.display()))
+                }
+            })?;
         ConsentStore::start(opened, config.map(|c| c.app_id), policies, options.clock)
     }
 
@@ -232,7 +265,11 @@ impl ConsentStore {
         options: StoreOptions,
     ) -> Result<Arc<ConsentStore>, ConsentError> {
         let policies = resolve_policies(&config)?;
-        let opened = log::open_memory(&config.app_id, options.checkpoint_every, options.clock.now_ms());
+        let opened = log::open_memory(
+            &config.app_id,
+            options.checkpoint_every,
+            options.clock.now_ms(),
+        );
         ConsentStore::start(opened, Some(config.app_id), Some(policies), options.clock)
     }
 
@@ -244,7 +281,11 @@ impl ConsentStore {
         policies: Option<Vec<FeaturePolicy>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<ConsentStore>, ConsentError> {
-        let Opened { journal, state, repaired } = opened;
+        let Opened {
+            journal,
+            state,
+            repaired,
+        } = opened;
         if let Some(app_id) = &app_id {
             if *app_id != state.app_id {
                 return Err(ConsentError::invalid(format!(
@@ -283,7 +324,8 @@ impl ConsentStore {
 impl Inner {
     /// `mutate` for verbs whose only outcome is the records they append.
     pub fn run(&self, decide: impl FnOnce(&State, u64) -> Vec<Entry>) -> Result<(), ConsentError> {
-        self.mutate(|state, mono| Ok((decide(state, mono), ()))).map(|_| ())
+        self.mutate(|state, mono| Ok((decide(state, mono), ())))
+            .map(|_| ())
     }
 
     /// The one path by which anything changes: decide under the write lock, append and
@@ -313,7 +355,12 @@ impl Inner {
     }
 
     /// Appends and applies `entries` and queues their changes. Call with the write lock held.
-    pub fn commit(&self, core: &mut Core, mut entries: Vec<Entry>, mono: u64) -> Result<(u64, u64), ConsentError> {
+    pub fn commit(
+        &self,
+        core: &mut Core,
+        mut entries: Vec<Entry>,
+        mono: u64,
+    ) -> Result<(u64, u64), ConsentError> {
         let now = self.clock.now_ms();
         let journal = core.journal.as_mut().ok_or(ConsentError::Closed)?;
         let (first_seq, ticket) = journal.append(now, &mut entries)?;
@@ -326,14 +373,17 @@ impl Inner {
             }
         }
         self.refresh_allowed(core);
-        let changes = (first_seq..).zip(&entries).filter(|(_, e)| change_kind(e.kind));
+        let changes = (first_seq..)
+            .zip(&entries)
+            .filter(|(_, e)| change_kind(e.kind));
         self.notifier.enqueue(changes.filter_map(|(seq, e)| {
             let feature = e.feature?;
             Some(ConsentChange {
                 seq,
                 feature,
                 kind: e.kind,
-                end_reason: SessionEndReason::parse(&e.detail).filter(|_| e.kind == AuditKind::SessionEnded),
+                end_reason: SessionEndReason::parse(&e.detail)
+                    .filter(|_| e.kind == AuditKind::SessionEnded),
                 state: core.feature_state(feature),
             })
         }));
@@ -343,7 +393,8 @@ impl Inner {
     pub fn refresh_allowed(&self, core: &Core) {
         let open = core.journal.is_some() && core.failed.is_none();
         for feature in Feature::ALL {
-            self.allowed[feature.index()].store(open && core.state.is_allowed(feature), Ordering::Release);
+            self.allowed[feature.index()]
+                .store(open && core.state.is_allowed(feature), Ordering::Release);
         }
     }
 
@@ -355,13 +406,14 @@ impl Inner {
             core.failed.get_or_insert(why);
             self.refresh_allowed(&core);
             let seq = core.journal.as_ref().map_or(0, |j| j.head().0);
-            self.notifier.enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
-                seq,
-                feature,
-                kind: AuditKind::Recovered,
-                end_reason: None,
-                state: core.feature_state(feature),
-            }));
+            self.notifier
+                .enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
+                    seq,
+                    feature,
+                    kind: AuditKind::Recovered,
+                    end_reason: None,
+                    state: core.feature_state(feature),
+                }));
         }
         self.notifier.deliver();
     }
@@ -420,17 +472,18 @@ impl Inner {
             for feature in Feature::ALL {
                 let permission = old.record(feature).os_permission;
                 if permission != OsPermission::Unknown {
-                    carried.extend(core.state.decide_os_permission(feature, permission));
+                    carried.extend(core.state.decide_os_permission(feature, permission, None));
                 }
             }
             carried.extend(core.state.decide_foreground(old.foreground, None));
-            self.notifier.enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
-                seq: 1,
-                feature,
-                kind,
-                end_reason: None,
-                state: core.feature_state(feature),
-            }));
+            self.notifier
+                .enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
+                    seq: 1,
+                    feature,
+                    kind,
+                    end_reason: None,
+                    state: core.feature_state(feature),
+                }));
             let ticket = if carried.is_empty() {
                 0
             } else {
@@ -455,12 +508,18 @@ fn resolve_policies(config: &ConsentConfig) -> Result<Vec<FeaturePolicy>, Consen
             "app_id must be 1 to 255 characters of [A-Za-z0-9._-]",
         ));
     }
-    let mut resolved: Vec<FeaturePolicy> = Feature::ALL.into_iter().map(FeaturePolicy::default_for).collect();
+    let mut resolved: Vec<FeaturePolicy> = Feature::ALL
+        .into_iter()
+        .map(FeaturePolicy::default_for)
+        .collect();
     let mut seen = [false; 6];
     for policy in &config.policies {
         let i = policy.feature.index();
         if std::mem::replace(&mut seen[i], true) {
-            return Err(ConsentError::invalid(format!("{:?} has two policies", policy.feature)));
+            return Err(ConsentError::invalid(format!(
+                "{:?} has two policies",
+                policy.feature
+            )));
         }
         if policy.purposes.len() > MAX_PURPOSES {
             return Err(ConsentError::invalid(format!(

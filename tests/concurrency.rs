@@ -37,8 +37,12 @@ fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain()
                 for round in 0..ROUNDS {
                     match (t + round) % 5 {
                         0 => store.revoke(feature, Actor::User).unwrap(),
-                        1 => store.set_os_permission(feature, OsPermission::Granted).unwrap(),
-                        _ => store.grant(feature, GrantScope::UntilRevoked, Actor::User).unwrap(),
+                        1 => store
+                            .set_os_permission(feature, OsPermission::Granted)
+                            .unwrap(),
+                        _ => store
+                            .grant(feature, GrantScope::UntilRevoked, Actor::User)
+                            .unwrap(),
                     }
                     // Another thread may revoke in between: both outcomes are fine, but an
                     // open session must always mean the feature is allowed or just closed.
@@ -59,12 +63,18 @@ fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain()
     log.reverse();
     let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=store.head().seq).collect::<Vec<_>>(), "gap-free");
-    assert!(log.windows(2).all(|w| w[1].prev_hash == w[0].hash), "linked");
+    assert!(
+        log.windows(2).all(|w| w[1].prev_hash == w[0].hash),
+        "linked"
+    );
     assert!(log.iter().any(|e| e.kind == AuditKind::Checkpoint));
     assert!(store.verify().unwrap().intact);
 
     let delivered: Vec<u64> = recorder.changes.lock().iter().map(|c| c.seq).collect();
-    assert!(delivered.windows(2).all(|w| w[0] < w[1]), "delivered in log order");
+    assert!(
+        delivered.windows(2).all(|w| w[0] < w[1]),
+        "delivered in log order"
+    );
     let expected: Vec<u64> = log
         .iter()
         .filter(|e| {
@@ -87,7 +97,9 @@ fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain()
 #[test]
 fn readers_on_other_threads_never_see_allowed_without_an_open_session() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
-    store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
         let (store, stop) = (store.clone(), stop.clone());
@@ -95,7 +107,9 @@ fn readers_on_other_threads_never_see_allowed_without_an_open_session() {
             let mut violations = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let state = store.state(Feature::Camera);
-                if state.allowed && (state.active_sessions == 0 || state.status != ConsentStatus::Granted) {
+                if state.allowed
+                    && (state.active_sessions == 0 || state.status != ConsentStatus::Granted)
+                {
                     violations += 1;
                 }
             }
@@ -103,10 +117,14 @@ fn readers_on_other_threads_never_see_allowed_without_an_open_session() {
         })
     };
     for _ in 0..500 {
-        let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+        let session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
         store.revoke(Feature::Camera, Actor::User).unwrap();
         assert!(!session.is_active());
-        store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User).unwrap();
+        store
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(reader.join().unwrap(), 0);

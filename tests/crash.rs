@@ -23,20 +23,24 @@ fn store_options() -> StoreOptions {
     }
 }
 
-/// The child: runs only when the parent starts this test binary with the env var set.
+/// The child process of the crash test; the parent runs it with `--ignored --exact`.
 #[test]
+#[ignore = "child process of acknowledged_decisions_survive_sigkill_at_random_moments"]
 fn crash_child() {
-    let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
+    let dir = std::env::var_os(CHILD_ENV).expect("run by the crash test, which sets the store dir");
     let store = ConsentStore::open_with(Path::new(&dir), Some(config()), store_options()).unwrap();
     let mut out = std::io::stdout().lock();
     let mut open_sessions = Vec::new();
     for i in 0u64.. {
         let feature = Feature::ALL[(i % 6) as usize];
         match i % 4 {
-            0 | 1 => store.grant(feature, GrantScope::UntilRevoked, Actor::User).unwrap(),
+            0 | 1 => store
+                .grant(feature, GrantScope::UntilRevoked, Actor::User)
+                .unwrap(),
             2 => {
                 // Left open on purpose: a kill now leaves sessions for the next open to close.
-                if let Ok(session) = store.begin_use(feature, feature.default_purposes()[0].into()) {
+                if let Ok(session) = store.begin_use(feature, feature.default_purposes()[0].into())
+                {
                     open_sessions.push(session);
                 }
                 if open_sessions.len() > 3 {
@@ -66,9 +70,16 @@ impl XorShift {
 #[test]
 fn acknowledged_decisions_survive_sigkill_at_random_moments() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64 | 1
-    });
+    let seed = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
     println!("crash test seed: {seed} (rerun with CRASH_SEED={seed})");
     let mut rng = XorShift(seed);
     let mut acked: HashMap<u64, String> = HashMap::new();
@@ -76,7 +87,13 @@ fn acknowledged_decisions_survive_sigkill_at_random_moments() {
 
     for kill in 0..KILLS {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "crash_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -86,7 +103,12 @@ fn acknowledged_decisions_survive_sigkill_at_random_moments() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let mut output = String::new();
-        child.stdout.take().unwrap().read_to_string(&mut output).unwrap();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut output)
+            .unwrap();
         for line in output.lines().filter_map(|l| l.strip_prefix("ack ")) {
             let (seq, hash) = line.split_once(' ').unwrap();
             acked.insert(seq.parse().unwrap(), hash.to_string());
@@ -104,14 +126,26 @@ fn acknowledged_decisions_survive_sigkill_at_random_moments() {
             .map(|e| (e.seq, e))
             .collect();
         for (seq, hash) in &acked {
-            let entry = log.get(seq).unwrap_or_else(|| panic!("kill {kill}: acknowledged record {seq} lost"));
-            assert_eq!(&entry.hash, hash, "kill {kill}: acknowledged record {seq} changed");
+            let entry = log
+                .get(seq)
+                .unwrap_or_else(|| panic!("kill {kill}: acknowledged record {seq} lost"));
+            assert_eq!(
+                &entry.hash, hash,
+                "kill {kill}: acknowledged record {seq} changed"
+            );
         }
         interrupted_seen += log.values().filter(|e| e.detail == "interrupted").count();
         store.close().unwrap();
     }
     println!("{} records acknowledged across {KILLS} kills", acked.len());
-    assert!(acked.len() > KILLS, "the child acknowledged only {} records", acked.len());
-    assert!(interrupted_seen > 0, "no kill ever interrupted an open session");
+    assert!(
+        acked.len() > KILLS,
+        "the child acknowledged only {} records",
+        acked.len()
+    );
+    assert!(
+        interrupted_seen > 0,
+        "no kill ever interrupted an open session"
+    );
     std::io::stdout().flush().unwrap();
 }

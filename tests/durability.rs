@@ -42,11 +42,17 @@ fn populated_for(dir: &Path, checkpoint_every: u64, config: ConsentConfig) {
         },
     )
     .unwrap();
-    store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
     store.deny(Feature::Microphone, Actor::User).unwrap();
-    store.grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User).unwrap();
+    store
+        .grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
     for _ in 0..6 {
-        let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+        let session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
         clock.advance(1_000);
         session.end().unwrap();
     }
@@ -78,14 +84,18 @@ fn assert_recovers_all_off(dir: &Path, expected_bad_seq: Option<u64>) {
     if let Some(expected) = expected_bad_seq {
         assert_eq!(first_bad, expected, "{:?}", report.problem);
     }
-    let kept = dir.join(report.quarantined_as.as_deref().unwrap()).join(LOG);
+    let kept = dir
+        .join(report.quarantined_as.as_deref().unwrap())
+        .join(LOG);
     assert!(kept.exists(), "damaged log kept at {}", kept.display());
     let notice = store.recovery_notice().expect("recovery notice");
     assert_eq!(notice.first_bad_seq, first_bad);
     let log = store.audit_log(AuditFilter::default()).unwrap();
     assert_eq!(log.last().unwrap().kind, AuditKind::Recovered);
     // Work continues on the new chain, and it stays flagged until the user erases.
-    store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
     assert!(!store.verify().unwrap().intact);
     store.erase_all().unwrap();
     assert!(store.verify().unwrap().intact);
@@ -99,20 +109,38 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
     let before = fs::metadata(log_path(base.path())).unwrap().len();
     {
         let store = open(base.path(), &clock);
-        store.grant(Feature::Clipboard, GrantScope::Once, Actor::User).unwrap();
+        store
+            .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
+            .unwrap();
         store.close().unwrap();
     }
     let after = fs::metadata(log_path(base.path())).unwrap().len();
     assert!(after > before);
     for cut in before..after {
         let dir = copy_store(base.path());
-        let file = fs::OpenOptions::new().write(true).open(log_path(dir.path())).unwrap();
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .open(log_path(dir.path()))
+            .unwrap();
         file.set_len(cut).unwrap();
         drop(file);
         let store = open(dir.path(), &clock);
-        assert_eq!(store.state(Feature::Clipboard).status, ConsentStatus::NotAsked, "cut at {cut}");
-        assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted, "cut at {cut}");
-        let newest = store.audit_log(AuditFilter { limit: Some(1), ..Default::default() }).unwrap();
+        assert_eq!(
+            store.state(Feature::Clipboard).status,
+            ConsentStatus::NotAsked,
+            "cut at {cut}"
+        );
+        assert_eq!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Granted,
+            "cut at {cut}"
+        );
+        let newest = store
+            .audit_log(AuditFilter {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .unwrap();
         if cut > before {
             assert_eq!(newest[0].kind, AuditKind::TailRepaired, "cut at {cut}");
         } else {
@@ -229,7 +257,11 @@ fn damage_behind_the_snapshot_is_caught_by_verify() {
     assert!(!report.intact);
     assert_eq!(report.first_bad_seq, Some(3));
     assert!(all_off(&store));
-    assert!(dir.path().join(report.quarantined_as.unwrap()).join(LOG).exists());
+    assert!(dir
+        .path()
+        .join(report.quarantined_as.unwrap())
+        .join(LOG)
+        .exists());
 }
 
 #[test]
@@ -290,9 +322,24 @@ fn the_head_anchors_the_chain() {
     populated(dir.path(), 10_000);
     let store = open(dir.path(), &clock());
     let head = store.head();
-    let newest = store.audit_log(AuditFilter { limit: Some(1), ..Default::default() }).unwrap();
-    assert_eq!((head.seq, head.hash.clone()), (newest[0].seq, newest[0].hash.clone()));
-    store.grant(Feature::Camera, GrantScope::Once, Actor::User).unwrap();
-    let next = store.audit_log(AuditFilter { limit: Some(1), ..Default::default() }).unwrap();
+    let newest = store
+        .audit_log(AuditFilter {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        (head.seq, head.hash.clone()),
+        (newest[0].seq, newest[0].hash.clone())
+    );
+    store
+        .grant(Feature::Camera, GrantScope::Once, Actor::User)
+        .unwrap();
+    let next = store
+        .audit_log(AuditFilter {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(next[0].prev_hash, head.hash);
 }

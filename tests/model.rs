@@ -80,7 +80,10 @@ impl Model {
     /// Ends session `i`; a single-use grant that still stands is used up.
     fn end(&mut self, i: usize, grant_stands: bool) {
         let f = self.sessions.remove(i);
-        if grant_stands && self.status[f.index()] == ConsentStatus::Granted && self.scope[f.index()] == Some(GrantScope::Once) {
+        if grant_stands
+            && self.status[f.index()] == ConsentStatus::Granted
+            && self.scope[f.index()] == Some(GrantScope::Once)
+        {
             self.status[f.index()] = ConsentStatus::NotAsked;
             self.scope[f.index()] = None;
         }
@@ -102,8 +105,14 @@ impl Model {
                 ConsentStatus::Denied => "denied",
                 ConsentStatus::NeedsReconsent => "needs_reconsent",
                 ConsentStatus::Granted if self.os[i] == OsPermission::Denied => "os_denied",
-                ConsentStatus::Granted if !self.foreground && f.ends_in_background() => "background",
-                ConsentStatus::Granted if self.scope[i] == Some(GrantScope::Once) && self.sessions.contains(&f) => "single_use",
+                ConsentStatus::Granted if !self.foreground && f.ends_in_background() => {
+                    "background"
+                }
+                ConsentStatus::Granted
+                    if self.scope[i] == Some(GrantScope::Once) && self.sessions.contains(&f) =>
+                {
+                    "single_use"
+                }
                 ConsentStatus::Granted => return None,
             },
         })
@@ -135,7 +144,10 @@ fn purpose_for(f: Feature, choice: u8) -> String {
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let opts = StoreOptions { clock: clock.clone(), checkpoint_every: 7 };
+    let opts = StoreOptions {
+        clock: clock.clone(),
+        checkpoint_every: 7,
+    };
     let mut store = ConsentStore::open_with(dir.path(), Some(config()), opts.clone()).unwrap();
     let mut model = Model::new();
     let mut handles: Vec<Arc<UseSession>> = Vec::new();
@@ -213,12 +225,33 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         prop_assert_eq!(&open, &model.sessions, "after {:?}", op);
         for f in Feature::ALL {
             let state = store.state(f);
-            prop_assert_eq!(state.status, model.status[f.index()], "{:?} after {:?}", f, op);
-            prop_assert_eq!(state.scope, model.scope[f.index()], "{:?} after {:?}", f, op);
+            prop_assert_eq!(
+                state.status,
+                model.status[f.index()],
+                "{:?} after {:?}",
+                f,
+                op
+            );
+            prop_assert_eq!(
+                state.scope,
+                model.scope[f.index()],
+                "{:?} after {:?}",
+                f,
+                op
+            );
             prop_assert_eq!(state.os_permission, model.os[f.index()]);
-            prop_assert_eq!(store.is_allowed(f), model.allowed(f), "{:?} after {:?}", f, op);
+            prop_assert_eq!(
+                store.is_allowed(f),
+                model.allowed(f),
+                "{:?} after {:?}",
+                f,
+                op
+            );
             prop_assert_eq!(state.allowed, model.allowed(f));
-            prop_assert_eq!(state.active_sessions as usize, model.sessions.iter().filter(|g| **g == f).count());
+            prop_assert_eq!(
+                state.active_sessions as usize,
+                model.sessions.iter().filter(|g| **g == f).count()
+            );
         }
     }
     prop_assert!(store.verify().unwrap().intact);

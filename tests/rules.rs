@@ -37,17 +37,32 @@ fn the_app_cannot_grant_but_can_deny_and_revoke() {
     store.revoke(Feature::Camera, Actor::App).unwrap();
     assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
     store.deny(Feature::Microphone, Actor::App).unwrap();
-    assert_eq!(store.state(Feature::Microphone).status, ConsentStatus::Denied);
+    assert_eq!(
+        store.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
 }
 
 #[test]
 fn access_is_allowed_only_inside_a_use_session() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
-    let refused = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap_err();
-    assert_eq!(refused, ConsentError::ConsentRequired { feature: Feature::Camera });
+    let refused = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap_err();
+    assert_eq!(
+        refused,
+        ConsentError::ConsentRequired {
+            feature: Feature::Camera
+        }
+    );
     camera_granted(&store);
-    assert!(!store.is_allowed(Feature::Camera), "consent alone never opens the door");
-    let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+    assert!(
+        !store.is_allowed(Feature::Camera),
+        "consent alone never opens the door"
+    );
+    let session = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
     assert!(session.is_active());
     assert_eq!(session.feature(), Feature::Camera);
     assert_eq!(session.purpose(), "shoot_photo");
@@ -64,7 +79,9 @@ fn dropping_a_session_ends_it() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
     camera_granted(&store);
     {
-        let _session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+        let _session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
         assert!(store.is_allowed(Feature::Camera));
     }
     assert!(!store.is_allowed(Feature::Camera));
@@ -76,7 +93,9 @@ fn dropping_a_session_ends_it() {
 #[test]
 fn refusals_name_the_reason_and_are_logged() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
-    let err = store.begin_use(Feature::Camera, "login".into()).unwrap_err();
+    let err = store
+        .begin_use(Feature::Camera, "login".into())
+        .unwrap_err();
     assert_eq!(
         err,
         ConsentError::UnknownPurpose {
@@ -85,14 +104,28 @@ fn refusals_name_the_reason_and_are_logged() {
         }
     );
     store.deny(Feature::Microphone, Actor::User).unwrap();
-    let err = store.begin_use(Feature::Microphone, "voice_note".into()).unwrap_err();
-    assert_eq!(err, ConsentError::Denied { feature: Feature::Microphone });
+    let err = store
+        .begin_use(Feature::Microphone, "voice_note".into())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ConsentError::Denied {
+            feature: Feature::Microphone
+        }
+    );
     camera_granted(&store);
     store
         .set_os_permission(Feature::Camera, OsPermission::Denied)
         .unwrap();
-    let err = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap_err();
-    assert_eq!(err, ConsentError::OsPermissionDenied { feature: Feature::Camera });
+    let err = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ConsentError::OsPermissionDenied {
+            feature: Feature::Camera
+        }
+    );
 
     let refusals: Vec<_> = store
         .audit_log(AuditFilter::default())
@@ -104,9 +137,21 @@ fn refusals_name_the_reason_and_are_logged() {
     assert_eq!(
         refusals,
         vec![
-            (Some(Feature::Camera), Some("shoot_photo".into()), "os_permission_denied".into()),
-            (Some(Feature::Microphone), Some("voice_note".into()), "denied".into()),
-            (Some(Feature::Camera), Some("login".into()), "unknown_purpose".into()),
+            (
+                Some(Feature::Camera),
+                Some("shoot_photo".into()),
+                "os_permission_denied".into()
+            ),
+            (
+                Some(Feature::Microphone),
+                Some("voice_note".into()),
+                "denied".into()
+            ),
+            (
+                Some(Feature::Camera),
+                Some("login".into()),
+                "unknown_purpose".into()
+            ),
         ]
     );
 }
@@ -115,14 +160,28 @@ fn refusals_name_the_reason_and_are_logged() {
 fn a_malformed_or_oversized_purpose_is_refused_and_never_logged() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
     camera_granted(&store);
-    for purpose in ["Jane Doe <jane@example.com>".to_string(), "x".repeat(10_000), String::new()] {
-        let err = store.begin_use(Feature::Camera, purpose.clone()).unwrap_err();
-        assert!(matches!(err, ConsentError::InvalidArgument { .. }), "{err:?}");
+    for purpose in [
+        "Jane Doe <jane@example.com>".to_string(),
+        "x".repeat(10_000),
+        String::new(),
+    ] {
+        let err = store
+            .begin_use(Feature::Camera, purpose.clone())
+            .unwrap_err();
+        assert!(
+            matches!(err, ConsentError::InvalidArgument { .. }),
+            "{err:?}"
+        );
     }
     let log = store.audit_log(AuditFilter::default()).unwrap();
-    let refused: Vec<_> = log.iter().filter(|e| e.kind == AuditKind::SessionRefused).collect();
+    let refused: Vec<_> = log
+        .iter()
+        .filter(|e| e.kind == AuditKind::SessionRefused)
+        .collect();
     assert_eq!(refused.len(), 3);
-    assert!(refused.iter().all(|e| e.purpose.is_none() && e.detail == "invalid_purpose"));
+    assert!(refused
+        .iter()
+        .all(|e| e.purpose.is_none() && e.detail == "invalid_purpose"));
     assert!(!store.export_json().unwrap().contains("jane"));
 }
 
@@ -132,7 +191,9 @@ fn revoking_ends_sessions_in_use_and_observers_hear_it() {
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     camera_granted(&store);
-    let session = store.begin_use(Feature::Camera, "record_video".into()).unwrap();
+    let session = store
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
     store.revoke(Feature::Camera, Actor::User).unwrap();
     assert!(!session.is_active());
     assert!(!store.is_allowed(Feature::Camera));
@@ -197,28 +258,51 @@ fn observers_may_call_back_into_the_store() {
         .grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User)
         .unwrap();
     store.revoke(Feature::Camera, Actor::User).unwrap();
-    assert_eq!(store.state(Feature::Microphone).status, ConsentStatus::Denied);
+    assert_eq!(
+        store.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
     let seen: Vec<_> = observer.seen.lock().iter().map(|(k, _)| *k).collect();
     assert_eq!(
         seen,
-        vec![AuditKind::Granted, AuditKind::Granted, AuditKind::Revoked, AuditKind::Revoked]
+        vec![
+            AuditKind::Granted,
+            AuditKind::Granted,
+            AuditKind::Revoked,
+            AuditKind::Revoked
+        ]
     );
 }
 
 #[test]
 fn a_single_use_grant_is_consumed_when_its_session_ends() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
-    store.grant(Feature::Clipboard, GrantScope::Once, Actor::User).unwrap();
-    let paste = store.begin_use(Feature::Clipboard, "share_code".into()).unwrap();
+    store
+        .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
+        .unwrap();
+    let paste = store
+        .begin_use(Feature::Clipboard, "share_code".into())
+        .unwrap();
     assert_eq!(
-        store.begin_use(Feature::Clipboard, "share_code".into()).unwrap_err(),
-        ConsentError::SingleUseInProgress { feature: Feature::Clipboard }
+        store
+            .begin_use(Feature::Clipboard, "share_code".into())
+            .unwrap_err(),
+        ConsentError::SingleUseInProgress {
+            feature: Feature::Clipboard
+        }
     );
     paste.end().unwrap();
-    assert_eq!(store.state(Feature::Clipboard).status, ConsentStatus::NotAsked);
     assert_eq!(
-        store.begin_use(Feature::Clipboard, "share_code".into()).unwrap_err(),
-        ConsentError::ConsentRequired { feature: Feature::Clipboard }
+        store.state(Feature::Clipboard).status,
+        ConsentStatus::NotAsked
+    );
+    assert_eq!(
+        store
+            .begin_use(Feature::Clipboard, "share_code".into())
+            .unwrap_err(),
+        ConsentError::ConsentRequired {
+            feature: Feature::Clipboard
+        }
     );
 }
 
@@ -226,9 +310,18 @@ fn a_single_use_grant_is_consumed_when_its_session_ends() {
 fn going_to_the_background_ends_camera_microphone_clipboard_and_sensor_sessions() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
     for feature in Feature::ALL {
-        store.grant(feature, GrantScope::UntilRevoked, Actor::User).unwrap();
+        store
+            .grant(feature, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
     }
-    let purposes = ["shoot_photo", "voice_note", "save_media", "login", "orientation", "personalized_ads"];
+    let purposes = [
+        "shoot_photo",
+        "voice_note",
+        "save_media",
+        "login",
+        "orientation",
+        "personalized_ads",
+    ];
     let sessions: Vec<_> = Feature::ALL
         .into_iter()
         .zip(purposes)
@@ -244,27 +337,40 @@ fn going_to_the_background_ends_camera_microphone_clipboard_and_sensor_sessions(
         );
     }
     assert_eq!(
-        store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap_err(),
-        ConsentError::InBackground { feature: Feature::Camera }
+        store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap_err(),
+        ConsentError::InBackground {
+            feature: Feature::Camera
+        }
     );
     store.set_foreground(true).unwrap();
-    assert!(store.begin_use(Feature::Camera, "shoot_photo".into()).is_ok());
+    assert!(store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .is_ok());
 }
 
 #[test]
 fn an_os_denial_closes_the_door_whatever_the_consent() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
     camera_granted(&store);
-    let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+    let session = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
     store
         .set_os_permission(Feature::Camera, OsPermission::Denied)
         .unwrap();
     assert!(!session.is_active());
-    assert_eq!(store.state(Feature::Camera).os_permission, OsPermission::Denied);
+    assert_eq!(
+        store.state(Feature::Camera).os_permission,
+        OsPermission::Denied
+    );
     store
         .set_os_permission(Feature::Camera, OsPermission::Limited)
         .unwrap();
-    assert!(store.begin_use(Feature::Camera, "shoot_photo".into()).is_ok());
+    assert!(store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .is_ok());
 }
 
 #[test]
@@ -284,16 +390,30 @@ fn a_terms_revision_bump_asks_again_for_that_feature_only() {
     let state = store.state(Feature::Camera);
     assert_eq!(state.status, ConsentStatus::NeedsReconsent);
     assert_eq!((state.decided_terms_revision, state.terms_revision), (1, 2));
-    assert_eq!(store.state(Feature::Microphone).status, ConsentStatus::Granted);
     assert_eq!(
-        store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap_err(),
-        ConsentError::NeedsReconsent { feature: Feature::Camera }
+        store.state(Feature::Microphone).status,
+        ConsentStatus::Granted
     );
-    let log = store.audit_log(AuditFilter { feature: Some(Feature::Camera), ..Default::default() }).unwrap();
+    assert_eq!(
+        store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap_err(),
+        ConsentError::NeedsReconsent {
+            feature: Feature::Camera
+        }
+    );
+    let log = store
+        .audit_log(AuditFilter {
+            feature: Some(Feature::Camera),
+            ..Default::default()
+        })
+        .unwrap();
     assert!(log.iter().any(|e| e.kind == AuditKind::ReconsentRequired));
     camera_granted(&store);
     assert_eq!(store.state(Feature::Camera).decided_terms_revision, 2);
-    assert!(store.begin_use(Feature::Camera, "shoot_photo".into()).is_ok());
+    assert!(store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .is_ok());
 }
 
 #[test]
@@ -304,15 +424,25 @@ fn decisions_survive_reopening_and_sessions_do_not() {
         let store = open(dir.path(), &clock);
         camera_granted(&store);
         store.deny(Feature::Microphone, Actor::User).unwrap();
-        store.set_os_permission(Feature::Camera, OsPermission::Granted).unwrap();
-        let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+        store
+            .set_os_permission(Feature::Camera, OsPermission::Granted)
+            .unwrap();
+        let session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
         std::mem::forget(session);
         store.close().unwrap();
     }
     let store = open(dir.path(), &clock);
     assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
-    assert_eq!(store.state(Feature::Camera).os_permission, OsPermission::Granted);
-    assert_eq!(store.state(Feature::Microphone).status, ConsentStatus::Denied);
+    assert_eq!(
+        store.state(Feature::Camera).os_permission,
+        OsPermission::Granted
+    );
+    assert_eq!(
+        store.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
     assert!(!store.is_allowed(Feature::Camera));
     assert_eq!(store.state(Feature::Camera).active_sessions, 0);
     assert!(store.verify().unwrap().intact);
@@ -324,7 +454,11 @@ fn a_second_opener_of_the_same_directory_is_refused() {
     let clock = clock();
     let first = open(dir.path(), &clock);
     let second = ConsentStore::open_with(dir.path(), Some(config()), options(&clock));
-    assert!(matches!(second, Err(ConsentError::StoreLocked { .. })), "{:?}", second.err());
+    assert!(
+        matches!(second, Err(ConsentError::StoreLocked { .. })),
+        "{:?}",
+        second.err()
+    );
     first.close().unwrap();
     assert!(ConsentStore::open_with(dir.path(), Some(config()), options(&clock)).is_ok());
 }
@@ -334,7 +468,11 @@ fn a_store_belongs_to_one_app() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     open(dir.path(), &clock).close().unwrap();
-    let other = ConsentStore::open_with(dir.path(), Some(ConsentConfig::new("org.other.app")), options(&clock));
+    let other = ConsentStore::open_with(
+        dir.path(),
+        Some(ConsentConfig::new("org.other.app")),
+        options(&clock),
+    );
     assert!(matches!(other, Err(ConsentError::InvalidArgument { .. })));
 }
 
@@ -352,9 +490,17 @@ fn bad_configs_are_refused_with_a_clear_error() {
             FeaturePolicy::default_for(Feature::Camera),
         ],
     };
-    for config in [ConsentConfig::new(""), ConsentConfig::new("has space"), bad_purpose, two] {
+    for config in [
+        ConsentConfig::new(""),
+        ConsentConfig::new("has space"),
+        bad_purpose,
+        two,
+    ] {
         let err = ConsentStore::open_in_memory(config).err().unwrap();
-        assert!(matches!(err, ConsentError::InvalidArgument { .. }), "{err:?}");
+        assert!(
+            matches!(err, ConsentError::InvalidArgument { .. }),
+            "{err:?}"
+        );
     }
 }
 
@@ -364,7 +510,9 @@ fn erase_all_removes_history_and_starts_over_with_everything_off() {
     let clock = clock();
     let store = open(dir.path(), &clock);
     camera_granted(&store);
-    let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+    let session = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
     store.erase_all().unwrap();
     assert!(!session.is_active());
     assert!(all_off(&store));
@@ -381,7 +529,9 @@ fn erase_all_removes_history_and_starts_over_with_everything_off() {
 fn closed_stores_refuse_work_and_answer_off() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
     camera_granted(&store);
-    let session = store.begin_use(Feature::Camera, "shoot_photo".into()).unwrap();
+    let session = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
     store.close().unwrap();
     assert!(!session.is_active());
     assert!(!store.is_allowed(Feature::Camera));

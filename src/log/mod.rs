@@ -186,10 +186,9 @@ impl Journal {
                         _ => {}
                     }
                 }
-                let Storage::Disk { _lock, .. } = std::mem::replace(
-                    &mut self.storage,
-                    Storage::Memory(Arc::default()),
-                ) else {
+                let Storage::Disk { _lock, .. } =
+                    std::mem::replace(&mut self.storage, Storage::Memory(Arc::default()))
+                else {
                     unreachable!("matched Disk above")
                 };
                 (Storage::Disk { dir, file, _lock }, chain, end)
@@ -236,7 +235,11 @@ fn new_chain_bytes(genesis: &Entry, time_ms: i64) -> (Vec<u8>, ChainCheck) {
 
 /// Writes a new chain to a temp file and renames it over the log, so a crash leaves either
 /// the old log or the new one, never a log without its genesis record.
-fn create_chain_file(dir: &Path, genesis: &Entry, time_ms: i64) -> io::Result<(Arc<File>, ChainCheck, u64)> {
+fn create_chain_file(
+    dir: &Path,
+    genesis: &Entry,
+    time_ms: i64,
+) -> io::Result<(Arc<File>, ChainCheck, u64)> {
     let (bytes, chain) = new_chain_bytes(genesis, time_ms);
     let tmp = dir.join(format!("{LOG_FILE}.tmp"));
     let mut options = OpenOptions::new();

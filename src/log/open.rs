@@ -63,17 +63,28 @@ pub(crate) fn open_dir(
     create_private_dir(dir)?;
     let lock = DirLock::acquire(dir)?.map_err(|_| OpenError::Locked)?;
     let (genesis, loaded) = match load(dir, app_id)? {
-        Load::Missing => (Some(Genesis::new(app_id, None).entry(AuditKind::ChainStarted)), None),
-        Load::Damaged { first_bad_seq, problem } => {
+        Load::Missing => (
+            Some(Genesis::new(app_id, None).entry(AuditKind::ChainStarted)),
+            None,
+        ),
+        Load::Damaged {
+            first_bad_seq,
+            problem,
+        } => {
             let quarantined_as = quarantine_files(dir, time_ms)?;
-            ::log::warn!("consentkit: log failed its checks ({problem}); kept aside as {quarantined_as}");
+            ::log::warn!(
+                "consentkit: log failed its checks ({problem}); kept aside as {quarantined_as}"
+            );
             let notice = RecoveryNotice {
                 found_at_ms: time_ms,
                 first_bad_seq,
                 problem,
                 quarantined_as,
             };
-            (Some(Genesis::new(app_id, Some(notice)).entry(AuditKind::Recovered)), None)
+            (
+                Some(Genesis::new(app_id, Some(notice)).entry(AuditKind::Recovered)),
+                None,
+            )
         }
         Load::Intact(loaded) => (None, Some(loaded)),
     };
@@ -140,7 +151,7 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 enum Load {
     Missing,
     Damaged { first_bad_seq: u64, problem: String },
-    Intact(Loaded),
+    Intact(Box<Loaded>),
 }
 
 struct Loaded {
@@ -204,7 +215,10 @@ fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
                 since_checkpoint += 1;
                 if record.entry.kind == AuditKind::Checkpoint {
                     if record.entry.detail != state.digest() {
-                        return damaged(record.seq, "a checkpoint disagrees with the records before it");
+                        return damaged(
+                            record.seq,
+                            "a checkpoint disagrees with the records before it",
+                        );
                     }
                     since_checkpoint = 0;
                 }
@@ -218,14 +232,14 @@ fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
     if chain.next_seq == 1 {
         return damaged(1, "the log holds no records");
     }
-    Ok(Load::Intact(Loaded {
+    Ok(Load::Intact(Box::new(Loaded {
         state,
         chain,
         end: torn_at.unwrap_or(file_len),
         file_len,
         torn_at,
         since_checkpoint,
-    }))
+    })))
 }
 
 type Resumed = (State, ChainCheck, u64);
@@ -237,7 +251,12 @@ fn check_snapshot(
     file_len: u64,
     snapshot: Snapshot,
 ) -> io::Result<Result<Resumed, (u64, String)>> {
-    let disagrees = |why: &str| Ok(Err((snapshot.seq, format!("the snapshot disagrees with the log: {why}"))));
+    let disagrees = |why: &str| {
+        Ok(Err((
+            snapshot.seq,
+            format!("the snapshot disagrees with the log: {why}"),
+        )))
+    };
     if snapshot.offset < MAGIC.len() as u64 || snapshot.offset + HEADER_LEN as u64 > file_len {
         return disagrees("its checkpoint lies beyond the end of the log");
     }

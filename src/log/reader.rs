@@ -79,8 +79,9 @@ impl LogReader {
         let scanned = self.for_each(|record| {
             let problem = match chain.accept(&record) {
                 Err(problem) => Some(problem),
-                Ok(()) if record.entry.kind == AuditKind::Checkpoint
-                    && record.entry.detail != state.digest() =>
+                Ok(())
+                    if record.entry.kind == AuditKind::Checkpoint
+                        && record.entry.detail != state.digest() =>
                 {
                     Some("a checkpoint disagrees with the records before it".to_string())
                 }

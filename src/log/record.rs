@@ -209,7 +209,11 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
-    fn optional<T>(&mut self, decode: impl Fn(u8) -> Option<T>, what: &str) -> Result<Option<T>, String> {
+    fn optional<T>(
+        &mut self,
+        decode: impl Fn(u8) -> Option<T>,
+        what: &str,
+    ) -> Result<Option<T>, String> {
         match self.byte()? {
             NONE => Ok(None),
             code => decode(code)
@@ -232,7 +236,9 @@ fn actor_code(a: Actor) -> u8 {
 }
 
 fn actor_from(c: u8) -> Option<Actor> {
-    [Actor::User, Actor::Guardian, Actor::App].into_iter().find(|a| actor_code(*a) == c)
+    [Actor::User, Actor::Guardian, Actor::App]
+        .into_iter()
+        .find(|a| actor_code(*a) == c)
 }
 
 fn scope_code(s: GrantScope) -> u8 {
@@ -327,7 +333,10 @@ mod tests {
             Decoded::Record(r, n) => {
                 assert_eq!(n, buf.len());
                 assert_eq!(r.entry, sample());
-                assert_eq!((r.seq, r.time_ms, r.prev_hash, r.hash), (5, -3, [9; 32], hash));
+                assert_eq!(
+                    (r.seq, r.time_ms, r.prev_hash, r.hash),
+                    (5, -3, [9; 32], hash)
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -338,19 +347,31 @@ mod tests {
         let mut buf = Vec::new();
         encode_frame(&mut buf, &GENESIS_PREV, 1, 0, &sample());
         for cut in 0..buf.len() {
-            assert!(matches!(decode_frame(&buf[..cut]), Decoded::Torn), "cut at {cut}");
+            assert!(
+                matches!(decode_frame(&buf[..cut]), Decoded::Torn),
+                "cut at {cut}"
+            );
         }
         for i in 0..buf.len() {
             let mut bad = buf.clone();
             bad[i] ^= 0x01;
-            assert!(matches!(decode_frame(&bad), Decoded::Corrupt(_)), "flip at {i}");
+            assert!(
+                matches!(decode_frame(&bad), Decoded::Corrupt(_)),
+                "flip at {i}"
+            );
         }
     }
 
     #[test]
     fn the_chain_check_rejects_gaps_and_broken_links() {
         let mut buf = Vec::new();
-        let h1 = encode_frame(&mut buf, &GENESIS_PREV, 1, 0, &Entry::new(AuditKind::ChainStarted));
+        let h1 = encode_frame(
+            &mut buf,
+            &GENESIS_PREV,
+            1,
+            0,
+            &Entry::new(AuditKind::ChainStarted),
+        );
         let at = buf.len();
         encode_frame(&mut buf, &h1, 2, 0, &sample());
         encode_frame(&mut buf, &[1; 32], 3, 0, &sample());

@@ -8,9 +8,14 @@ use super::record::{decode_frame, frame_len, Decoded, Record, HASH_LEN, HEADER_L
 #[derive(Debug)]
 pub(crate) enum ScanStop {
     /// The bytes from `offset` to the end are an incomplete append: safe to cut.
-    Torn { offset: u64 },
+    Torn {
+        offset: u64,
+    },
     /// The frame at `offset` is damaged.
-    Corrupt { offset: u64, reason: String },
+    Corrupt {
+        offset: u64,
+        reason: String,
+    },
     Io(io::Error),
 }
 
@@ -18,7 +23,9 @@ impl std::fmt::Display for ScanStop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ScanStop::Torn { offset } => write!(f, "the log ends inside a record at byte {offset}"),
-            ScanStop::Corrupt { offset, reason } => write!(f, "damaged record at byte {offset}: {reason}"),
+            ScanStop::Corrupt { offset, reason } => {
+                write!(f, "damaged record at byte {offset}: {reason}")
+            }
             ScanStop::Io(e) => write!(f, "{e}"),
         }
     }

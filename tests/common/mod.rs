@@ -25,7 +25,11 @@ pub fn open(dir: &Path, clock: &Arc<FakeClock>) -> Arc<ConsentStore> {
     ConsentStore::open_with(dir, Some(config()), options(clock)).expect("store opens")
 }
 
-pub fn open_with_config(dir: &Path, clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<ConsentStore> {
+pub fn open_with_config(
+    dir: &Path,
+    clock: &Arc<FakeClock>,
+    config: ConsentConfig,
+) -> Arc<ConsentStore> {
     ConsentStore::open_with(dir, Some(config), options(clock)).expect("store opens")
 }
 

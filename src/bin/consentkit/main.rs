@@ -1,1 +1,247 @@
-fn main() {}
+//! The `consentkit` command-line tool: run the demo, inspect a store, and make decisions for QA.
+
+mod demo;
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use consentkit::{
+    Actor, AuditFilter, ConsentError, ConsentStore, Feature, GrantScope, StoreOptions,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "consentkit",
+    version,
+    about = "Consent and audit log for camera apps"
+)]
+struct Cli {
+    /// The store directory (for `demo`: a new temporary one when omitted).
+    #[arg(long, global = true)]
+    dir: Option<PathBuf>,
+    /// Machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A camera app's consent flow on an on-disk store, ending with the privacy report.
+    Demo,
+    /// Each feature's consent, OS permission and sessions.
+    State,
+    /// The audit log, newest first.
+    Log {
+        /// Only this feature.
+        #[arg(long, value_enum)]
+        feature: Option<FeatureArg>,
+        /// Only records since this time: RFC 3339 (2026-11-01T00:00:00Z) or an age (30m, 24h, 7d).
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many records.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Uses, time in use, last use and refusals per feature.
+    Report {
+        /// The window: the last N days.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+    },
+    /// Checks the whole chain; exits non-zero unless the history is intact.
+    Verify,
+    /// Everything the store holds, for the user to take away.
+    Export {
+        /// `json`: consent records and log; `ndjson`: App-Privacy-Report-style access intervals.
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+    },
+    /// QA: grant a feature as the user.
+    Grant {
+        /// The feature.
+        #[arg(value_enum)]
+        feature: FeatureArg,
+        /// A single-use grant.
+        #[arg(long)]
+        once: bool,
+        /// Decided by a guardian.
+        #[arg(long)]
+        guardian: bool,
+    },
+    /// QA: deny a feature.
+    Deny {
+        /// The feature.
+        #[arg(value_enum)]
+        feature: FeatureArg,
+        /// Decided by the app rather than the user.
+        #[arg(long)]
+        by_app: bool,
+    },
+    /// QA: withdraw a feature's consent.
+    Revoke {
+        /// The feature.
+        #[arg(value_enum)]
+        feature: FeatureArg,
+        /// Decided by the app rather than the user.
+        #[arg(long)]
+        by_app: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Json,
+    Ndjson,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum FeatureArg {
+    Camera,
+    Microphone,
+    PhotoLibrary,
+    Clipboard,
+    MotionSensors,
+    AdPersonalization,
+}
+
+impl From<FeatureArg> for Feature {
+    fn from(f: FeatureArg) -> Feature {
+        match f {
+            FeatureArg::Camera => Feature::Camera,
+            FeatureArg::Microphone => Feature::Microphone,
+            FeatureArg::PhotoLibrary => Feature::PhotoLibrary,
+            FeatureArg::Clipboard => Feature::Clipboard,
+            FeatureArg::MotionSensors => Feature::MotionSensors,
+            FeatureArg::AdPersonalization => Feature::AdPersonalization,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("consentkit: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    if let Command::Demo = cli.command {
+        return demo::run(cli.dir.as_deref()).map(|()| ExitCode::SUCCESS);
+    }
+    let dir = cli
+        .dir
+        .as_deref()
+        .ok_or("--dir DIR is required (the store directory)")?;
+    let store = open_existing(dir)?;
+    let by = |app: bool| if app { Actor::App } else { Actor::User };
+    match cli.command {
+        Command::Demo => unreachable!("handled above"),
+        Command::State => output::states(&store.states(), cli.json),
+        Command::Log {
+            feature,
+            since,
+            limit,
+        } => {
+            let since_ms = since.as_deref().map(parse_since).transpose()?;
+            let filter = AuditFilter {
+                feature: feature.map(Feature::from),
+                since_ms,
+                until_ms: None,
+                limit,
+            };
+            output::log(&store.audit_log(filter).map_err(describe)?, cli.json);
+        }
+        Command::Report { days } => {
+            let now = now_ms();
+            let report = store
+                .privacy_report(now - i64::from(days) * 86_400_000, now + 1)
+                .map_err(describe)?;
+            output::report(&report, cli.json);
+        }
+        Command::Verify => {
+            let report = store.verify().map_err(describe)?;
+            output::verify(&report, cli.json);
+            if !report.intact {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Export { format } => {
+            let text = match format {
+                ExportFormat::Json => store.export_json(),
+                ExportFormat::Ndjson => store.export_access_ndjson(),
+            };
+            print!("{}", text.map_err(describe)?);
+        }
+        Command::Grant {
+            feature,
+            once,
+            guardian,
+        } => {
+            let scope = if once {
+                GrantScope::Once
+            } else {
+                GrantScope::UntilRevoked
+            };
+            let actor = if guardian {
+                Actor::Guardian
+            } else {
+                Actor::User
+            };
+            store
+                .grant(feature.into(), scope, actor)
+                .map_err(describe)?;
+            output::states(&[store.state(feature.into())], cli.json);
+        }
+        Command::Deny { feature, by_app } => {
+            store.deny(feature.into(), by(by_app)).map_err(describe)?;
+            output::states(&[store.state(feature.into())], cli.json);
+        }
+        Command::Revoke { feature, by_app } => {
+            store.revoke(feature.into(), by(by_app)).map_err(describe)?;
+            output::states(&[store.state(feature.into())], cli.json);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens with the configuration already stored, so inspecting a store never changes its policy.
+fn open_existing(dir: &Path) -> Result<Arc<ConsentStore>, String> {
+    ConsentStore::open_with(dir, None, StoreOptions::default()).map_err(describe)
+}
+
+fn describe(e: ConsentError) -> String {
+    e.to_string()
+}
+
+fn now_ms() -> i64 {
+    use consentkit::Clock;
+    consentkit::SystemClock::default().now_ms()
+}
+
+/// `30m`, `24h`, `7d`, or an RFC 3339 timestamp.
+fn parse_since(text: &str) -> Result<i64, String> {
+    let unit_ms = match text.chars().last() {
+        Some('m') => Some(60_000),
+        Some('h') => Some(3_600_000),
+        Some('d') => Some(86_400_000),
+        _ => None,
+    };
+    if let (Some(unit), Ok(n)) = (unit_ms, text[..text.len() - 1].parse::<i64>()) {
+        return Ok(now_ms() - n * unit);
+    }
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+        .map_err(|_| {
+            format!("--since {text:?}: expected an age like 24h or 7d, or an RFC 3339 time")
+        })
+}

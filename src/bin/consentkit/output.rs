@@ -1,0 +1,124 @@
+//! How the CLI prints states, logs, reports and verification: aligned tables for people, JSON for scripts.
+
+use consentkit::{iso8601, AuditEntry, FeatureState, PrivacyReport, VerifyReport};
+use serde::Serialize;
+
+fn json<T: Serialize + ?Sized>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serialises")
+    );
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+pub fn states(states: &[FeatureState], as_json: bool) {
+    if as_json {
+        return json(states);
+    }
+    println!(
+        "{:<20} {:<16} {:<14} {:<8} {:>8} {:>7} {:>5}",
+        "feature", "status", "scope", "os", "sessions", "allowed", "terms"
+    );
+    for s in states {
+        println!(
+            "{:<20} {:<16} {:<14} {:<8} {:>8} {:>7} {:>5}",
+            s.feature.as_str(),
+            s.status.as_str(),
+            s.scope.map_or("-", |x| x.as_str()),
+            s.os_permission.as_str(),
+            s.active_sessions,
+            yes_no(s.allowed),
+            s.terms_revision
+        );
+    }
+}
+
+pub fn log(entries: &[AuditEntry], as_json: bool) {
+    if as_json {
+        return json(entries);
+    }
+    println!(
+        "{:>6}  {:<29}  {:<22} {:<18} {:<14} {:<8} detail",
+        "seq", "time", "kind", "feature", "purpose", "actor"
+    );
+    for e in entries {
+        println!(
+            "{:>6}  {:<29}  {:<22} {:<18} {:<14} {:<8} {}",
+            e.seq,
+            iso8601(e.time_ms),
+            e.kind.as_str(),
+            e.feature.map_or("-", |f| f.as_str()),
+            e.purpose.as_deref().unwrap_or("-"),
+            e.actor.map_or("-", |a| a.as_str()),
+            short(&e.detail)
+        );
+    }
+}
+
+fn short(detail: &str) -> String {
+    if detail.chars().count() > 48 {
+        format!("{}…", detail.chars().take(47).collect::<String>())
+    } else {
+        detail.to_string()
+    }
+}
+
+pub fn report(report: &PrivacyReport, as_json: bool) {
+    if as_json {
+        return json(report);
+    }
+    println!(
+        "Privacy report {} — {}",
+        iso8601(report.since_ms),
+        iso8601(report.until_ms)
+    );
+    println!(
+        "{:<20} {:>5} {:>12} {:<29} {:>8}  {:<16} purposes",
+        "feature", "uses", "time in use", "last use", "refused", "status"
+    );
+    for f in &report.features {
+        let purposes: Vec<String> = f
+            .purposes
+            .iter()
+            .map(|p| format!("{}×{}", p.purpose, p.uses))
+            .collect();
+        println!(
+            "{:<20} {:>5} {:>12} {:<29} {:>8}  {:<16} {}",
+            f.feature.as_str(),
+            f.uses,
+            format!("{:.1} s", f.time_in_use_ms as f64 / 1000.0),
+            f.last_use_ms.map_or("-".to_string(), iso8601),
+            f.refused,
+            f.status.as_str(),
+            purposes.join(", ")
+        );
+    }
+}
+
+pub fn verify(report: &VerifyReport, as_json: bool) {
+    if as_json {
+        return json(report);
+    }
+    if report.intact {
+        println!(
+            "intact: {} records, head #{} {}",
+            report.records_checked, report.head.seq, report.head.hash
+        );
+    } else {
+        println!(
+            "DAMAGED at record #{}: {}",
+            report.first_bad_seq.unwrap_or(0),
+            report.problem.as_deref().unwrap_or("?")
+        );
+        if let Some(kept) = &report.quarantined_as {
+            println!("the damaged log is kept aside in {kept}; every feature was turned off");
+        }
+    }
+}

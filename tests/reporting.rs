@@ -1,0 +1,253 @@
+//! Reading the record back: audit filters, the privacy report under a jumping clock, and the exports' shapes.
+
+mod common;
+
+use common::*;
+use consentkit::*;
+
+const HOUR: i64 = 3_600_000;
+
+#[test]
+fn durations_come_from_the_monotonic_clock_and_order_from_sequence_numbers() {
+    let clock = clock();
+    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    let session = store
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
+    clock.advance(5_000);
+    clock.set_wall(T0 - 2 * HOUR); // the user sets the clock back mid-recording
+    session.end().unwrap();
+
+    let log = store.audit_log(AuditFilter::default()).unwrap();
+    let ended = &log[0];
+    assert_eq!(ended.kind, AuditKind::SessionEnded);
+    assert_eq!(ended.duration_ms, 5_000);
+    assert!(ended.time_ms < log[1].time_ms, "wall time went backwards");
+    assert!(ended.seq > log[1].seq, "but the order did not");
+
+    let report = store.privacy_report(T0 - 3 * HOUR, T0 + HOUR).unwrap();
+    let camera = &report.features[Feature::Camera.index()];
+    assert_eq!((camera.uses, camera.time_in_use_ms), (1, 5_000));
+}
+
+#[test]
+fn sessions_ended_by_revocation_or_os_denial_count_their_time_in_use() {
+    let clock = clock();
+    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    let _revoked = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    clock.advance(1_500);
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    let _denied_by_os = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    clock.advance(700);
+    store
+        .set_os_permission(Feature::Camera, OsPermission::Denied)
+        .unwrap();
+    let report = store.privacy_report(T0, T0 + HOUR).unwrap();
+    assert_eq!(
+        report.features[Feature::Camera.index()].time_in_use_ms,
+        2_200
+    );
+}
+
+#[test]
+fn the_privacy_report_counts_uses_time_refusals_and_purposes_in_its_window() {
+    let clock = clock();
+    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    // Outside the window: yesterday.
+    let old = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    clock.advance(1_000);
+    old.end().unwrap();
+    clock.advance(24 * HOUR as u64);
+    let since = clock.now_ms();
+    for (purpose, ms) in [
+        ("shoot_photo", 2_000),
+        ("record_video", 30_000),
+        ("shoot_photo", 500),
+    ] {
+        let session = store.begin_use(Feature::Camera, purpose.into()).unwrap();
+        clock.advance(ms);
+        session.end().unwrap();
+    }
+    let last_use = clock.now_ms();
+    let last = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    let _ = store
+        .begin_use(Feature::Microphone, "voice_note".into())
+        .unwrap_err();
+    let report = store.privacy_report(since, clock.now_ms() + 1).unwrap();
+    let camera = &report.features[Feature::Camera.index()];
+    assert_eq!(camera.uses, 4);
+    assert_eq!(
+        camera.time_in_use_ms, 32_500,
+        "the open session has no time yet"
+    );
+    assert_eq!(camera.last_use_ms, Some(last_use));
+    assert_eq!(camera.status, ConsentStatus::Granted);
+    assert_eq!(
+        camera.purposes,
+        vec![
+            PurposeUse {
+                purpose: "shoot_photo".into(),
+                uses: 3
+            },
+            PurposeUse {
+                purpose: "record_video".into(),
+                uses: 1
+            },
+        ]
+    );
+    let microphone = &report.features[Feature::Microphone.index()];
+    assert_eq!((microphone.uses, microphone.refused), (0, 1));
+    drop(last);
+}
+
+#[test]
+fn the_audit_log_filters_by_feature_time_and_limit_newest_first() {
+    let clock = clock();
+    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    clock.advance(HOUR as u64);
+    let middle = clock.now_ms();
+    store.deny(Feature::Microphone, Actor::User).unwrap();
+    clock.advance(HOUR as u64);
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+
+    let camera = store
+        .audit_log(AuditFilter {
+            feature: Some(Feature::Camera),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        camera.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![AuditKind::Revoked, AuditKind::Granted]
+    );
+    let window = store
+        .audit_log(AuditFilter {
+            since_ms: Some(middle),
+            until_ms: Some(middle + 1),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(window.len(), 1);
+    assert_eq!(window[0].feature, Some(Feature::Microphone));
+    let newest = store
+        .audit_log(AuditFilter {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        newest.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        vec![AuditKind::Revoked, AuditKind::Denied]
+    );
+    // The log holds no personal data: only codes, features, purposes, times, revisions.
+    let everything = store.audit_log(AuditFilter::default()).unwrap();
+    assert_eq!(everything.last().unwrap().kind, AuditKind::ChainStarted);
+    assert_eq!(
+        everything.last().unwrap().detail,
+        format!("{{\"app_id\":\"{APP}\"}}")
+    );
+}
+
+#[test]
+fn the_json_export_holds_consent_records_and_the_whole_log() {
+    let clock = clock();
+    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap()
+        .end()
+        .unwrap();
+    let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
+    assert_eq!(export["format"], "consentkit.export/1");
+    assert_eq!(export["app_id"], APP);
+    let records = export["consent_records"].as_array().unwrap();
+    assert_eq!(records.len(), 6);
+    let camera = &records[0];
+    assert_eq!(camera["feature"], "camera");
+    assert_eq!(camera["status"], "granted");
+    assert_eq!(camera["actor"], "user");
+    assert_eq!(camera["record_id"], format!("{APP}/camera/2"));
+    assert_eq!(camera["terms_revision"], 1);
+    assert_eq!(
+        camera["purposes"],
+        serde_json::json!(["shoot_photo", "record_video"])
+    );
+    assert!(camera["how_to_withdraw"]
+        .as_str()
+        .unwrap()
+        .contains("Settings"));
+    assert!(camera["decided_at"].as_str().unwrap().ends_with("+00:00"));
+    assert_eq!(records[1]["record_id"], serde_json::Value::Null);
+    let log = export["log"].as_array().unwrap();
+    assert_eq!(log.len() as u64, store.head().seq);
+    assert_eq!(log[0]["kind"], "chain_started");
+    assert_eq!(log[2]["purpose"], "shoot_photo");
+    assert_eq!(export["head"]["hash"], store.head().hash);
+}
+
+#[test]
+fn the_access_export_pairs_interval_begin_and_end_like_apples_report() {
+    let clock = clock();
+    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    store
+        .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
+        .unwrap();
+    let a = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    let b = store
+        .begin_use(Feature::Clipboard, "share_code".into())
+        .unwrap();
+    clock.advance(1_500);
+    a.end().unwrap();
+    b.end().unwrap();
+    let lines: Vec<serde_json::Value> = store
+        .export_access_ndjson()
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    let first = &lines[0];
+    assert_eq!(first["accessor"]["identifier"], APP);
+    assert_eq!(first["accessor"]["identifierType"], "bundleID");
+    assert_eq!(first["category"], "camera");
+    assert_eq!(first["kind"], "intervalBegin");
+    assert_eq!(first["type"], "access");
+    assert_eq!(first["timeStamp"], iso8601(T0));
+    assert_eq!(lines[1]["category"], "pasteboard");
+    let camera_end = &lines[2];
+    assert_eq!(camera_end["kind"], "intervalEnd");
+    assert_eq!(camera_end["identifier"], first["identifier"]);
+    assert_ne!(lines[1]["identifier"], first["identifier"]);
+    assert_eq!(camera_end["timeStamp"], iso8601(T0 + 1_500));
+}
