@@ -52,28 +52,28 @@ pub enum ConsentError {
         purpose: String,
     },
     /// An argument is malformed (a purpose outside `[a-z0-9_]{1,64}`, a bad config, …).
-    #[error("invalid argument: {message}")]
+    #[error("invalid argument: {reason}")]
     InvalidArgument {
         /// What is wrong.
-        message: String,
+        reason: String,
     },
     /// The actor may not do this (the app tried to grant).
-    #[error("not permitted: {message}")]
+    #[error("not permitted: {reason}")]
     NotPermitted {
         /// What is wrong.
-        message: String,
+        reason: String,
     },
     /// Another process or handle has the store open.
-    #[error("store is locked: {message}")]
+    #[error("store is locked: {reason}")]
     StoreLocked {
         /// Which store.
-        message: String,
+        reason: String,
     },
     /// Reading or writing the store failed; the store now answers "off" to everything.
-    #[error("storage failure: {message}")]
+    #[error("storage failure: {reason}")]
     Storage {
         /// What failed.
-        message: String,
+        reason: String,
     },
     /// The store was closed.
     #[error("the store is closed")]
@@ -102,13 +102,13 @@ impl ConsentError {
 
     pub(crate) fn invalid(message: impl Into<String>) -> ConsentError {
         ConsentError::InvalidArgument {
-            message: message.into(),
+            reason: message.into(),
         }
     }
 
     pub(crate) fn storage(e: impl std::fmt::Display) -> ConsentError {
         ConsentError::Storage {
-            message: e.to_string(),
+            reason: e.to_string(),
         }
     }
 }

@@ -35,7 +35,7 @@ pub trait ConsentObserver: Send + Sync {
     fn on_change(&self, change: ConsentChange);
 }
 
-/// Keeps an observer registered. Dropping it or calling `close()` unsubscribes.
+/// Keeps an observer registered. Dropping (releasing) it or calling `cancel()` unsubscribes.
 #[derive(uniffi::Object)]
 pub struct Subscription {
     notifier: Weak<Notifier>,
@@ -45,7 +45,7 @@ pub struct Subscription {
 #[uniffi::export]
 impl Subscription {
     /// Unsubscribes now; idempotent. Changes already being delivered may still arrive.
-    pub fn close(&self) {
+    pub fn cancel(&self) {
         if let Some(notifier) = self.notifier.upgrade() {
             notifier.observers.lock().retain(|(id, _)| *id != self.id);
         }
@@ -54,7 +54,7 @@ impl Subscription {
 
 impl Drop for Subscription {
     fn drop(&mut self) {
-        self.close();
+        self.cancel();
     }
 }
 

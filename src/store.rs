@@ -127,7 +127,7 @@ impl ConsentStore {
             .mutate(|state, _| {
                 let entries = state.decide_grant(feature, scope, actor).map_err(|_| {
                     ConsentError::NotPermitted {
-                        message: "only the user or a guardian can grant consent".into(),
+                        reason: "only the user or a guardian can grant consent".into(),
                     }
                 })?;
                 Ok((entries, ()))
@@ -214,8 +214,12 @@ impl ConsentStore {
     pub fn erase_all(&self) -> Result<(), ConsentError> {
         self.inner.restart_chain(None, None).map(|_| ())
     }
+}
 
-    /// Ends open sessions, then releases the directory. Later calls fail with `Closed`.
+impl ConsentStore {
+    /// Ends open sessions, then releases the directory; idempotent. Later calls fail with
+    /// `Closed`. Dropping the store does the same, which is how Kotlin's `close()` / `use {}`
+    /// and Swift's release close it.
     pub fn close(&self) -> Result<(), ConsentError> {
         let result = self
             .inner
@@ -228,9 +232,6 @@ impl ConsentStore {
             other => other,
         }
     }
-}
-
-impl ConsentStore {
     /// Opens a durable store with options. `config: None` uses the configuration stored in
     /// an existing store (for tools that must not change it) and fails when there is none.
     pub fn open_with(
@@ -250,7 +251,7 @@ impl ConsentStore {
         let opened =
             log::open_dir(dir, app_id, options.checkpoint_every, now).map_err(|e| match e {
                 OpenError::Locked => ConsentError::StoreLocked {
-                    message: format!("{} is open in another process or handle", dir.display()),
+                    reason: format!("{} is open in another process or handle", dir.display()),
                 },
                 OpenError::Io(e) => {
                     ConsentError::storage(format!("opening {}: {e}", dir.display()))
@@ -547,6 +548,14 @@ fn resolve_policies(config: &ConsentConfig) -> Result<Vec<FeaturePolicy>, Consen
         };
     }
     Ok(resolved)
+}
+
+impl Drop for ConsentStore {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            ::log::warn!("consentkit: closing the store on release failed: {e}");
+        }
+    }
 }
 
 impl std::fmt::Debug for ConsentStore {

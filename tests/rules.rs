@@ -213,13 +213,13 @@ fn revoking_ends_sessions_in_use_and_observers_hear_it() {
 }
 
 #[test]
-fn closing_or_dropping_a_subscription_unsubscribes() {
+fn cancelling_or_dropping_a_subscription_unsubscribes() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
     let kept = Arc::new(Recorder::default());
     let closed = Arc::new(Recorder::default());
     let dropped = Arc::new(Recorder::default());
     let _keep = store.subscribe(kept.clone());
-    store.subscribe(closed.clone()).close();
+    store.subscribe(closed.clone()).cancel();
     drop(store.subscribe(dropped.clone()));
     camera_granted(&store);
     assert_eq!(kept.changes.lock().len(), 1);
