@@ -1,0 +1,130 @@
+// The idiomatic Swift layer over the generated bindings: an AsyncStream of changes, scoped
+// use, live states for SwiftUI, and error helpers. Sessions end when released (deinit).
+import Foundation
+#if canImport(Combine)
+import Combine
+#endif
+
+extension ConsentConfig {
+    /// A config for `appId` with the built-in policy of every feature.
+    public init(appId: String) {
+        self.init(appId: appId, policies: [])
+    }
+}
+
+extension ConsentStore {
+    /// Opens the durable store in `directory` (for example Application Support/consent).
+    public static func open(directory: URL, config: ConsentConfig) throws -> ConsentStore {
+        try open(dir: directory.path, config: config)
+    }
+
+    /// Runs `body` inside a use session of `feature` for `purpose`; the session ends when
+    /// `body` returns or throws. Throws `ConsentError` saying why when the use is refused.
+    public func withUse<T>(_ feature: Feature, purpose: String, _ body: (UseSession) throws -> T) throws -> T {
+        let session = try beginUse(feature: feature, purpose: purpose)
+        defer { try? session.end() }
+        return try body(session)
+    }
+
+    /// Every change, in log order, for as long as the stream is iterated. Buffered, so a
+    /// slow consumer never blocks the store; ending the iteration unsubscribes.
+    public func changes() -> AsyncStream<ConsentChange> {
+        AsyncStream { continuation in
+            let subscription = subscribe(observer: StreamObserver(continuation))
+            continuation.onTermination = { _ in subscription.cancel() }
+        }
+    }
+}
+
+private final class StreamObserver: ConsentObserver, @unchecked Sendable {
+    private let continuation: AsyncStream<ConsentChange>.Continuation
+
+    init(_ continuation: AsyncStream<ConsentChange>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func onChange(change: ConsentChange) {
+        continuation.yield(change)
+    }
+}
+
+extension ConsentError {
+    /// The feature a refused use was about.
+    public var feature: Feature? {
+        switch self {
+        case .ConsentRequired(let feature), .Denied(let feature), .NeedsReconsent(let feature),
+             .OsPermissionDenied(let feature), .InBackground(let feature), .SingleUseInProgress(let feature):
+            return feature
+        case .UnknownPurpose(let feature, _):
+            return feature
+        default:
+            return nil
+        }
+    }
+
+    /// True for refusals the app answers by prompting the user now.
+    public var shouldAskUser: Bool {
+        switch self {
+        case .ConsentRequired, .NeedsReconsent: return true
+        default: return false
+        }
+    }
+}
+
+/// Live states of every feature for a Settings › Privacy screen, kept current by a store
+/// observer; an `ObservableObject` where Combine exists. Releasing it unsubscribes.
+public final class ConsentStates: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: [FeatureState]
+    private var subscription: Subscription?
+
+    #if canImport(Combine)
+    /// Fires (on the main queue) before the states change.
+    public let objectWillChange = ObservableObjectPublisher()
+    #endif
+
+    public init(store: ConsentStore) {
+        current = []
+        // Subscribe first, then read: a change racing with the read is applied after it.
+        subscription = store.subscribe(observer: Updater(self))
+        let initial = store.states()
+        lock.lock()
+        current = initial.map { state in current.first { $0.feature == state.feature } ?? state }
+        lock.unlock()
+    }
+
+    /// Every feature's latest state, in the store's order.
+    public var states: [FeatureState] {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    /// The latest state of one feature.
+    public subscript(feature: Feature) -> FeatureState? {
+        states.first { $0.feature == feature }
+    }
+
+    fileprivate func apply(_ change: ConsentChange) {
+        #if canImport(Combine)
+        DispatchQueue.main.async { self.objectWillChange.send() }
+        #endif
+        lock.lock()
+        defer { lock.unlock() }
+        if let index = current.firstIndex(where: { $0.feature == change.feature }) {
+            current[index] = change.state
+        } else {
+            current.append(change.state)
+        }
+    }
+
+    private final class Updater: ConsentObserver, @unchecked Sendable {
+        weak var owner: ConsentStates?
+        init(_ owner: ConsentStates) { self.owner = owner }
+        func onChange(change: ConsentChange) { owner?.apply(change) }
+    }
+}
+
+#if canImport(Combine)
+extension ConsentStates: ObservableObject {}
+#endif
