@@ -44,29 +44,29 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every kind, in code order.
+    pub const ALL: [AuditKind; 16] = [
+        AuditKind::ChainStarted,
+        AuditKind::Granted,
+        AuditKind::Denied,
+        AuditKind::Revoked,
+        AuditKind::ReconsentRequired,
+        AuditKind::GrantConsumed,
+        AuditKind::SessionBegan,
+        AuditKind::SessionEnded,
+        AuditKind::SessionRefused,
+        AuditKind::OsPermissionChanged,
+        AuditKind::ForegroundChanged,
+        AuditKind::PolicyApplied,
+        AuditKind::TailRepaired,
+        AuditKind::Checkpoint,
+        AuditKind::Erased,
+        AuditKind::Recovered,
+    ];
+
     /// Decodes the on-disk byte.
     pub(crate) fn from_code(code: u8) -> Option<AuditKind> {
-        use AuditKind::*;
-        [
-            ChainStarted,
-            Granted,
-            Denied,
-            Revoked,
-            ReconsentRequired,
-            GrantConsumed,
-            SessionBegan,
-            SessionEnded,
-            SessionRefused,
-            OsPermissionChanged,
-            ForegroundChanged,
-            PolicyApplied,
-            TailRepaired,
-            Checkpoint,
-            Erased,
-            Recovered,
-        ]
-        .into_iter()
-        .find(|k| *k as u8 == code)
+        AuditKind::ALL.into_iter().find(|k| *k as u8 == code)
     }
 
     /// Kinds that may only start a chain.
@@ -126,6 +126,19 @@ pub enum SessionEndReason {
 }
 
 impl SessionEndReason {
+    /// Every reason.
+    pub const ALL: [SessionEndReason; 9] = [
+        SessionEndReason::Ended,
+        SessionEndReason::Released,
+        SessionEndReason::Revoked,
+        SessionEndReason::Denied,
+        SessionEndReason::ReconsentRequired,
+        SessionEndReason::OsPermissionDenied,
+        SessionEndReason::Background,
+        SessionEndReason::StoreClosed,
+        SessionEndReason::Interrupted,
+    ];
+
     /// The code stored in the record's detail.
     pub fn as_str(self) -> &'static str {
         use SessionEndReason::*;
@@ -144,20 +157,9 @@ impl SessionEndReason {
 
     /// Parses a stored code.
     pub fn parse(code: &str) -> Option<SessionEndReason> {
-        use SessionEndReason::*;
-        [
-            Ended,
-            Released,
-            Revoked,
-            Denied,
-            ReconsentRequired,
-            OsPermissionDenied,
-            Background,
-            StoreClosed,
-            Interrupted,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == code)
+        SessionEndReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == code)
     }
 }
 
@@ -261,5 +263,22 @@ impl AuditFilter {
         self.feature.is_none_or(|f| entry.feature == Some(f))
             && self.since_ms.is_none_or(|t| entry.time_ms >= t)
             && self.until_ms.is_none_or(|t| entry.time_ms < t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_end_reasons_round_trip_through_their_codes() {
+        for kind in AuditKind::ALL {
+            assert_eq!(AuditKind::from_code(kind as u8), Some(kind));
+        }
+        assert_eq!(AuditKind::from_code(0), None);
+        for reason in SessionEndReason::ALL {
+            assert_eq!(SessionEndReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(SessionEndReason::parse("other"), None);
     }
 }

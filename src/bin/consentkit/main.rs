@@ -38,8 +38,8 @@ enum Command {
     /// The audit log, newest first.
     Log {
         /// Only this feature.
-        #[arg(long, value_enum)]
-        feature: Option<FeatureArg>,
+        #[arg(long, value_parser = parse_feature)]
+        feature: Option<Feature>,
         /// Only records since this time: RFC 3339 (2026-11-01T00:00:00Z) or an age (30m, 24h, 7d).
         #[arg(long)]
         since: Option<String>,
@@ -64,8 +64,8 @@ enum Command {
     /// QA: grant a feature as the user.
     Grant {
         /// The feature.
-        #[arg(value_enum)]
-        feature: FeatureArg,
+        #[arg(value_parser = parse_feature)]
+        feature: Feature,
         /// A single-use grant.
         #[arg(long)]
         once: bool,
@@ -76,8 +76,8 @@ enum Command {
     /// QA: deny a feature.
     Deny {
         /// The feature.
-        #[arg(value_enum)]
-        feature: FeatureArg,
+        #[arg(value_parser = parse_feature)]
+        feature: Feature,
         /// Decided by the app rather than the user.
         #[arg(long)]
         by_app: bool,
@@ -85,8 +85,8 @@ enum Command {
     /// QA: withdraw a feature's consent.
     Revoke {
         /// The feature.
-        #[arg(value_enum)]
-        feature: FeatureArg,
+        #[arg(value_parser = parse_feature)]
+        feature: Feature,
         /// Decided by the app rather than the user.
         #[arg(long)]
         by_app: bool,
@@ -99,28 +99,12 @@ enum ExportFormat {
     Ndjson,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-#[value(rename_all = "snake_case")]
-enum FeatureArg {
-    Camera,
-    Microphone,
-    PhotoLibrary,
-    Clipboard,
-    MotionSensors,
-    AdPersonalization,
-}
-
-impl From<FeatureArg> for Feature {
-    fn from(f: FeatureArg) -> Feature {
-        match f {
-            FeatureArg::Camera => Feature::Camera,
-            FeatureArg::Microphone => Feature::Microphone,
-            FeatureArg::PhotoLibrary => Feature::PhotoLibrary,
-            FeatureArg::Clipboard => Feature::Clipboard,
-            FeatureArg::MotionSensors => Feature::MotionSensors,
-            FeatureArg::AdPersonalization => Feature::AdPersonalization,
-        }
-    }
+/// Feature names as the log and exports write them (`camera`, `photo_library`, …).
+fn parse_feature(name: &str) -> Result<Feature, String> {
+    Feature::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Feature::ALL.iter().map(|f| f.as_str()).collect();
+        format!("unknown feature {name:?}; one of: {}", names.join(", "))
+    })
 }
 
 fn main() -> ExitCode {
@@ -154,7 +138,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } => {
             let since_ms = since.as_deref().map(parse_since).transpose()?;
             let filter = AuditFilter {
-                feature: feature.map(Feature::from),
+                feature,
                 since_ms,
                 until_ms: None,
                 limit,
@@ -197,18 +181,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 Actor::User
             };
-            store
-                .grant(feature.into(), scope, actor)
-                .map_err(describe)?;
-            output::states(&[store.state(feature.into())], cli.json);
+            store.grant(feature, scope, actor).map_err(describe)?;
+            output::states(&[store.state(feature)], cli.json);
         }
         Command::Deny { feature, by_app } => {
-            store.deny(feature.into(), by(by_app)).map_err(describe)?;
-            output::states(&[store.state(feature.into())], cli.json);
+            store.deny(feature, by(by_app)).map_err(describe)?;
+            output::states(&[store.state(feature)], cli.json);
         }
         Command::Revoke { feature, by_app } => {
-            store.revoke(feature.into(), by(by_app)).map_err(describe)?;
-            output::states(&[store.state(feature.into())], cli.json);
+            store.revoke(feature, by(by_app)).map_err(describe)?;
+            output::states(&[store.state(feature)], cli.json);
         }
     }
     Ok(ExitCode::SUCCESS)
