@@ -1,0 +1,75 @@
+// The privacy report: per feature uses, time in use, last use and refusals over 7 days, and the audit log.
+package org.consentkit.sample.model
+
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import org.consentkit.AuditFilter
+import org.consentkit.ConsentStore
+import org.consentkit.Feature
+import java.time.Instant
+
+data class ReportRow(
+    val feature: Feature,
+    val title: String,
+    val uses: Int,
+    val timeInUse: String,
+    val lastUse: String?,
+    val refused: Int,
+)
+
+data class LogRow(val seq: Long, val time: String, val text: String)
+
+data class PrivacyReportUiState(val rows: List<ReportRow> = emptyList(), val log: List<LogRow> = emptyList())
+
+class PrivacyReportViewModel(
+    private val store: ConsentStore,
+    private val sharer: Sharer,
+    private val now: () -> Long = System::currentTimeMillis,
+) {
+    private val mutableState = MutableStateFlow(PrivacyReportUiState())
+    val state: StateFlow<PrivacyReportUiState> = mutableState.asStateFlow()
+
+    init {
+        refresh()
+    }
+
+    fun refresh() {
+        val until = now()
+        val report = store.privacyReport(until - WEEK_MS, until + 1)
+        val rows = report.features.map { f ->
+            ReportRow(
+                feature = f.feature,
+                title = Texts.title(f.feature),
+                uses = f.uses.toInt(),
+                timeInUse = formatDuration(f.timeInUseMs.toLong()),
+                lastUse = f.lastUseMs?.let { Instant.ofEpochMilli(it).toString() },
+                refused = f.refused.toInt(),
+            )
+        }
+        val log = store.auditLog(AuditFilter(limit = LOG_LIMIT)).map { e ->
+            val what = listOfNotNull(
+                e.kind.name.lowercase().replace('_', ' '),
+                e.feature?.let(Texts::title),
+                e.purpose,
+                e.detail.takeIf { it.isNotEmpty() && !it.startsWith("{") },
+            ).joinToString(" · ")
+            LogRow(e.seq.toLong(), Instant.ofEpochMilli(e.timeMs).toString(), what)
+        }
+        mutableState.value = PrivacyReportUiState(rows, log)
+    }
+
+    /** Use intervals in the shape of Apple's App Privacy Report, for the share sheet. */
+    fun exportAccessReport() =
+        sharer.share("app-privacy-report.ndjson", "application/x-ndjson", store.exportAccessNdjson())
+
+    companion object {
+        const val WEEK_MS = 7L * 24 * 60 * 60 * 1000
+        private val LOG_LIMIT = 200u
+
+        fun formatDuration(ms: Long): String {
+            val seconds = ms / 1000
+            return if (seconds < 60) "${seconds}s" else "${seconds / 60}m ${seconds % 60}s"
+        }
+    }
+}

@@ -1,0 +1,114 @@
+// The sample's UI: thin SwiftUI views over the plain-Swift view models in Sources/Model.
+// (Not compiled on these machines: SwiftUI needs an Apple platform.)
+import ConsentKit
+import SwiftUI
+
+@main
+struct CameraSampleApp: App {
+    @Environment(\.scenePhase) private var scenePhase
+    private let store: ConsentStore
+    @StateObject private var camera: CameraModel
+    @StateObject private var settings: PrivacySettingsModel
+
+    init() {
+        let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
+            .appendingPathComponent("consent")
+        let store = try! ConsentStore.open(directory: dir, config: ConsentConfig(appId: "com.example.camera"))
+        self.store = store
+        let platform = IOSPlatform()
+        _camera = StateObject(wrappedValue: CameraModel(store: store, os: platform, camera: platform, sensor: platform, clipboard: platform))
+        _settings = StateObject(wrappedValue: PrivacySettingsModel(store: store, sharer: platform))
+    }
+
+    var body: some Scene {
+        WindowGroup {
+            TabView {
+                CameraView(model: camera).tabItem { Text("Camera") }
+                PrivacyView(model: settings).tabItem { Text("Privacy") }
+                ReportView(model: PrivacyReportModel(store: store, sharer: IOSPlatform())).tabItem { Text("Report") }
+            }
+            .safeAreaInset(edge: .top) {
+                if let damage = settings.state.damage { Text(damage).foregroundStyle(.red).padding() }
+            }
+        }
+        // Background is not use.
+        .onChange(of: scenePhase) { _, phase in
+            phase == .background ? camera.onBackground() : camera.onForeground()
+        }
+    }
+}
+
+struct CameraView: View {
+    @ObservedObject var model: CameraModel
+
+    var body: some View {
+        VStack(spacing: 16) {
+            HStack {
+                Button("Shutter") { model.onShutter() }
+                if model.state.recording {
+                    Button("Stop") { model.onRecordStop() }
+                } else {
+                    Button("Record") { model.onRecordStart() }
+                }
+                Button("Paste share code") { model.onPasteShareCode() }
+            }
+            Text("Photos: \(model.state.photosTaken)")
+            if let code = model.state.pastedCode { Text("Pasted: \(code)") }
+            if let notice = model.state.notice { Text(notice) }
+        }
+        .onDisappear { model.onScreenHidden() }
+        .alert(model.state.prompt.map { "Allow \($0.title)?" } ?? "", isPresented: .constant(model.state.prompt != nil)) {
+            if model.state.prompt?.offerOnce == true {
+                Button("Allow once") { model.onPromptAnswer(allow: true, once: true) }
+            }
+            Button("Allow") { model.onPromptAnswer(allow: true) }
+            Button("Don't allow", role: .cancel) { model.onPromptAnswer(allow: false) }
+        } message: {
+            Text(model.state.prompt?.why ?? "")
+        }
+    }
+}
+
+struct PrivacyView: View {
+    @ObservedObject var model: PrivacySettingsModel
+
+    var body: some View {
+        List {
+            ForEach(model.state.rows, id: \.feature) { row in
+                Toggle(isOn: Binding(get: { row.enabled }, set: { model.setEnabled(row.feature, $0) })) {
+                    VStack(alignment: .leading) {
+                        Text(row.title).font(.headline)
+                        Text("\(String(describing: row.status)) · OS \(String(describing: row.osPermission))\(row.inUse ? " · in use" : "")")
+                        ForEach(row.why, id: \.self) { Text("• \($0)").font(.caption) }
+                    }
+                }
+            }
+            Button("Export my data") { try? model.exportMyData() }
+            Button("Delete my data", role: .destructive) { model.requestDelete() }
+            if let notice = model.state.notice { Text(notice) }
+        }
+        .confirmationDialog("Delete all consent data?", isPresented: .constant(model.state.confirmingDelete)) {
+            Button("Delete", role: .destructive) { try? model.confirmDelete() }
+            Button("Cancel", role: .cancel) { model.cancelDelete() }
+        }
+    }
+}
+
+struct ReportView: View {
+    @ObservedObject var model: PrivacyReportModel
+
+    var body: some View {
+        List {
+            Section("Last 7 days") {
+                ForEach(model.state.rows, id: \.feature) { row in
+                    Text("\(row.title): \(row.uses) uses, \(row.timeInUse), \(row.refused) refused")
+                }
+                Button("Export App Privacy Report (NDJSON)") { try? model.exportAccessReport() }
+            }
+            Section("Audit log") {
+                ForEach(model.state.log, id: \.seq) { Text("#\($0.seq) \($0.text)").font(.caption) }
+            }
+        }
+        .onAppear { try? model.refresh() }
+    }
+}

@@ -1,0 +1,104 @@
+// The iOS side of the view models' platform protocols. (Not compiled on these machines.)
+import AVFoundation
+import CoreMotion
+import ConsentKit
+import UIKit
+
+final class IOSPlatform: OsPermissions, ClipboardReader, OrientationSensor, CameraHardware, Sharer {
+    private let motion = CMMotionManager()
+    private let session = AVCaptureSession()
+    private let photoOutput = AVCapturePhotoOutput()
+    private let movieOutput = AVCaptureMovieFileOutput()
+    private var audioInput: AVCaptureDeviceInput?
+
+    /// Inputs are attached only when a use begins (the camera model calls in inside a session).
+    private func configureVideo() {
+        guard session.inputs.isEmpty, let camera = AVCaptureDevice.default(for: .video),
+              let input = try? AVCaptureDeviceInput(device: camera) else { return }
+        session.beginConfiguration()
+        if session.canAddInput(input) { session.addInput(input) }
+        if session.canAddOutput(photoOutput) { session.addOutput(photoOutput) }
+        if session.canAddOutput(movieOutput) { session.addOutput(movieOutput) }
+        session.commitConfiguration()
+    }
+
+    func current(_ feature: Feature) -> OsPermission {
+        let media: AVMediaType
+        switch feature {
+        case .camera: media = .video
+        case .microphone: media = .audio
+        default: return .granted // no runtime permission for the others here
+        }
+        switch AVCaptureDevice.authorizationStatus(for: media) {
+        case .authorized: return .granted
+        case .denied, .restricted: return .denied
+        default: return .unknown
+        }
+    }
+
+    func request(_ feature: Feature, onResult: @escaping (OsPermission) -> Void) {
+        let media: AVMediaType = feature == .microphone ? .audio : .video
+        AVCaptureDevice.requestAccess(for: media) { granted in
+            DispatchQueue.main.async { onResult(granted ? .granted : .denied) }
+        }
+    }
+
+    func readText() -> String? { UIPasteboard.general.string }
+
+    func start(onChange: @escaping (Orientation) -> Void) {
+        guard let gravity = motion.accelerometerData?.acceleration else { return motion.startAccelerometerUpdates() }
+        onChange(abs(gravity.x) > abs(gravity.y) ? .landscape : .portrait)
+    }
+
+    func stop() { motion.stopAccelerometerUpdates() }
+
+    func capturePhoto(orientation: Orientation) {
+        configureVideo()
+        session.startRunning()
+        photoOutput.connection(with: .video)?.videoRotationAngle = orientation == .landscape ? 0 : 90
+        photoOutput.capturePhoto(with: AVCapturePhotoSettings(), delegate: PhotoSaver.shared)
+    }
+
+    func startRecording(withAudio: Bool) {
+        configureVideo()
+        if withAudio, audioInput == nil, let mic = AVCaptureDevice.default(for: .audio),
+           let input = try? AVCaptureDeviceInput(device: mic), session.canAddInput(input) {
+            session.addInput(input)
+            audioInput = input
+        }
+        session.startRunning()
+        let url = FileManager.default.urls(for: .documentDirectory, in: .userDomainMask)[0]
+            .appendingPathComponent("video-\(Int(Date().timeIntervalSince1970)).mov")
+        movieOutput.startRecording(to: url, recordingDelegate: PhotoSaver.shared)
+    }
+
+    func stopRecording() {
+        movieOutput.stopRecording()
+        // The microphone is detached as soon as its session ends.
+        if let audioInput { session.removeInput(audioInput) }
+        audioInput = nil
+        session.stopRunning()
+    }
+
+    func share(fileName: String, mimeType: String, content: String) {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(fileName)
+        try? content.write(to: url, atomically: true, encoding: .utf8)
+        let sheet = UIActivityViewController(activityItems: [url], applicationActivities: nil)
+        UIApplication.shared.connectedScenes.compactMap { ($0 as? UIWindowScene)?.keyWindow }.first?
+            .rootViewController?.present(sheet, animated: true)
+    }
+}
+
+/// Writes captured photos into Documents; recordings are already written by the movie output.
+final class PhotoSaver: NSObject, AVCapturePhotoCaptureDelegate, AVCaptureFileOutputRecordingDelegate {
+    static let shared = PhotoSaver()
+
+    func photoOutput(_ output: AVCapturePhotoOutput, didFinishProcessingPhoto photo: AVCapturePhoto, error: Error?) {
+        guard let data = photo.fileDataRepresentation() else { return }
+        let url = FileManager.default.urls(for: .documentDirectory, in: .userDomainMask)[0]
+            .appendingPathComponent("photo-\(Int(Date().timeIntervalSince1970)).jpg")
+        try? data.write(to: url)
+    }
+
+    func fileOutput(_ output: AVCaptureFileOutput, didFinishRecordingTo url: URL, from connections: [AVCaptureConnection], error: Error?) {}
+}

@@ -1,0 +1,62 @@
+// What the view models need from the device, implemented by the iOS app (and by fakes in
+// tests). No UIKit or AVFoundation types cross these protocols.
+import ConsentKit
+import Foundation
+#if canImport(Combine)
+import Combine
+#endif
+
+public protocol OsPermissions: AnyObject {
+    func current(_ feature: Feature) -> OsPermission
+    func request(_ feature: Feature, onResult: @escaping (OsPermission) -> Void)
+}
+
+public protocol ClipboardReader: AnyObject {
+    func readText() -> String?
+}
+
+public enum Orientation: Equatable, Sendable { case portrait, landscape }
+
+public protocol OrientationSensor: AnyObject {
+    func start(onChange: @escaping (Orientation) -> Void)
+    func stop()
+}
+
+public protocol CameraHardware: AnyObject {
+    func capturePhoto(orientation: Orientation)
+    func startRecording(withAudio: Bool)
+    func stopRecording()
+}
+
+public protocol Sharer: AnyObject {
+    func share(fileName: String, mimeType: String, content: String)
+}
+
+/// Base of the view models: SwiftUI observes them where Combine exists; elsewhere (tests on
+/// Linux) they are plain objects.
+open class ViewModel: @unchecked Sendable {
+    #if canImport(Combine)
+    public let objectWillChange = ObservableObjectPublisher()
+    #endif
+
+    func willChange() {
+        #if canImport(Combine)
+        if Thread.isMainThread {
+            objectWillChange.send()
+        } else {
+            DispatchQueue.main.async { self.objectWillChange.send() }
+        }
+        #endif
+    }
+}
+
+#if canImport(Combine)
+extension ViewModel: ObservableObject {}
+#endif
+
+/// Forwards store changes to a closure, for view models that refresh on any change.
+final class ChangeForwarder: ConsentObserver, @unchecked Sendable {
+    private let handler: (ConsentChange) -> Void
+    init(_ handler: @escaping (ConsentChange) -> Void) { self.handler = handler }
+    func onChange(change: ConsentChange) { handler(change) }
+}
