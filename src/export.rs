@@ -97,7 +97,7 @@ impl ConsentStore {
     pub fn export_json(&self) -> Result<String, ConsentError> {
         let (app_id, states, decisions) = self.identity_and_states();
         let mut log = Vec::new();
-        self.scan(|entry| {
+        self.scan(None, |entry| {
             log.push(LogLine {
                 time: iso8601(entry.time_ms),
                 entry,
@@ -144,7 +144,7 @@ impl ConsentStore {
             (core.state.app_id.clone(), core.state.chain_started_ms)
         };
         let mut out = String::new();
-        self.scan(|entry| {
+        self.scan(None, |entry| {
             let kind = match entry.kind {
                 AuditKind::SessionBegan => "intervalBegin",
                 AuditKind::SessionEnded => "intervalEnd",

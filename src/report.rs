@@ -83,7 +83,7 @@ impl ConsentStore {
     pub fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, ConsentError> {
         let limit = filter.limit.map_or(usize::MAX, |l| l as usize);
         let mut newest = VecDeque::new();
-        self.scan(|entry| {
+        self.scan(filter.since_ms, |entry| {
             if filter.matches(&entry) {
                 if newest.len() == limit {
                     newest.pop_front();
@@ -115,7 +115,7 @@ impl ConsentStore {
                 os_permission: s.os_permission,
             })
             .collect();
-        self.scan(|entry| {
+        self.scan(Some(since_ms), |entry| {
             let (Some(feature), true) = (
                 entry.feature,
                 entry.time_ms >= since_ms && entry.time_ms < until_ms,
@@ -195,18 +195,27 @@ impl ConsentStore {
         Ok((core.journal()?.reader(), core.chain_epoch))
     }
 
-    /// Visits every record, oldest first, without holding the store's lock.
-    pub(crate) fn scan(&self, mut visit: impl FnMut(AuditEntry)) -> Result<(), ConsentError> {
+    /// Visits records oldest first, without holding the store's lock: all of them, or (with
+    /// `since_ms`) at least every record at or after that time, skipping older history where
+    /// the time index allows.
+    pub(crate) fn scan(
+        &self,
+        since_ms: Option<i64>,
+        mut visit: impl FnMut(AuditEntry),
+    ) -> Result<(), ConsentError> {
         let (reader, _) = self.reader()?;
-        reader
-            .for_each(|record| {
-                visit(record.to_audit());
-                ControlFlow::Continue(())
-            })
-            .map_err(|stop| {
-                ConsentError::storage(format!(
-                    "the log could not be read ({stop}); run verify() to recover"
-                ))
-            })
+        let each = |record: crate::log::Record| {
+            visit(record.to_audit());
+            ControlFlow::Continue(())
+        };
+        match since_ms {
+            Some(since) => reader.for_each_since(since, each),
+            None => reader.for_each(each),
+        }
+        .map_err(|stop| {
+            ConsentError::storage(format!(
+                "the log could not be read ({stop}); run verify() to recover"
+            ))
+        })
     }
 }

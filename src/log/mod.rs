@@ -2,6 +2,7 @@
 
 mod dirlock;
 mod durability;
+mod index;
 mod open;
 mod reader;
 pub(crate) mod record;
@@ -19,14 +20,17 @@ use crate::entry::{AuditKind, Entry};
 use crate::rules::State;
 pub(crate) use dirlock::DirLock;
 pub(crate) use durability::Durability;
+use index::IndexEntry;
 pub(crate) use open::{open_dir, open_memory, OpenError, Opened};
 pub(crate) use reader::{LogReader, VerifyFailure};
+pub(crate) use record::Record;
 use record::{encode_frame, ChainCheck, Hash, MAGIC};
 use snapshot::Snapshot;
 
 pub(crate) const LOG_FILE: &str = "consent.log";
 pub(crate) const SNAPSHOT_FILE: &str = "consent.snapshot";
 pub(crate) const LOCK_FILE: &str = "consent.lock";
+pub(crate) const INDEX_FILE: &str = "consent.index";
 pub(crate) const QUARANTINE_DIR: &str = "quarantine";
 
 /// Records between checkpoints: bounds the tail replayed on open.
@@ -63,9 +67,31 @@ pub(crate) enum Storage {
     },
 }
 
+/// Where the time index lives: beside the log on disk, or in memory.
+#[derive(Clone)]
+pub(crate) enum TimeIndex {
+    Memory(Arc<RwLock<Vec<IndexEntry>>>),
+    Disk(Arc<File>),
+}
+
+impl TimeIndex {
+    fn fresh(storage: &Storage) -> io::Result<TimeIndex> {
+        Ok(match storage {
+            Storage::Memory(_) => TimeIndex::Memory(Arc::default()),
+            Storage::Disk { dir, .. } => {
+                remove_if_present(&dir.join(INDEX_FILE))?;
+                TimeIndex::Disk(Arc::new(index::open_for_append(dir)?))
+            }
+        })
+    }
+}
+
 /// The open log: where the next record goes and what it links to.
 pub(crate) struct Journal {
     storage: Storage,
+    time_index: TimeIndex,
+    /// Largest record time so far (wall clocks jump: not the last record's time).
+    max_time: i64,
     chain: ChainCheck,
     /// Bytes in the log; everything before this is whole frames.
     end: u64,
@@ -77,13 +103,21 @@ pub(crate) struct Journal {
 }
 
 impl Journal {
-    fn new(storage: Storage, chain: ChainCheck, end: u64, checkpoint_every: u64) -> Journal {
+    fn new(
+        storage: Storage,
+        time_index: TimeIndex,
+        chain: ChainCheck,
+        end: u64,
+        checkpoint_every: u64,
+    ) -> Journal {
         let file = match &storage {
             Storage::Disk { file, .. } => Some(file.clone()),
             Storage::Memory(_) => None,
         };
         Journal {
             storage,
+            time_index,
+            max_time: i64::MIN,
             chain,
             end,
             since_checkpoint: 0,
@@ -134,6 +168,7 @@ impl Journal {
             }
         }
         self.chain = chain;
+        self.max_time = self.max_time.max(time_ms);
         self.end += self.scratch.len() as u64;
         self.since_checkpoint += entries.len() as u64;
         self.ticket += 1;
@@ -149,13 +184,26 @@ impl Journal {
     /// snapshot bound to it. A failed snapshot write only costs a longer replay next time.
     pub fn checkpoint(&mut self, state: &State, time_ms: i64) -> io::Result<()> {
         let offset = self.end;
+        let hint = IndexEntry {
+            offset,
+            seq: self.chain.next_seq,
+            max_time_before: self.max_time,
+        };
         let mut entry = [Entry::new(AuditKind::Checkpoint).detail(state.digest())];
         let (seq, ticket) = self.append(time_ms, &mut entry)?;
         self.since_checkpoint = 0;
+        match &self.time_index {
+            TimeIndex::Memory(entries) => entries.write().push(hint),
+            TimeIndex::Disk(file) => {
+                if let Err(e) = index::append(file, &hint) {
+                    ::log::warn!("consentkit: time index not extended ({e}); reports scan more");
+                }
+            }
+        }
         if let Storage::Disk { dir, file, .. } = &self.storage {
             file.sync_data()?;
             self.durability.synced_up_to(ticket);
-            let snapshot = Snapshot::new(seq, offset, &self.chain.last_hash, state);
+            let snapshot = Snapshot::new(seq, offset, &self.chain.last_hash, self.max_time, state);
             if let Err(e) = snapshot.write(dir) {
                 ::log::warn!("consentkit: snapshot not written ({e}); the next open replays more");
             }
@@ -198,9 +246,11 @@ impl Journal {
             self.durability.replace_file(Some(file.clone()));
         }
         self.durability.synced_up_to(self.ticket);
+        self.time_index = TimeIndex::fresh(&storage)?;
         self.storage = storage;
         self.chain = chain;
         self.end = end;
+        self.max_time = time_ms;
         self.since_checkpoint = 0;
         let mut state = State::new("");
         state.apply(1, time_ms, &genesis, None);
@@ -220,7 +270,12 @@ impl Journal {
     }
 
     pub fn reader(&self) -> LogReader {
-        LogReader::new(&self.storage, self.end, self.head())
+        LogReader::new(
+            &self.storage,
+            self.time_index.clone(),
+            self.end,
+            self.head(),
+        )
     }
 }
 
@@ -281,7 +336,7 @@ fn quarantine_files(dir: &Path, time_ms: i64) -> io::Result<String> {
     }
     let target = dir.join(&name);
     fs::create_dir(&target)?;
-    for file in [LOG_FILE, SNAPSHOT_FILE] {
+    for file in [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE] {
         match fs::rename(dir.join(file), target.join(file)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}

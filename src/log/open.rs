@@ -9,8 +9,8 @@ use super::record::{decode_frame, ChainCheck, Decoded, HEADER_LEN, MAGIC};
 use super::scan::{ScanStop, Scanner};
 use super::snapshot::Snapshot;
 use super::{
-    create_chain_file, new_chain_bytes, open_log_for_append, quarantine_files, DirLock, Journal,
-    Storage, LOG_FILE, SNAPSHOT_FILE,
+    create_chain_file, index, new_chain_bytes, open_log_for_append, quarantine_files, DirLock,
+    Journal, Storage, TimeIndex, LOG_FILE, SNAPSHOT_FILE,
 };
 use crate::entry::AuditKind;
 use crate::rules::{Genesis, RecoveryNotice, State};
@@ -46,8 +46,16 @@ pub(crate) fn open_memory(app_id: &str, checkpoint_every: u64, time_ms: i64) -> 
     let mut state = State::new("");
     state.apply(1, time_ms, &genesis, None);
     let storage = Storage::Memory(Arc::new(parking_lot::RwLock::new(buf)));
+    let mut journal = Journal::new(
+        storage,
+        TimeIndex::Memory(Arc::default()),
+        chain,
+        end,
+        checkpoint_every,
+    );
+    journal.max_time = time_ms;
     Opened {
-        journal: Journal::new(storage, chain, end, checkpoint_every),
+        journal,
         state,
         repaired: None,
     }
@@ -97,8 +105,11 @@ pub(crate) fn open_dir(
             file,
             _lock: lock,
         };
+        let time_index = TimeIndex::fresh(&storage)?;
+        let mut journal = Journal::new(storage, time_index, chain, end, checkpoint_every);
+        journal.max_time = time_ms;
         return Ok(Opened {
-            journal: Journal::new(storage, chain, end, checkpoint_every),
+            journal,
             state,
             repaired: None,
         });
@@ -114,8 +125,16 @@ pub(crate) fn open_dir(
         file: Arc::new(file),
         _lock: lock,
     };
-    let mut journal = Journal::new(storage, loaded.chain, loaded.end, checkpoint_every);
+    let time_index = TimeIndex::Disk(Arc::new(index::open_for_append(dir)?));
+    let mut journal = Journal::new(
+        storage,
+        time_index,
+        loaded.chain,
+        loaded.end,
+        checkpoint_every,
+    );
     journal.since_checkpoint = loaded.since_checkpoint;
+    journal.max_time = loaded.max_time;
     Ok(Opened {
         journal,
         state: loaded.state,
@@ -162,6 +181,7 @@ struct Loaded {
     file_len: u64,
     torn_at: Option<u64>,
     since_checkpoint: u64,
+    max_time: i64,
 }
 
 fn damaged(first_bad_seq: u64, problem: impl Into<String>) -> Result<Load, io::Error> {
@@ -195,8 +215,13 @@ fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
         Ok(snapshot) => snapshot,
         Err(problem) => return damaged(1, problem),
     };
-    let (mut state, mut chain, start) = match snapshot {
-        None => (State::new(app_id), ChainCheck::new(), MAGIC.len() as u64),
+    let (mut state, mut chain, start, mut max_time) = match snapshot {
+        None => (
+            State::new(app_id),
+            ChainCheck::new(),
+            MAGIC.len() as u64,
+            i64::MIN,
+        ),
         Some(snapshot) => match check_snapshot(&mut file, file_len, snapshot)? {
             Ok(resumed) => resumed,
             Err((seq, problem)) => return damaged(seq, problem),
@@ -222,6 +247,7 @@ fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
                     }
                     since_checkpoint = 0;
                 }
+                max_time = max_time.max(record.time_ms);
                 state.apply(record.seq, record.time_ms, &record.entry, None);
             }
             Err(ScanStop::Torn { offset }) => break Some(offset),
@@ -239,10 +265,11 @@ fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
         file_len,
         torn_at,
         since_checkpoint,
+        max_time,
     })))
 }
 
-type Resumed = (State, ChainCheck, u64);
+type Resumed = (State, ChainCheck, u64, i64);
 
 /// A snapshot counts only if the checkpoint record it names is where it says, with the
 /// hash it says, carrying the digest of the state it holds.
@@ -281,5 +308,11 @@ fn check_snapshot(
         next_seq: record.seq + 1,
         last_hash: record.hash,
     };
-    Ok(Ok((snapshot.state, chain, snapshot.offset + len as u64)))
+    let max_time = snapshot.max_time.max(record.time_ms);
+    Ok(Ok((
+        snapshot.state,
+        chain,
+        snapshot.offset + len as u64,
+        max_time,
+    )))
 }

@@ -9,7 +9,7 @@ use parking_lot::RwLock;
 
 use super::record::{ChainCheck, Hash, Record, MAGIC};
 use super::scan::{ScanStop, Scanner};
-use super::Storage;
+use super::{index, Storage, TimeIndex};
 use crate::entry::AuditKind;
 use crate::rules::State;
 
@@ -17,13 +17,14 @@ use crate::rules::State;
 /// later) up to the same end.
 pub(crate) struct LogReader {
     source: Source,
+    time_index: TimeIndex,
     end: u64,
     head: (u64, Hash),
 }
 
 enum Source {
     Memory(Arc<RwLock<Vec<u8>>>),
-    Disk(Arc<File>),
+    Disk(Arc<File>, std::path::PathBuf),
 }
 
 /// Where and why a chain failed verification.
@@ -35,20 +36,66 @@ pub(crate) struct VerifyFailure {
 }
 
 impl LogReader {
-    pub(super) fn new(storage: &Storage, end: u64, head: (u64, Hash)) -> LogReader {
+    pub(super) fn new(
+        storage: &Storage,
+        time_index: TimeIndex,
+        end: u64,
+        head: (u64, Hash),
+    ) -> LogReader {
         let source = match storage {
             Storage::Memory(buf) => Source::Memory(buf.clone()),
-            Storage::Disk { file, .. } => Source::Disk(file.clone()),
+            Storage::Disk { dir, file, .. } => Source::Disk(file.clone(), dir.clone()),
         };
-        LogReader { source, end, head }
+        LogReader {
+            source,
+            time_index,
+            end,
+            head,
+        }
     }
 
     /// Visits every record in order until `visit` breaks. Stops with an error at damage.
-    pub fn for_each(
+    pub fn for_each(&self, visit: impl FnMut(Record) -> ControlFlow<()>) -> Result<(), ScanStop> {
+        self.for_each_from(MAGIC.len() as u64, visit)
+    }
+
+    /// Visits, in order, every record that may have a time at or after `since_ms` (and
+    /// possibly some older ones): the time index lets the scan skip older history.
+    pub fn for_each_since(
         &self,
+        since_ms: i64,
+        visit: impl FnMut(Record) -> ControlFlow<()>,
+    ) -> Result<(), ScanStop> {
+        let entries = match (&self.time_index, &self.source) {
+            (TimeIndex::Memory(entries), _) => entries.read().clone(),
+            (TimeIndex::Disk(_), Source::Disk(_, dir)) => index::read(dir),
+            (TimeIndex::Disk(_), Source::Memory(_)) => Vec::new(),
+        };
+        let start = index::start_offset(&entries, self.end, since_ms, |offset, buf| {
+            self.read_at(offset, buf)
+        });
+        self.for_each_from(start, visit)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        match &self.source {
+            Source::Memory(bytes) => {
+                let bytes = bytes.read();
+                let start = (offset as usize).min(bytes.len());
+                let n = buf.len().min(bytes.len() - start);
+                buf[..n].copy_from_slice(&bytes[start..start + n]);
+                Ok(n)
+            }
+            Source::Disk(file, _) => read_full_at(file, buf, offset),
+        }
+    }
+
+    /// Visits the records from byte `start` (a frame boundary) to the end.
+    fn for_each_from(
+        &self,
+        start: u64,
         mut visit: impl FnMut(Record) -> ControlFlow<()>,
     ) -> Result<(), ScanStop> {
-        let start = MAGIC.len() as u64;
         match &self.source {
             Source::Memory(buf) => {
                 let buf = buf.read();
@@ -57,7 +104,7 @@ impl LogReader {
                 cursor.set_position(start);
                 drive(Scanner::new(cursor, start, self.end), &mut visit)
             }
-            Source::Disk(file) => {
+            Source::Disk(file, _) => {
                 let reader = BufReader::with_capacity(
                     64 * 1024,
                     PositionalReader {
@@ -127,6 +174,20 @@ fn drive<R: Read>(
         }
     }
     Ok(())
+}
+
+fn read_full_at(file: &File, buf: &mut [u8], mut offset: u64) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match read_at(file, &mut buf[filled..], offset)? {
+            0 => break,
+            n => {
+                filled += n;
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(filled)
 }
 
 /// Reads by position, so it never shares a file cursor with the writer.

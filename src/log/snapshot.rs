@@ -19,16 +19,24 @@ pub(crate) struct Snapshot {
     /// Byte offset of the checkpoint frame in the log.
     pub offset: u64,
     pub hash: String,
+    /// Largest record time up to the checkpoint, for the time index.
+    #[serde(default = "min_time")]
+    pub max_time: i64,
     pub state: State,
 }
 
+fn min_time() -> i64 {
+    i64::MIN
+}
+
 impl Snapshot {
-    pub fn new(seq: u64, offset: u64, hash: &[u8; 32], state: &State) -> Snapshot {
+    pub fn new(seq: u64, offset: u64, hash: &[u8; 32], max_time: i64, state: &State) -> Snapshot {
         Snapshot {
             format: FORMAT,
             seq,
             offset,
             hash: hex::encode(hash),
+            max_time,
             state: state.clone(),
         }
     }
