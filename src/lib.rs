@@ -5,6 +5,8 @@
 //! object, [`ConsentStore`], joins them. Kotlin and Swift reach the same surface through UniFFI.
 #![deny(missing_docs)]
 
+#[cfg(feature = "bench-support")]
+mod bench_support;
 mod clock;
 mod entry;
 mod error;

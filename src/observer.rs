@@ -87,6 +87,11 @@ impl Notifier {
         }
     }
 
+    /// Whether anyone listens; when not, changes need not even be built.
+    pub fn has_observers(&self) -> bool {
+        !self.observers.lock().is_empty()
+    }
+
     /// Adds changes to the queue; call with the store's write lock held.
     pub fn enqueue(&self, changes: impl IntoIterator<Item = ConsentChange>) {
         self.queue.lock().pending.extend(changes);

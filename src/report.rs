@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use crate::entry::{AuditEntry, AuditFilter, AuditKind};
 use crate::error::ConsentError;
-use crate::log::{LogReader, VerifyFailure};
+use crate::log::{LogReader, Record, VerifyFailure};
 use crate::model::{ConsentStatus, Feature, OsPermission};
 use crate::store::ConsentStore;
 
@@ -115,22 +115,25 @@ impl ConsentStore {
                 os_permission: s.os_permission,
             })
             .collect();
-        self.scan(Some(since_ms), |entry| {
-            let (Some(feature), true) = (
-                entry.feature,
-                entry.time_ms >= since_ms && entry.time_ms < until_ms,
-            ) else {
+        // Straight from the decoded records: the report needs no hex hashes or copies.
+        self.scan_records(Some(since_ms), |record| {
+            let entry = &record.entry;
+            let in_window = record.time_ms >= since_ms && record.time_ms < until_ms;
+            let (Some(feature), true) = (entry.feature, in_window) else {
                 return;
             };
             let line = &mut lines[feature.index()];
             match entry.kind {
                 AuditKind::SessionBegan => {
                     line.uses += 1;
-                    line.last_use_ms = Some(entry.time_ms);
-                    let purpose = entry.purpose.unwrap_or_default();
+                    line.last_use_ms = Some(record.time_ms);
+                    let purpose = entry.purpose.as_deref().unwrap_or_default();
                     match line.purposes.iter_mut().find(|p| p.purpose == purpose) {
                         Some(p) => p.uses += 1,
-                        None => line.purposes.push(PurposeUse { purpose, uses: 1 }),
+                        None => line.purposes.push(PurposeUse {
+                            purpose: purpose.to_string(),
+                            uses: 1,
+                        }),
                     }
                 }
                 AuditKind::SessionEnded => line.time_in_use_ms += entry.duration_ms,
@@ -195,17 +198,26 @@ impl ConsentStore {
         Ok((core.journal()?.reader(), core.chain_epoch))
     }
 
-    /// Visits records oldest first, without holding the store's lock: all of them, or (with
-    /// `since_ms`) at least every record at or after that time, skipping older history where
-    /// the time index allows.
+    /// Visits records oldest first, as public entries. See `scan_records`.
     pub(crate) fn scan(
         &self,
         since_ms: Option<i64>,
         mut visit: impl FnMut(AuditEntry),
     ) -> Result<(), ConsentError> {
+        self.scan_records(since_ms, |record| visit(record.to_audit()))
+    }
+
+    /// Visits records oldest first, without holding the store's lock: all of them, or (with
+    /// `since_ms`) at least every record at or after that time, skipping older history where
+    /// the time index allows.
+    pub(crate) fn scan_records(
+        &self,
+        since_ms: Option<i64>,
+        mut visit: impl FnMut(&Record),
+    ) -> Result<(), ConsentError> {
         let (reader, _) = self.reader()?;
-        let each = |record: crate::log::Record| {
-            visit(record.to_audit());
+        let each = |record: Record| {
+            visit(&record);
             ControlFlow::Continue(())
         };
         match since_ms {

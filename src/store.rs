@@ -347,10 +347,7 @@ impl Inner {
             let (first_seq, ticket) = self.commit(&mut core, entries, mono)?;
             (ticket, first_seq, out)
         };
-        if let Err(e) = self.durability.wait(ticket) {
-            self.fail(e.to_string());
-            return Err(ConsentError::storage(e));
-        }
+        self.wait_durable(ticket)?;
         self.notifier.deliver();
         Ok((first_seq, out))
     }
@@ -359,10 +356,20 @@ impl Inner {
     pub fn commit(
         &self,
         core: &mut Core,
-        mut entries: Vec<Entry>,
+        entries: Vec<Entry>,
         mono: u64,
     ) -> Result<(u64, u64), ConsentError> {
-        let now = self.clock.now_ms();
+        self.commit_at(core, entries, self.clock.now_ms(), mono)
+    }
+
+    /// `commit` with the records' wall-clock time given.
+    pub fn commit_at(
+        &self,
+        core: &mut Core,
+        mut entries: Vec<Entry>,
+        now: i64,
+        mono: u64,
+    ) -> Result<(u64, u64), ConsentError> {
         let journal = core.journal.as_mut().ok_or(ConsentError::Closed)?;
         let (first_seq, ticket) = journal.append(now, &mut entries)?;
         for (seq, entry) in (first_seq..).zip(&entries) {
@@ -374,6 +381,9 @@ impl Inner {
             }
         }
         self.refresh_allowed(core);
+        if !self.notifier.has_observers() {
+            return Ok((first_seq, ticket));
+        }
         let changes = (first_seq..)
             .zip(&entries)
             .filter(|(_, e)| change_kind(e.kind));
@@ -389,6 +399,14 @@ impl Inner {
             })
         }));
         Ok((first_seq, ticket))
+    }
+
+    /// Waits for the fsync that covers `ticket`; a failure turns everything off for good.
+    pub fn wait_durable(&self, ticket: u64) -> Result<(), ConsentError> {
+        self.durability.wait(ticket).map_err(|e| {
+            self.fail(e.to_string());
+            ConsentError::storage(e)
+        })
     }
 
     pub fn refresh_allowed(&self, core: &Core) {
@@ -493,10 +511,7 @@ impl Inner {
             self.refresh_allowed(core);
             (ticket, recovery)
         };
-        if let Err(e) = self.durability.wait(ticket) {
-            self.fail(e.to_string());
-            return Err(ConsentError::storage(e));
-        }
+        self.wait_durable(ticket)?;
         self.notifier.deliver();
         Ok(notice)
     }

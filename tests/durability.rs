@@ -343,3 +343,45 @@ fn the_head_anchors_the_chain() {
         .unwrap();
     assert_eq!(next[0].prev_hash, head.hash);
 }
+
+#[test]
+fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = ConsentStore::open_with(
+        dir.path(),
+        Some(config()),
+        StoreOptions {
+            clock: clock.clone(),
+            checkpoint_every: 8,
+        },
+    )
+    .unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        .unwrap();
+    for _ in 0..40 {
+        clock.advance(3_600_000);
+        store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap()
+            .end()
+            .unwrap();
+    }
+    // Record 3 (an hour-old use, 40 hours ago) is damaged in place, unseen by the open store.
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    let third = frames(&bytes)[2].clone();
+    bytes[third.start + 40] ^= 0x01;
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+
+    let now = clock.now_ms();
+    let recent = store.privacy_report(now - 5 * 3_600_000, now + 1).unwrap();
+    assert_eq!(
+        recent.features[0].uses, 6,
+        "the recent window is read from the index's start"
+    );
+    assert!(
+        store.audit_log(AuditFilter::default()).is_err(),
+        "a full read meets the damage"
+    );
+}
