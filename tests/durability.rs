@@ -13,11 +13,12 @@ const LOG: &str = "consent.log";
 const SNAPSHOT: &str = "consent.snapshot";
 const MAGIC_LEN: usize = 8;
 
-/// Byte ranges of the frames in a log file (header: len, !len; then payload and a 32-byte hash).
+/// Byte ranges of the frames in a log file (header: len, !len; then payload and a 32-byte
+/// hash), up to the zeroed space the log preallocates.
 fn frames(bytes: &[u8]) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut pos = MAGIC_LEN;
-    while pos + 8 <= bytes.len() {
+    while pos + 8 <= bytes.len() && bytes[pos..pos + 8].iter().any(|&b| b != 0) {
         let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
         let end = pos + 8 + len + 32;
         out.push(pos..end);
@@ -106,7 +107,6 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
     let base = tempfile::tempdir().unwrap();
     populated(base.path(), 10_000);
     let clock = clock();
-    let before = fs::metadata(log_path(base.path())).unwrap().len();
     {
         let store = open(base.path(), &clock);
         store
@@ -114,16 +114,11 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
             .unwrap();
         store.close().unwrap();
     }
-    let after = fs::metadata(log_path(base.path())).unwrap().len();
-    assert!(after > before);
-    for cut in before..after {
+    let bytes = fs::read(log_path(base.path())).unwrap();
+    let last = frames(&bytes).last().unwrap().clone();
+    for cut in last.start..last.end {
         let dir = copy_store(base.path());
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .open(log_path(dir.path()))
-            .unwrap();
-        file.set_len(cut).unwrap();
-        drop(file);
+        fs::write(log_path(dir.path()), &bytes[..cut]).unwrap();
         let store = open(dir.path(), &clock);
         assert_eq!(
             store.state(Feature::Clipboard).status,
@@ -141,7 +136,7 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
                 ..Default::default()
             })
             .unwrap();
-        if cut > before {
+        if cut > last.start {
             assert_eq!(newest[0].kind, AuditKind::TailRepaired, "cut at {cut}");
         } else {
             assert_ne!(newest[0].kind, AuditKind::TailRepaired);
@@ -149,6 +144,46 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
         let report = store.verify().unwrap();
         assert!(report.intact, "cut at {cut}: {:?}", report.problem);
     }
+}
+
+#[test]
+fn a_record_cut_short_inside_preallocated_space_is_a_torn_tail() {
+    let base = tempfile::tempdir().unwrap();
+    populated(base.path(), 10_000);
+    let clock = clock();
+    {
+        let store = open(base.path(), &clock);
+        store
+            .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
+            .unwrap();
+        store.close().unwrap();
+    }
+    let bytes = fs::read(log_path(base.path())).unwrap();
+    assert!(
+        bytes.len() > frames(&bytes).last().unwrap().end,
+        "the log keeps zeroed space ahead"
+    );
+    let last = frames(&bytes).last().unwrap().clone();
+    // A crash persisted only a prefix of the last record: the rest, hash included, is zero.
+    for kept in [8, 20, last.len() - 33] {
+        let mut torn = bytes.clone();
+        torn[last.start + kept..last.end].fill(0);
+        let dir = copy_store(base.path());
+        fs::write(log_path(dir.path()), &torn).unwrap();
+        let store = open(dir.path(), &clock);
+        assert_eq!(
+            store.state(Feature::Clipboard).status,
+            ConsentStatus::NotAsked
+        );
+        assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+        assert!(store.verify().unwrap().intact);
+    }
+    // The same record with a real but wrong hash is damage, not a crash.
+    let mut tampered = bytes.clone();
+    tampered[last.start + 20] ^= 0x01;
+    let dir = copy_store(base.path());
+    fs::write(log_path(dir.path()), &tampered).unwrap();
+    assert_recovers_all_off(dir.path(), None);
 }
 
 #[test]

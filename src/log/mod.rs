@@ -11,6 +11,7 @@ mod snapshot;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -35,6 +36,10 @@ pub(crate) const QUARANTINE_DIR: &str = "quarantine";
 
 /// Records between checkpoints: bounds the tail replayed on open.
 pub(crate) const DEFAULT_CHECKPOINT_EVERY: u64 = 1024;
+
+/// The log grows by this much at a time, zero-filled and synced, so that appending a record
+/// overwrites space that already exists and its fsync has no file size to commit.
+const PREALLOCATE: u64 = 1 << 20;
 
 /// Files hold consent history: owner-only on unix.
 pub(crate) fn owner_only(options: &mut OpenOptions) {
@@ -100,6 +105,8 @@ pub(crate) struct Journal {
     ticket: u64,
     durability: Arc<Durability>,
     scratch: Vec<u8>,
+    /// Length of the log file: the zeroed space past `end` is free for appends.
+    allocated: u64,
 }
 
 impl Journal {
@@ -125,6 +132,7 @@ impl Journal {
             ticket: 0,
             durability: Arc::new(Durability::new(file)),
             scratch: Vec::new(),
+            allocated: end,
         }
     }
 
@@ -160,9 +168,15 @@ impl Journal {
         match &self.storage {
             Storage::Memory(buf) => buf.write().extend_from_slice(&self.scratch),
             Storage::Disk { file, .. } => {
-                if let Err(e) = (&**file).write_all(&self.scratch) {
-                    // Cut any partial frame so the next append starts on a boundary.
-                    let _ = file.set_len(self.end);
+                let needed = self.end + self.scratch.len() as u64;
+                if needed > self.allocated {
+                    let grown = needed.div_ceil(PREALLOCATE) * PREALLOCATE;
+                    zero_fill(file, self.allocated, grown)?;
+                    self.allocated = grown;
+                }
+                if let Err(e) = write_all_at(file, &self.scratch, self.end) {
+                    // Zero any partial frame so the next append starts on a boundary.
+                    let _ = write_all_at(file, &vec![0; self.scratch.len()], self.end);
                     return Err(e);
                 }
             }
@@ -250,6 +264,7 @@ impl Journal {
         self.storage = storage;
         self.chain = chain;
         self.end = end;
+        self.allocated = end;
         self.max_time = time_ms;
         self.since_checkpoint = 0;
         let mut state = State::new("");
@@ -306,15 +321,43 @@ fn create_chain_file(
     drop(file);
     fs::rename(&tmp, dir.join(LOG_FILE))?;
     sync_dir(dir)?;
-    let file = open_log_for_append(dir)?;
+    let file = open_log_for_writing(dir)?;
     Ok((Arc::new(file), chain, bytes.len() as u64))
 }
 
-fn open_log_for_append(dir: &Path) -> io::Result<File> {
+/// Read and positional write: records go at the logical end, inside preallocated space.
+fn open_log_for_writing(dir: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.read(true).append(true);
+    options.read(true).write(true);
     owner_only(&mut options);
     options.open(dir.join(LOG_FILE))
+}
+
+/// Extends the log with zeros from `from` to `to` and makes that durable, size included.
+fn zero_fill(file: &File, from: u64, to: u64) -> io::Result<()> {
+    let zeros = vec![0u8; 64 * 1024];
+    let mut at = from;
+    while at < to {
+        let n = (to - at).min(zeros.len() as u64) as usize;
+        write_all_at(file, &zeros[..n], at)?;
+        at += n as u64;
+    }
+    file.sync_all()
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = std::os::windows::fs::FileExt::seek_write(file, buf, offset)?;
+        buf = &buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
 }
 
 fn remove_if_present(path: &Path) -> io::Result<()> {

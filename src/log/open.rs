@@ -9,7 +9,7 @@ use super::record::{decode_frame, ChainCheck, Decoded, HEADER_LEN, MAGIC};
 use super::scan::{ScanStop, Scanner};
 use super::snapshot::Snapshot;
 use super::{
-    create_chain_file, index, new_chain_bytes, open_log_for_append, quarantine_files, DirLock,
+    create_chain_file, index, new_chain_bytes, open_log_for_writing, quarantine_files, DirLock,
     Journal, Storage, TimeIndex, LOG_FILE, SNAPSHOT_FILE,
 };
 use crate::entry::AuditKind;
@@ -115,11 +115,12 @@ pub(crate) fn open_dir(
         });
     }
     let loaded = loaded.expect("intact when no genesis is needed");
-    let file = open_log_for_append(dir)?;
+    let file = open_log_for_writing(dir)?;
     if let Some(cut_at) = loaded.torn_at {
         file.set_len(cut_at)?;
         file.sync_all()?;
     }
+    let allocated = loaded.torn_at.unwrap_or(loaded.file_len);
     let storage = Storage::Disk {
         dir: dir.to_path_buf(),
         file: Arc::new(file),
@@ -135,15 +136,13 @@ pub(crate) fn open_dir(
     );
     journal.since_checkpoint = loaded.since_checkpoint;
     journal.max_time = loaded.max_time;
+    journal.allocated = allocated;
     Ok(Opened {
         journal,
         state: loaded.state,
-        repaired: loaded.torn_at.map(|at| {
-            format!(
-                "cut {} bytes of a torn record at offset {at}",
-                loaded.file_len - at
-            )
-        }),
+        repaired: loaded
+            .torn_at
+            .map(|at| format!("cut a torn record at offset {at}")),
     })
 }
 
@@ -261,7 +260,7 @@ fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
     Ok(Load::Intact(Box::new(Loaded {
         state,
         chain,
-        end: torn_at.unwrap_or(file_len),
+        end: torn_at.unwrap_or(scanner.offset),
         file_len,
         torn_at,
         since_checkpoint,

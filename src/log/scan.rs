@@ -50,7 +50,8 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// The next whole record, `None` at the end, or why the bytes cannot be read as one.
+    /// The next whole record, `None` at the end (which may be followed by zeroed, preallocated
+    /// space), or why the bytes cannot be read as one.
     pub fn next_record(&mut self) -> Result<Option<Record>, ScanStop> {
         let remaining = self.end.saturating_sub(self.offset);
         if remaining == 0 {
@@ -60,7 +61,14 @@ impl<R: Read> Scanner<R> {
             offset: self.offset,
         };
         if remaining < HEADER_LEN as u64 {
-            return Err(torn);
+            self.frame.clear();
+            let mut rest = Vec::new();
+            self.read_rest(&mut rest)?;
+            return if rest.iter().all(|&b| b == 0) {
+                Ok(None)
+            } else {
+                Err(torn)
+            };
         }
         self.frame.clear();
         self.frame.resize(HEADER_LEN, 0);
@@ -68,15 +76,14 @@ impl<R: Read> Scanner<R> {
             .read_exact(&mut self.frame)
             .map_err(ScanStop::Io)?;
         let Some(len) = frame_len(self.frame[..HEADER_LEN].try_into().unwrap()) else {
-            // A header that disagrees with itself is damage, unless only zeros follow
-            // (a file extended by a crash before its data reached the disk).
             let mut rest = Vec::new();
-            (&mut self.reader)
-                .take(remaining - HEADER_LEN as u64)
-                .read_to_end(&mut rest)
-                .map_err(ScanStop::Io)?;
-            if self.frame.iter().chain(rest.iter()).all(|&b| b == 0) {
-                return Err(torn);
+            self.read_rest(&mut rest)?;
+            let rest_zero = rest.iter().all(|&b| b == 0);
+            if rest_zero && self.frame.iter().all(|&b| b == 0) {
+                return Ok(None); // free space the log has not used yet
+            }
+            if rest_zero && self.frame[4..].iter().all(|&b| b == 0) {
+                return Err(torn); // a header cut short by a crash, in free space
             }
             return Err(self.corrupt("frame header is inconsistent".into()));
         };
@@ -94,8 +101,28 @@ impl<R: Read> Scanner<R> {
                 Ok(Some(*record))
             }
             Decoded::Torn => Err(torn),
-            Decoded::Corrupt(reason) => Err(self.corrupt(reason)),
+            Decoded::Corrupt(reason) => {
+                // A record written into zeroed space and cut by a crash still has its hash
+                // (written last) all zero, and only zeros follow. A wrong hash is damage.
+                let hash_unwritten = self.frame[total - HASH_LEN..].iter().all(|&b| b == 0);
+                let mut rest = Vec::new();
+                self.read_rest(&mut rest)?;
+                if hash_unwritten && rest.iter().all(|&b| b == 0) {
+                    return Err(torn);
+                }
+                Err(self.corrupt(reason))
+            }
         }
+    }
+
+    /// Reads whatever is left after the current frame's bytes.
+    fn read_rest(&mut self, rest: &mut Vec<u8>) -> Result<(), ScanStop> {
+        let consumed = self.offset + self.frame.len() as u64;
+        (&mut self.reader)
+            .take(self.end.saturating_sub(consumed))
+            .read_to_end(rest)
+            .map_err(ScanStop::Io)?;
+        Ok(())
     }
 
     fn corrupt(&self, reason: String) -> ScanStop {
