@@ -60,6 +60,20 @@ fn populated_for(dir: &Path, checkpoint_every: u64, config: ConsentConfig) {
     store.close().unwrap();
 }
 
+/// A populated store whose last record is a clipboard grant, its clock, and its log's bytes.
+fn populated_then_one_more_grant() -> (tempfile::TempDir, std::sync::Arc<FakeClock>, Vec<u8>) {
+    let base = tempfile::tempdir().unwrap();
+    populated(base.path(), 10_000);
+    let clock = clock();
+    let store = open(base.path(), &clock);
+    store
+        .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
+        .unwrap();
+    store.close().unwrap();
+    let bytes = fs::read(log_path(base.path())).unwrap();
+    (base, clock, bytes)
+}
+
 fn copy_store(from: &Path) -> tempfile::TempDir {
     let to = tempfile::tempdir().unwrap();
     for name in [LOG, SNAPSHOT] {
@@ -104,17 +118,7 @@ fn assert_recovers_all_off(dir: &Path, expected_bad_seq: Option<u64>) {
 
 #[test]
 fn a_torn_last_record_is_cut_at_every_byte_offset() {
-    let base = tempfile::tempdir().unwrap();
-    populated(base.path(), 10_000);
-    let clock = clock();
-    {
-        let store = open(base.path(), &clock);
-        store
-            .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
-            .unwrap();
-        store.close().unwrap();
-    }
-    let bytes = fs::read(log_path(base.path())).unwrap();
+    let (base, clock, bytes) = populated_then_one_more_grant();
     let last = frames(&bytes).last().unwrap().clone();
     for cut in last.start..last.end {
         let dir = copy_store(base.path());
@@ -148,17 +152,7 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
 
 #[test]
 fn a_record_cut_short_inside_preallocated_space_is_a_torn_tail() {
-    let base = tempfile::tempdir().unwrap();
-    populated(base.path(), 10_000);
-    let clock = clock();
-    {
-        let store = open(base.path(), &clock);
-        store
-            .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
-            .unwrap();
-        store.close().unwrap();
-    }
-    let bytes = fs::read(log_path(base.path())).unwrap();
+    let (base, clock, bytes) = populated_then_one_more_grant();
     assert!(
         bytes.len() > frames(&bytes).last().unwrap().end,
         "the log keeps zeroed space ahead"

@@ -7,13 +7,19 @@ use consentkit::*;
 
 const HOUR: i64 = 3_600_000;
 
-#[test]
-fn durations_come_from_the_monotonic_clock_and_order_from_sequence_numbers() {
+/// An in-memory store on a fake clock, with the camera granted.
+fn store_with_camera_granted() -> (std::sync::Arc<FakeClock>, std::sync::Arc<ConsentStore>) {
     let clock = clock();
     let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
     store
         .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
         .unwrap();
+    (clock, store)
+}
+
+#[test]
+fn durations_come_from_the_monotonic_clock_and_order_from_sequence_numbers() {
+    let (clock, store) = store_with_camera_granted();
     let session = store
         .begin_use(Feature::Camera, "record_video".into())
         .unwrap();
@@ -35,11 +41,7 @@ fn durations_come_from_the_monotonic_clock_and_order_from_sequence_numbers() {
 
 #[test]
 fn sessions_ended_by_revocation_or_os_denial_count_their_time_in_use() {
-    let clock = clock();
-    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    let (clock, store) = store_with_camera_granted();
     let _revoked = store
         .begin_use(Feature::Camera, "shoot_photo".into())
         .unwrap();
@@ -64,11 +66,7 @@ fn sessions_ended_by_revocation_or_os_denial_count_their_time_in_use() {
 
 #[test]
 fn the_privacy_report_counts_uses_time_refusals_and_purposes_in_its_window() {
-    let clock = clock();
-    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    let (clock, store) = store_with_camera_granted();
     // Outside the window: yesterday.
     let old = store
         .begin_use(Feature::Camera, "shoot_photo".into())
@@ -122,11 +120,7 @@ fn the_privacy_report_counts_uses_time_refusals_and_purposes_in_its_window() {
 
 #[test]
 fn the_audit_log_filters_by_feature_time_and_limit_newest_first() {
-    let clock = clock();
-    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    let (clock, store) = store_with_camera_granted();
     clock.advance(HOUR as u64);
     let middle = clock.now_ms();
     store.deny(Feature::Microphone, Actor::User).unwrap();
@@ -173,11 +167,7 @@ fn the_audit_log_filters_by_feature_time_and_limit_newest_first() {
 
 #[test]
 fn the_json_export_holds_consent_records_and_the_whole_log() {
-    let clock = clock();
-    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    let (_clock, store) = store_with_camera_granted();
     store
         .begin_use(Feature::Camera, "shoot_photo".into())
         .unwrap()
@@ -213,11 +203,7 @@ fn the_json_export_holds_consent_records_and_the_whole_log() {
 
 #[test]
 fn the_access_export_pairs_interval_begin_and_end_like_apples_report() {
-    let clock = clock();
-    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    let (clock, store) = store_with_camera_granted();
     store
         .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
         .unwrap();
