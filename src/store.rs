@@ -426,13 +426,7 @@ impl Inner {
             self.refresh_allowed(&core);
             let seq = core.journal.as_ref().map_or(0, |j| j.head().0);
             self.notifier
-                .enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
-                    seq,
-                    feature,
-                    kind: AuditKind::Recovered,
-                    end_reason: None,
-                    state: core.feature_state(feature),
-                }));
+                .enqueue(every_feature_changed(&core, seq, AuditKind::Recovered));
         }
         self.notifier.deliver();
     }
@@ -495,14 +489,7 @@ impl Inner {
                 }
             }
             carried.extend(core.state.decide_foreground(old.foreground, None));
-            self.notifier
-                .enqueue(Feature::ALL.into_iter().map(|feature| ConsentChange {
-                    seq: 1,
-                    feature,
-                    kind,
-                    end_reason: None,
-                    state: core.feature_state(feature),
-                }));
+            self.notifier.enqueue(every_feature_changed(core, 1, kind));
             let ticket = if carried.is_empty() {
                 0
             } else {
@@ -515,6 +502,20 @@ impl Inner {
         self.notifier.deliver();
         Ok(notice)
     }
+}
+
+/// One change per feature, for events that touch them all (erasure, recovery, failure).
+fn every_feature_changed(core: &Core, seq: u64, kind: AuditKind) -> Vec<ConsentChange> {
+    Feature::ALL
+        .into_iter()
+        .map(|feature| ConsentChange {
+            seq,
+            feature,
+            kind,
+            end_reason: None,
+            state: core.feature_state(feature),
+        })
+        .collect()
 }
 
 /// Validates the app's config and fills in built-in policies, in [`Feature::ALL`] order.

@@ -15,15 +15,8 @@ const ROUNDS: usize = 60;
 fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store = ConsentStore::open_with(
-        dir.path(),
-        Some(config()),
-        StoreOptions {
-            clock: clock.clone(),
-            checkpoint_every: 64,
-        },
-    )
-    .unwrap();
+    let store =
+        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 64)).unwrap();
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
 

@@ -34,15 +34,8 @@ fn populated(dir: &Path, checkpoint_every: u64) {
 
 fn populated_for(dir: &Path, checkpoint_every: u64, config: ConsentConfig) {
     let clock = clock();
-    let store = ConsentStore::open_with(
-        dir,
-        Some(config),
-        StoreOptions {
-            clock: clock.clone(),
-            checkpoint_every,
-        },
-    )
-    .unwrap();
+    let store = ConsentStore::open_with(dir, Some(config), checkpointing(&clock, checkpoint_every))
+        .unwrap();
     store
         .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
         .unwrap();
@@ -113,7 +106,11 @@ fn assert_recovers_all_off(dir: &Path, expected_bad_seq: Option<u64>) {
         .unwrap();
     assert!(!store.verify().unwrap().intact);
     store.erase_all().unwrap();
-    assert!(store.verify().unwrap().intact);
+    assert!(store.verify().unwrap().intact); // The right to deletion covers the damaged copies kept aside too.
+    assert!(
+        !dir.join("quarantine").exists(),
+        "erase removes quarantined copies"
+    );
 }
 
 #[test]
@@ -377,15 +374,8 @@ fn the_head_anchors_the_chain() {
 fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store = ConsentStore::open_with(
-        dir.path(),
-        Some(config()),
-        StoreOptions {
-            clock: clock.clone(),
-            checkpoint_every: 8,
-        },
-    )
-    .unwrap();
+    let store =
+        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 8)).unwrap();
     store
         .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
         .unwrap();

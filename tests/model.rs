@@ -144,10 +144,7 @@ fn purpose_for(f: Feature, choice: u8) -> String {
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let opts = StoreOptions {
-        clock: clock.clone(),
-        checkpoint_every: 7,
-    };
+    let opts = checkpointing(&clock, 7);
     let mut store = ConsentStore::open_with(dir.path(), Some(config()), opts.clone()).unwrap();
     let mut model = Model::new();
     let mut handles: Vec<Arc<UseSession>> = Vec::new();

@@ -274,6 +274,30 @@ fn observers_may_call_back_into_the_store() {
     );
 }
 
+struct Panics;
+
+impl ConsentObserver for Panics {
+    fn on_change(&self, _change: ConsentChange) {
+        panic!("an app's observer failed");
+    }
+}
+
+#[test]
+fn a_panicking_observer_neither_breaks_the_store_nor_silences_other_observers() {
+    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let _bad = store.subscribe(Arc::new(Panics));
+    let recorder = Arc::new(Recorder::default());
+    let _good = store.subscribe(recorder.clone());
+    camera_granted(&store);
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    assert_eq!(
+        recorder.kinds(Feature::Camera),
+        vec![AuditKind::Granted, AuditKind::Revoked]
+    );
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
+    assert!(store.verify().unwrap().intact);
+}
+
 #[test]
 fn a_single_use_grant_is_consumed_when_its_session_ends() {
     let store = ConsentStore::open_in_memory(config()).unwrap();

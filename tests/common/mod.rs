@@ -21,6 +21,14 @@ pub fn options(clock: &Arc<FakeClock>) -> StoreOptions {
     }
 }
 
+/// Options with frequent checkpoints, so tests cross snapshots and the time index.
+pub fn checkpointing(clock: &Arc<FakeClock>, checkpoint_every: u64) -> StoreOptions {
+    StoreOptions {
+        checkpoint_every,
+        ..options(clock)
+    }
+}
+
 pub fn open(dir: &Path, clock: &Arc<FakeClock>) -> Arc<ConsentStore> {
     ConsentStore::open_with(dir, Some(config()), options(clock)).expect("store opens")
 }
