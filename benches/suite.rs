@@ -334,9 +334,11 @@ fn history(dir: &Path, records: u64, with_sqlite: bool) -> Option<Connection> {
                         e.feature.map(|f| f.index() as i64),
                         e.purpose,
                         e.terms_revision,
-                        e.session_id as i64,
-                        e.duration_ms as i64,
-                        e.detail
+                        e.session_id.map(|s| s as i64),
+                        e.duration_ms.map(|d| d as i64),
+                        e.end_reason
+                            .map(|r| r.as_str())
+                            .or(e.refusal.map(|r| r.as_str()))
                     ],
                 )
                 .unwrap();

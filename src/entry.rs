@@ -1,57 +1,200 @@
-//! What one log record says: its kind, the fields the rules need, and the public `AuditEntry` view of it.
+//! What one log record says, as typed fields: the record bodies the rules decide and the log encodes.
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Actor, Feature, GrantScope, OsPermission};
+use crate::model::{Actor, Feature, FeatureTerms, GrantScope, OsPermission};
 
-/// The kind of a log record. The numeric values are the on-disk encoding: never reuse one.
+/// The content of one record, before the log gives it a sequence number, a time and hashes.
+///
+/// Encoded with postcard, which writes the variant's position: append new variants at the end
+/// and never reorder or remove one, or old logs would read as other records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Entry {
+    /// First record of a store's first chain.
+    ChainStarted(Genesis),
+    /// First record after the person erased everything.
+    Erased(Genesis),
+    /// First record of a chain started after the previous one failed its checks.
+    Recovered(Genesis),
+    Granted {
+        feature: Feature,
+        actor: Actor,
+        scope: GrantScope,
+        terms_revision: u32,
+        /// The purposes the grant covers.
+        purposes: Vec<String>,
+    },
+    Denied {
+        feature: Feature,
+        actor: Actor,
+        terms_revision: u32,
+    },
+    Revoked {
+        feature: Feature,
+        actor: Actor,
+        terms_revision: u32,
+    },
+    /// A grant given under other terms than the app now ships: off until asked again.
+    ReconsentRequired {
+        feature: Feature,
+        granted_revision: u32,
+        terms_revision: u32,
+    },
+    /// A single-use grant was used up when its session ended.
+    GrantConsumed {
+        feature: Feature,
+    },
+    /// A single-use grant lapsed unused: the app left the foreground or the store closed.
+    GrantLapsed {
+        feature: Feature,
+    },
+    SessionBegan {
+        feature: Feature,
+        purpose: String,
+        terms_revision: u32,
+    },
+    SessionEnded {
+        feature: Feature,
+        /// The sequence number of the session's `SessionBegan`.
+        session: u64,
+        reason: SessionEndReason,
+        /// Time in use: from the monotonic clock, or for an interrupted session, up to the
+        /// last record its process wrote.
+        duration_ms: u64,
+    },
+    SessionRefused {
+        feature: Feature,
+        /// Only a declared purpose is kept: anything else could be personal data.
+        purpose: Option<String>,
+        reason: RefusalReason,
+    },
+    OsPermissionChanged {
+        feature: Feature,
+        permission: OsPermission,
+    },
+    ForegroundChanged {
+        foreground: bool,
+    },
+    /// The app's terms for a feature took effect.
+    PolicyApplied {
+        feature: Feature,
+        terms: FeatureTerms,
+    },
+    /// A record torn by a crash was cut off the end of the log on open.
+    TailRepaired {
+        cut_at: u64,
+        bytes_cut: u64,
+    },
+    /// The digest of the state at this point (a snapshot is bound to it), and the largest
+    /// record time before it, which the time index relies on.
+    Checkpoint {
+        digest: [u8; 32],
+        max_time_before: i64,
+    },
+}
+
+/// What a chain's first record says: whose store it is, which chain of the store, and why it
+/// was restarted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Genesis {
+    pub app_id: String,
+    /// 1 for a store's first chain; each erasure or recovery starts the next.
+    pub chain: u64,
+    pub recovery: Option<RecoveryNotice>,
+}
+
+impl Entry {
+    pub fn kind(&self) -> AuditKind {
+        match self {
+            Entry::ChainStarted(_) => AuditKind::ChainStarted,
+            Entry::Erased(_) => AuditKind::Erased,
+            Entry::Recovered(_) => AuditKind::Recovered,
+            Entry::Granted { .. } => AuditKind::Granted,
+            Entry::Denied { .. } => AuditKind::Denied,
+            Entry::Revoked { .. } => AuditKind::Revoked,
+            Entry::ReconsentRequired { .. } => AuditKind::ReconsentRequired,
+            Entry::GrantConsumed { .. } => AuditKind::GrantConsumed,
+            Entry::GrantLapsed { .. } => AuditKind::GrantLapsed,
+            Entry::SessionBegan { .. } => AuditKind::SessionBegan,
+            Entry::SessionEnded { .. } => AuditKind::SessionEnded,
+            Entry::SessionRefused { .. } => AuditKind::SessionRefused,
+            Entry::OsPermissionChanged { .. } => AuditKind::OsPermissionChanged,
+            Entry::ForegroundChanged { .. } => AuditKind::ForegroundChanged,
+            Entry::PolicyApplied { .. } => AuditKind::PolicyApplied,
+            Entry::TailRepaired { .. } => AuditKind::TailRepaired,
+            Entry::Checkpoint { .. } => AuditKind::Checkpoint,
+        }
+    }
+
+    /// The feature the record is about, if any.
+    pub fn feature(&self) -> Option<Feature> {
+        match self {
+            Entry::Granted { feature, .. }
+            | Entry::Denied { feature, .. }
+            | Entry::Revoked { feature, .. }
+            | Entry::ReconsentRequired { feature, .. }
+            | Entry::GrantConsumed { feature }
+            | Entry::GrantLapsed { feature }
+            | Entry::SessionBegan { feature, .. }
+            | Entry::SessionEnded { feature, .. }
+            | Entry::SessionRefused { feature, .. }
+            | Entry::OsPermissionChanged { feature, .. }
+            | Entry::PolicyApplied { feature, .. } => Some(*feature),
+            _ => None,
+        }
+    }
+}
+
+/// The kind of a log record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
-#[repr(u8)]
 pub enum AuditKind {
     /// First record of a new store's chain.
-    ChainStarted = 1,
+    ChainStarted,
     /// A person granted a feature.
-    Granted = 2,
+    Granted,
     /// A person or the app denied a feature.
-    Denied = 3,
+    Denied,
     /// A person or the app withdrew a grant.
-    Revoked = 4,
+    Revoked,
     /// The feature's terms changed since it was granted: off until asked again.
-    ReconsentRequired = 5,
+    ReconsentRequired,
     /// A single-use grant was used up when its session ended.
-    GrantConsumed = 6,
+    GrantConsumed,
+    /// A single-use grant lapsed unused (the app left the foreground or the store closed).
+    GrantLapsed,
     /// A use session began.
-    SessionBegan = 7,
-    /// A use session ended (the detail says why).
-    SessionEnded = 8,
-    /// A use was refused (the detail says why).
-    SessionRefused = 9,
+    SessionBegan,
+    /// A use session ended (`end_reason` says why).
+    SessionEnded,
+    /// A use was refused (`refusal` says why).
+    SessionRefused,
     /// The app reported a new OS permission.
-    OsPermissionChanged = 10,
-    /// The app moved to the foreground or background (detail `foreground` / `background`).
-    ForegroundChanged = 11,
+    OsPermissionChanged,
+    /// The app moved to the foreground or background.
+    ForegroundChanged,
     /// The app's policy for a feature (purposes, terms revision) took effect.
-    PolicyApplied = 12,
+    PolicyApplied,
     /// A record torn by a crash was cut off the end of the log on open.
-    TailRepaired = 13,
-    /// A checkpoint: the detail is the digest of the state at this point.
-    Checkpoint = 14,
-    /// First record after the user erased all data.
-    Erased = 15,
+    TailRepaired,
+    /// A checkpoint: the digest of the state at this point.
+    Checkpoint,
+    /// First record after the person erased all data.
+    Erased,
     /// First record of a chain started after the previous one failed its checks.
-    Recovered = 16,
+    Recovered,
 }
 
 impl AuditKind {
-    /// Every kind, in code order.
-    pub const ALL: [AuditKind; 16] = [
+    /// Every kind.
+    pub const ALL: [AuditKind; 17] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
         AuditKind::Revoked,
         AuditKind::ReconsentRequired,
         AuditKind::GrantConsumed,
+        AuditKind::GrantLapsed,
         AuditKind::SessionBegan,
         AuditKind::SessionEnded,
         AuditKind::SessionRefused,
@@ -64,13 +207,8 @@ impl AuditKind {
         AuditKind::Recovered,
     ];
 
-    /// Decodes the on-disk byte.
-    pub(crate) fn from_code(code: u8) -> Option<AuditKind> {
-        AuditKind::ALL.into_iter().find(|k| *k as u8 == code)
-    }
-
     /// Kinds that may only start a chain.
-    pub(crate) fn is_genesis(self) -> bool {
+    pub fn is_genesis(self) -> bool {
         matches!(
             self,
             AuditKind::ChainStarted | AuditKind::Erased | AuditKind::Recovered
@@ -87,6 +225,7 @@ impl AuditKind {
             Revoked => "revoked",
             ReconsentRequired => "reconsent_required",
             GrantConsumed => "grant_consumed",
+            GrantLapsed => "grant_lapsed",
             SessionBegan => "session_began",
             SessionEnded => "session_ended",
             SessionRefused => "session_refused",
@@ -101,7 +240,7 @@ impl AuditKind {
     }
 }
 
-/// Why a use session ended.
+/// Why a use session ended. Stored by position: append new reasons at the end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionEndReason {
@@ -121,13 +260,16 @@ pub enum SessionEndReason {
     Background,
     /// The store was closed.
     StoreClosed,
-    /// The process ended (crash or kill) with the session open; found on the next open.
+    /// The process ended (crash or kill) with the session open; found on the next open. Its
+    /// time in use runs to the last record that process wrote, never to the reopening.
     Interrupted,
+    /// The person erased all data while the session was open.
+    Erased,
 }
 
 impl SessionEndReason {
     /// Every reason.
-    pub const ALL: [SessionEndReason; 9] = [
+    pub const ALL: [SessionEndReason; 10] = [
         SessionEndReason::Ended,
         SessionEndReason::Released,
         SessionEndReason::Revoked,
@@ -137,9 +279,10 @@ impl SessionEndReason {
         SessionEndReason::Background,
         SessionEndReason::StoreClosed,
         SessionEndReason::Interrupted,
+        SessionEndReason::Erased,
     ];
 
-    /// The code stored in the record's detail.
+    /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
         use SessionEndReason::*;
         match self {
@@ -152,117 +295,103 @@ impl SessionEndReason {
             Background => "background",
             StoreClosed => "store_closed",
             Interrupted => "interrupted",
+            Erased => "erased",
         }
     }
 
-    /// Parses a stored code.
-    pub fn parse(code: &str) -> Option<SessionEndReason> {
-        SessionEndReason::ALL
-            .into_iter()
-            .find(|r| r.as_str() == code)
+    /// Whether the grant that allowed the session still stands after it: not when the same
+    /// decision takes the grant away (revoke, deny, new terms), which has the last word.
+    pub(crate) fn grant_stands(self) -> bool {
+        !matches!(
+            self,
+            SessionEndReason::Revoked
+                | SessionEndReason::Denied
+                | SessionEndReason::ReconsentRequired
+        )
     }
 }
 
-/// One record's content, before the log gives it a sequence number, a time and hashes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub kind: AuditKind,
-    pub feature: Option<Feature>,
-    pub purpose: Option<String>,
-    pub actor: Option<Actor>,
-    pub scope: Option<GrantScope>,
-    pub os_permission: Option<OsPermission>,
-    pub terms_revision: u32,
-    /// The session a record belongs to: the sequence number of its `SessionBegan`.
-    pub session_id: u64,
-    /// Time in use, from the monotonic clock (on `SessionEnded`).
-    pub duration_ms: u64,
-    /// A short machine-readable code or note; never personal data.
-    pub detail: String,
+/// Why a use was refused, as the log records it. Stored by position: append at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalReason {
+    /// Never asked (or a single-use grant was used up): the app's cue to ask now.
+    ConsentRequired,
+    /// A person (or the app) said no or withdrew consent.
+    Denied,
+    /// The terms changed since consent was given.
+    NeedsReconsent,
+    /// The OS permission is denied.
+    OsPermissionDenied,
+    /// A well-formed purpose the feature does not declare (its text is not logged).
+    UnknownPurpose,
+    /// A malformed purpose (its text is not logged).
+    InvalidPurpose,
+    /// The app is in the background.
+    InBackground,
+    /// The single-use grant is already in use.
+    SingleUseInProgress,
 }
 
-impl Entry {
-    pub fn new(kind: AuditKind) -> Entry {
-        Entry {
-            kind,
-            feature: None,
-            purpose: None,
-            actor: None,
-            scope: None,
-            os_permission: None,
-            terms_revision: 0,
-            session_id: 0,
-            duration_ms: 0,
-            detail: String::new(),
+impl RefusalReason {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        use RefusalReason::*;
+        match self {
+            ConsentRequired => "consent_required",
+            Denied => "denied",
+            NeedsReconsent => "needs_reconsent",
+            OsPermissionDenied => "os_permission_denied",
+            UnknownPurpose => "unknown_purpose",
+            InvalidPurpose => "invalid_purpose",
+            InBackground => "in_background",
+            SingleUseInProgress => "single_use_in_progress",
         }
     }
 
-    pub fn feature(mut self, feature: Feature) -> Entry {
-        self.feature = Some(feature);
-        self
-    }
-
-    pub fn detail(mut self, detail: impl Into<String>) -> Entry {
-        self.detail = detail.into();
-        self
+    /// True when no person or OS said no: the feature simply needs asking.
+    pub fn needs_asking(self) -> bool {
+        matches!(
+            self,
+            RefusalReason::ConsentRequired | RefusalReason::NeedsReconsent
+        )
     }
 }
 
-/// One record of the audit log, as apps, exports and the CLI see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
-pub struct AuditEntry {
-    /// Position in the chain, from 1, gap-free; the only order of the log.
-    pub seq: u64,
-    /// Wall-clock time when appended (Unix milliseconds, as observed: may jump).
-    pub time_ms: i64,
-    /// What happened.
-    pub kind: AuditKind,
-    /// The feature concerned, if any.
-    pub feature: Option<Feature>,
-    /// The purpose of a use or refusal, if any.
-    pub purpose: Option<String>,
-    /// Who decided, for decisions.
-    pub actor: Option<Actor>,
-    /// Scope of a grant.
-    pub scope: Option<GrantScope>,
-    /// OS permission, for `OsPermissionChanged`.
-    pub os_permission: Option<OsPermission>,
-    /// Terms revision in force for the record (0 when not applicable).
-    pub terms_revision: u32,
-    /// Session id (the `seq` of the session's `SessionBegan`), 0 when not applicable.
-    pub session_id: u64,
-    /// Time in use for `SessionEnded`, from the monotonic clock.
-    pub duration_ms: u64,
-    /// Machine-readable reason or note.
-    pub detail: String,
-    /// Hex SHA-256 of the previous record.
-    pub prev_hash: String,
-    /// Hex SHA-256 of this record.
-    pub hash: String,
+/// Longest problem description kept in a recovery notice, in bytes.
+pub(crate) const MAX_PROBLEM_LEN: usize = 400;
+
+/// Why the chain was restarted, kept until the person erases everything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct RecoveryNotice {
+    /// When the damage was found (Unix ms).
+    pub found_at_ms: i64,
+    /// First sequence number of the damaged chain that failed its checks.
+    pub first_bad_seq: u64,
+    /// What was wrong.
+    pub problem: String,
+    /// Where the damaged files were kept aside, relative to the store directory.
+    pub quarantined_as: String,
 }
 
-/// Which records `audit_log` returns. Every field narrows; all `None` means everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
-pub struct AuditFilter {
-    /// Only records about this feature.
-    #[uniffi(default = None)]
-    pub feature: Option<Feature>,
-    /// Only records at or after this time (Unix ms).
-    #[uniffi(default = None)]
-    pub since_ms: Option<i64>,
-    /// Only records before this time (Unix ms).
-    #[uniffi(default = None)]
-    pub until_ms: Option<i64>,
-    /// At most this many records, newest first.
-    #[uniffi(default = None)]
-    pub limit: Option<u32>,
-}
-
-impl AuditFilter {
-    pub(crate) fn matches(&self, entry: &AuditEntry) -> bool {
-        self.feature.is_none_or(|f| entry.feature == Some(f))
-            && self.since_ms.is_none_or(|t| entry.time_ms >= t)
-            && self.until_ms.is_none_or(|t| entry.time_ms < t)
+impl RecoveryNotice {
+    /// A notice whose problem text is cut to [`MAX_PROBLEM_LEN`] bytes, so it fits a record.
+    pub(crate) fn new(
+        found_at_ms: i64,
+        first_bad_seq: u64,
+        problem: &str,
+        quarantined_as: String,
+    ) -> RecoveryNotice {
+        let mut end = problem.len().min(MAX_PROBLEM_LEN);
+        while !problem.is_char_boundary(end) {
+            end -= 1;
+        }
+        RecoveryNotice {
+            found_at_ms,
+            first_bad_seq,
+            problem: problem[..end].to_string(),
+            quarantined_as,
+        }
     }
 }
 
@@ -271,14 +400,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_and_end_reasons_round_trip_through_their_codes() {
-        for kind in AuditKind::ALL {
-            assert_eq!(AuditKind::from_code(kind as u8), Some(kind));
-        }
-        assert_eq!(AuditKind::from_code(0), None);
-        for reason in SessionEndReason::ALL {
-            assert_eq!(SessionEndReason::parse(reason.as_str()), Some(reason));
-        }
-        assert_eq!(SessionEndReason::parse("other"), None);
+    fn every_kind_has_a_distinct_name() {
+        let mut names: Vec<_> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), AuditKind::ALL.len());
+        let mut reasons: Vec<_> = SessionEndReason::ALL.iter().map(|r| r.as_str()).collect();
+        reasons.dedup();
+        assert_eq!(reasons.len(), SessionEndReason::ALL.len());
     }
 }

@@ -1,59 +1,109 @@
-//! Errors: rich internal ones, and the one small public enum that crosses the FFI, mapped in one place.
+//! Errors in two tiers: rich internal errors, and the one small public enum that crosses the FFI, mapped from them in one place.
 
-use crate::model::Feature;
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::entry::RefusalReason;
+use crate::model::{purpose_problem, Feature};
 use crate::rules::Refusal;
 
-/// Why a consentkit call failed. The first group are refusals of `begin_use`, which are
-/// also recorded in the audit log; the rest are misuse or storage failures.
+/// What went wrong inside the store, with everything a developer or a log line needs.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Error {
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{} is open in another process or handle", .0.display())]
+    Locked(PathBuf),
+    #[error("this store belongs to {stored:?}, not {given:?}")]
+    WrongStore { stored: String, given: String },
+    #[error("no consentkit store in {} (create one with `consentkit init --app-id ID --dir {}`)", .0.display(), .0.display())]
+    NoStore(PathBuf),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+    #[error("the log could not be read ({0}); run verify() to recover")]
+    Unreadable(String),
+    #[error("the store failed earlier and answers off to everything until reopened: {0}")]
+    Failed(String),
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl Error {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Why a consentkit call failed. The first group are refusals of a use or a decision (a
+/// refused use is also recorded in the audit log); the rest are misuse or storage failures.
+/// `is_refusal()` and `should_ask()` classify them, so apps need no table of their own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum ConsentError {
-    /// The feature was never asked (or a single-use grant was used): ask the user now.
-    #[error("{feature:?}: consent required — ask the user now")]
+    /// The feature was never asked (or a single-use grant was used): ask the person now.
+    #[error("{}: consent required — ask the person now", feature.as_str())]
     ConsentRequired {
         /// The feature.
         feature: Feature,
     },
-    /// The user (or the app) denied or withdrew consent.
-    #[error("{feature:?}: consent denied")]
+    /// A person (or the app) denied or withdrew consent.
+    #[error("{}: consent denied", feature.as_str())]
     Denied {
         /// The feature.
         feature: Feature,
     },
     /// The terms changed since consent was given: ask again.
-    #[error("{feature:?}: the terms changed — ask again")]
+    #[error("{}: the terms changed — ask again", feature.as_str())]
     NeedsReconsent {
         /// The feature.
         feature: Feature,
     },
     /// The operating system's permission is denied.
-    #[error("{feature:?}: the OS permission is denied")]
+    #[error("{}: the OS permission is denied", feature.as_str())]
     OsPermissionDenied {
         /// The feature.
         feature: Feature,
     },
-    /// The app is in the background and this feature is only used in the foreground.
-    #[error("{feature:?}: not used while the app is in the background")]
+    /// The app is in the background: this feature is not used there, and nobody can be
+    /// asked there.
+    #[error("{}: not while the app is in the background", feature.as_str())]
     InBackground {
         /// The feature.
         feature: Feature,
     },
     /// A single-use grant is already being used by an open session.
-    #[error("{feature:?}: the single-use grant is already in use")]
+    #[error("{}: the single-use grant is already in use", feature.as_str())]
     SingleUseInProgress {
         /// The feature.
         feature: Feature,
     },
     /// The purpose is well-formed but not declared in the feature's policy.
-    #[error("{feature:?}: purpose {purpose:?} is not declared")]
+    #[error("{}: purpose {purpose:?} is not declared", feature.as_str())]
     UnknownPurpose {
         /// The feature.
         feature: Feature,
         /// The refused purpose.
         purpose: String,
     },
-    /// An argument is malformed (a purpose outside `[a-z0-9_]{1,64}`, a bad config, …).
+    /// An argument is malformed (a purpose outside `[a-z0-9_]{1,64}`, a permission that does
+    /// not apply to the feature, …).
     #[error("invalid argument: {reason}")]
     InvalidArgument {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The app's configuration cannot be used (a purpose declared twice, revision 0, …).
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
         /// What is wrong.
         reason: String,
     },
@@ -61,6 +111,12 @@ pub enum ConsentError {
     #[error("not permitted: {reason}")]
     NotPermitted {
         /// What is wrong.
+        reason: String,
+    },
+    /// The directory holds another app's store.
+    #[error("wrong store: {reason}")]
+    WrongStore {
+        /// Whose store it is.
         reason: String,
     },
     /// Another process or handle has the store open.
@@ -80,41 +136,124 @@ pub enum ConsentError {
     Closed,
 }
 
+#[uniffi::export]
 impl ConsentError {
-    pub(crate) fn refused(feature: Feature, refusal: Refusal, purpose: &str) -> ConsentError {
-        match refusal {
-            Refusal::ConsentRequired => ConsentError::ConsentRequired { feature },
-            Refusal::Denied => ConsentError::Denied { feature },
-            Refusal::NeedsReconsent => ConsentError::NeedsReconsent { feature },
-            Refusal::OsPermissionDenied => ConsentError::OsPermissionDenied { feature },
-            Refusal::InBackground => ConsentError::InBackground { feature },
-            Refusal::SingleUseInProgress => ConsentError::SingleUseInProgress { feature },
-            Refusal::UnknownPurpose => ConsentError::UnknownPurpose {
-                feature,
-                purpose: purpose.to_string(),
-            },
-            Refusal::InvalidPurpose => ConsentError::invalid(format!(
-                "a purpose is 1 to 64 characters of [a-z0-9_] (got {} bytes)",
-                purpose.len()
-            )),
-        }
+    /// True when the rules said no (to a use or a decision); false for misuse and failures.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            ConsentError::ConsentRequired { .. }
+                | ConsentError::Denied { .. }
+                | ConsentError::NeedsReconsent { .. }
+                | ConsentError::OsPermissionDenied { .. }
+                | ConsentError::InBackground { .. }
+                | ConsentError::SingleUseInProgress { .. }
+                | ConsentError::UnknownPurpose { .. }
+                | ConsentError::NotPermitted { .. }
+        )
     }
 
-    pub(crate) fn invalid(message: impl Into<String>) -> ConsentError {
-        ConsentError::InvalidArgument {
-            reason: message.into(),
-        }
+    /// True when the app should ask the person now, at this moment of use.
+    pub fn should_ask(&self) -> bool {
+        matches!(
+            self,
+            ConsentError::ConsentRequired { .. } | ConsentError::NeedsReconsent { .. }
+        )
     }
 
-    pub(crate) fn storage(e: impl std::fmt::Display) -> ConsentError {
-        ConsentError::Storage {
-            reason: e.to_string(),
+    /// The feature a refusal is about.
+    pub fn feature(&self) -> Option<Feature> {
+        match self {
+            ConsentError::ConsentRequired { feature }
+            | ConsentError::Denied { feature }
+            | ConsentError::NeedsReconsent { feature }
+            | ConsentError::OsPermissionDenied { feature }
+            | ConsentError::InBackground { feature }
+            | ConsentError::SingleUseInProgress { feature }
+            | ConsentError::UnknownPurpose { feature, .. } => Some(*feature),
+            _ => None,
         }
     }
 }
 
-impl From<std::io::Error> for ConsentError {
-    fn from(e: std::io::Error) -> ConsentError {
-        ConsentError::storage(e)
+/// The one mapping from internal errors to the public enum.
+impl From<Error> for ConsentError {
+    fn from(e: Error) -> ConsentError {
+        match e {
+            Error::Refused(refusal) => refused(refusal),
+            Error::Config(e) => ConsentError::InvalidConfig { reason: e.0 },
+            Error::InvalidArgument(reason) => ConsentError::InvalidArgument { reason },
+            Error::Locked(_) => ConsentError::StoreLocked {
+                reason: e.to_string(),
+            },
+            Error::WrongStore { .. } => ConsentError::WrongStore {
+                reason: e.to_string(),
+            },
+            Error::NoStore(_) => ConsentError::InvalidArgument {
+                reason: e.to_string(),
+            },
+            Error::Io { .. } | Error::Unreadable(_) | Error::Failed(_) => ConsentError::Storage {
+                reason: e.to_string(),
+            },
+            Error::Closed => ConsentError::Closed,
+        }
+    }
+}
+
+fn refused(refusal: Refusal) -> ConsentError {
+    match refusal {
+        Refusal::Use {
+            feature,
+            reason,
+            purpose,
+        } => match reason {
+            RefusalReason::ConsentRequired => ConsentError::ConsentRequired { feature },
+            RefusalReason::Denied => ConsentError::Denied { feature },
+            RefusalReason::NeedsReconsent => ConsentError::NeedsReconsent { feature },
+            RefusalReason::OsPermissionDenied => ConsentError::OsPermissionDenied { feature },
+            RefusalReason::InBackground => ConsentError::InBackground { feature },
+            RefusalReason::SingleUseInProgress => ConsentError::SingleUseInProgress { feature },
+            RefusalReason::UnknownPurpose => ConsentError::UnknownPurpose { feature, purpose },
+            RefusalReason::InvalidPurpose => ConsentError::InvalidArgument {
+                reason: purpose_problem(&purpose)
+                    .unwrap_or_else(|| "the purpose is not valid".into()),
+            },
+        },
+        Refusal::AppCannotGrant => ConsentError::NotPermitted {
+            reason: "only a person (the user or a guardian) can grant consent".into(),
+        },
+        Refusal::GrantInBackground(feature) => ConsentError::InBackground { feature },
+        Refusal::LimitedNotApplicable(feature) => ConsentError::InvalidArgument {
+            reason: format!(
+                "{}: the OS grants it in full or not at all; Limited applies only to photo_library",
+                feature.as_str()
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_and_asking_are_classified_in_one_place() {
+        let use_refusal = |reason| {
+            ConsentError::from(Error::Refused(Refusal::Use {
+                feature: Feature::Camera,
+                reason,
+                purpose: "shoot_photo".into(),
+            }))
+        };
+        let required = use_refusal(RefusalReason::ConsentRequired);
+        assert!(required.is_refusal() && required.should_ask());
+        assert_eq!(required.feature(), Some(Feature::Camera));
+        let denied = use_refusal(RefusalReason::Denied);
+        assert!(denied.is_refusal() && !denied.should_ask());
+        let invalid = use_refusal(RefusalReason::InvalidPurpose);
+        assert!(!invalid.is_refusal());
+        assert!(!ConsentError::Closed.is_refusal());
+        let storage = ConsentError::from(Error::Failed("disk full".into()));
+        assert!(!storage.is_refusal() && !storage.should_ask());
     }
 }

@@ -1,31 +1,67 @@
-//! Exports a user can take away: everything as JSON, and use intervals as App-Privacy-Report-style NDJSON.
+//! Exports a person can take away: everything as JSON, and use intervals as App-Privacy-Report-style NDJSON.
+
+use std::collections::HashMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
+use time::{OffsetDateTime, UtcOffset};
 
-use crate::entry::{AuditEntry, AuditKind};
-use crate::error::ConsentError;
-use crate::model::{Feature, FeatureState};
-use crate::report::LogHead;
-use crate::store::ConsentStore;
+use crate::audit::AuditEntry;
+use crate::engine::StateView;
+use crate::entry::Entry;
+use crate::error::Error;
+use crate::log::LogReader;
+use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
+use crate::report::{scan, LogHead};
 
 const EXPORT_FORMAT: &str = "consentkit.export/1";
 
-/// Unix milliseconds as ISO-8601 with milliseconds and an explicit offset (UTC: `+00:00`),
-/// as Apple's App Privacy Report writes them.
+/// Unix milliseconds as ISO-8601 in UTC, with milliseconds and an explicit `+00:00`.
 pub fn iso8601(ms: i64) -> String {
+    format_at(ms, UtcOffset::UTC)
+}
+
+/// Unix milliseconds as ISO-8601 with the device's local offset at that moment, as Apple's
+/// App Privacy Report writes them (`2026-11-23T09:15:02.125+08:00`).
+pub fn iso8601_local(ms: i64) -> String {
+    let offset = UtcOffset::from_whole_seconds(local_offset_seconds(ms)).unwrap_or(UtcOffset::UTC);
+    format_at(ms, offset)
+}
+
+fn format_at(ms: i64, offset: UtcOffset) -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3][offset_hour sign:mandatory]:[offset_minute]"
     );
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&format).ok())
+        .and_then(|t| t.to_offset(offset).format(&format).ok())
         .unwrap_or_else(|| format!("@{ms}ms"))
 }
 
-/// Apple's App Privacy Report category for a feature; the last two have no Apple
-/// counterpart and use the names their OS APIs use.
+/// The local time zone's offset from UTC at `ms`, from the C library (`localtime_r`, which
+/// follows `TZ` and the device's zone, daylight saving included).
+#[cfg(unix)]
+pub(crate) fn local_offset_seconds(ms: i64) -> i32 {
+    let secs = ms.div_euclid(1000) as libc::time_t;
+    // SAFETY: `tm` is plain data; localtime_r writes only into it and is thread-safe.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&secs, &mut tm).is_null() {
+            0
+        } else {
+            tm.tm_gmtoff as i32
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub(crate) fn local_offset_seconds(_ms: i64) -> i32 {
+    0
+}
+
+/// The App Privacy Report category of a feature. `camera`, `microphone` and `photos` are
+/// Apple's own; Apple reports no clipboard, motion or advertising access, so those use
+/// `pasteboard`, `motion` and `advertising`, the names of the iOS APIs involved.
 pub fn access_category(feature: Feature) -> &'static str {
     match feature {
         Feature::Camera => "camera",
@@ -53,14 +89,14 @@ struct ConsentRecord<'a> {
     app_id: &'a str,
     feature: Feature,
     purposes: &'a [String],
-    status: crate::model::ConsentStatus,
-    scope: Option<crate::model::GrantScope>,
-    actor: Option<crate::model::Actor>,
+    status: ConsentStatus,
+    scope: Option<GrantScope>,
+    actor: Option<Actor>,
     decided_at: Option<String>,
     terms_revision: u32,
     current_terms_revision: u32,
-    os_permission: crate::model::OsPermission,
-    how_to_withdraw: String,
+    os_permission: OsPermission,
+    how_to_withdraw: &'a str,
 }
 
 #[derive(Serialize)]
@@ -68,6 +104,59 @@ struct LogLine {
     time: String,
     #[serde(flatten)]
     entry: AuditEntry,
+}
+
+/// Everything the store holds about the person, machine-readable: one consent record per
+/// feature (with how to withdraw it, in the app's words) and the whole log.
+pub(crate) fn json(
+    reader: &LogReader,
+    view: &StateView,
+    how_to_withdraw: impl Fn(Feature) -> String,
+    now_ms: i64,
+) -> Result<String, Error> {
+    let mut log = Vec::new();
+    scan(reader, None, |record| {
+        log.push(LogLine {
+            time: iso8601(record.time_ms),
+            entry: AuditEntry::from_record(record),
+        })
+    })?;
+    let texts: Vec<String> = Feature::ALL.into_iter().map(how_to_withdraw).collect();
+    let consent_records = view
+        .states
+        .iter()
+        .zip(&view.decisions)
+        .map(|(s, &decision_seq)| ConsentRecord {
+            record_id: (decision_seq > 0).then(|| {
+                format!(
+                    "{}/{}/{}/{decision_seq}",
+                    view.app_id,
+                    view.chain,
+                    s.feature.as_str()
+                )
+            }),
+            app_id: &view.app_id,
+            feature: s.feature,
+            purposes: &s.purposes,
+            status: s.status,
+            scope: s.scope,
+            actor: s.decided_by,
+            decided_at: s.decided_at_ms.map(iso8601),
+            terms_revision: s.decided_terms_revision,
+            current_terms_revision: s.terms_revision,
+            os_permission: s.os_permission,
+            how_to_withdraw: &texts[s.feature.index()],
+        })
+        .collect();
+    let export = Export {
+        format: EXPORT_FORMAT,
+        app_id: &view.app_id,
+        exported_at: iso8601(now_ms),
+        consent_records,
+        log,
+        head: LogHead::new(view.chain, view.head),
+    };
+    serde_json::to_string_pretty(&export).map_err(|e| Error::InvalidArgument(e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -89,132 +178,94 @@ struct Accessor<'a> {
     identifier_type: &'static str,
 }
 
-#[uniffi::export]
-impl ConsentStore {
-    /// Everything the store holds about the user, machine-readable: one consent record per
-    /// feature (with how to withdraw it) and the whole log. For the rights of access and
-    /// portability.
-    pub fn export_json(&self) -> Result<String, ConsentError> {
-        let (app_id, states, decisions) = self.identity_and_states();
-        let mut log = Vec::new();
-        self.scan(None, |entry| {
-            log.push(LogLine {
-                time: iso8601(entry.time_ms),
-                entry,
-            })
-        })?;
-        let consent_records = states
-            .iter()
-            .zip(decisions)
-            .map(|(s, decision_seq)| ConsentRecord {
-                record_id: (decision_seq > 0)
-                    .then(|| format!("{app_id}/{}/{decision_seq}", s.feature.as_str())),
-                app_id: &app_id,
-                feature: s.feature,
-                purposes: &s.purposes,
-                status: s.status,
-                scope: s.scope,
-                actor: s.decided_by,
-                decided_at: s.decided_at_ms.map(iso8601),
-                terms_revision: s.decided_terms_revision,
-                current_terms_revision: s.terms_revision,
-                os_permission: s.os_permission,
-                how_to_withdraw: format!(
-                    "Settings › Privacy › {}: switch it off. Takes effect at once and ends any use in progress.",
-                    s.feature.as_str()
-                ),
-            })
-            .collect();
-        let export = Export {
-            format: EXPORT_FORMAT,
-            app_id: &app_id,
-            exported_at: iso8601(self.inner.clock.now_ms()),
-            consent_records,
-            log,
-            head: self.head(),
+/// Use sessions as access intervals, one JSON object per line, in the shape of Apple's App
+/// Privacy Report: `intervalBegin` / `intervalEnd` pairs sharing an `identifier`. An interval
+/// ends at its beginning plus its time in use (from the monotonic clock, or for a session
+/// interrupted by a crash, up to the last record its process wrote), so a clock set backwards
+/// or a process killed mid-use never makes an interval end before it began or span the gap.
+pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<String, Error> {
+    let mut out = String::new();
+    let mut begun: HashMap<u64, i64> = HashMap::new();
+    let mut line = |feature: Feature, session: u64, kind: &'static str, time_ms: i64| {
+        let access = Access {
+            accessor: Accessor {
+                identifier: &view.app_id,
+                identifier_type: "bundleID",
+            },
+            category: access_category(feature),
+            identifier: interval_id(view, session),
+            kind,
+            time_stamp: iso8601_local(time_ms),
+            kind_of_record: "access",
         };
-        serde_json::to_string_pretty(&export).map_err(ConsentError::storage)
-    }
-
-    /// Use sessions as access intervals, one JSON object per line, in the shape of Apple's
-    /// App Privacy Report (`intervalBegin` / `intervalEnd` pairs sharing an `identifier`).
-    pub fn export_access_ndjson(&self) -> Result<String, ConsentError> {
-        let (app_id, chain_started_ms) = {
-            let core = self.inner.core.read();
-            (core.state.app_id.clone(), core.state.chain_started_ms)
-        };
-        let mut out = String::new();
-        self.scan(None, |entry| {
-            let kind = match entry.kind {
-                AuditKind::SessionBegan => "intervalBegin",
-                AuditKind::SessionEnded => "intervalEnd",
-                _ => return,
-            };
-            let Some(feature) = entry.feature else { return };
-            let line = Access {
-                accessor: Accessor {
-                    identifier: &app_id,
-                    identifier_type: "bundleID",
-                },
-                category: access_category(feature),
-                identifier: interval_id(&app_id, chain_started_ms, entry.session_id),
-                kind,
-                time_stamp: iso8601(entry.time_ms),
-                kind_of_record: "access",
-            };
-            out.push_str(&serde_json::to_string(&line).expect("access line serialises"));
-            out.push('\n');
-        })?;
-        Ok(out)
-    }
+        out.push_str(&serde_json::to_string(&access).expect("access lines serialise"));
+        out.push('\n');
+    };
+    scan(reader, None, |record| match &record.entry {
+        Entry::SessionBegan { feature, .. } => {
+            begun.insert(record.seq, record.time_ms);
+            line(*feature, record.seq, "intervalBegin", record.time_ms);
+        }
+        Entry::SessionEnded {
+            feature,
+            session,
+            duration_ms,
+            ..
+        } => {
+            let began = begun.remove(session).unwrap_or(record.time_ms);
+            let end = began.saturating_add(i64::try_from(*duration_ms).unwrap_or(i64::MAX));
+            line(*feature, *session, "intervalEnd", end);
+        }
+        _ => {}
+    })?;
+    Ok(out)
 }
 
-impl ConsentStore {
-    fn identity_and_states(&self) -> (String, Vec<FeatureState>, Vec<u64>) {
-        let core = self.inner.core.read();
-        let states = Feature::ALL
-            .into_iter()
-            .map(|f| core.feature_state(f))
-            .collect();
-        let decisions = Feature::ALL
-            .into_iter()
-            .map(|f| core.state.record(f).decision_seq)
-            .collect();
-        (core.state.app_id.clone(), states, decisions)
-    }
-}
-
-/// A stable UUID-shaped id for one session of one chain, like Apple's interval identifiers.
-fn interval_id(app_id: &str, chain_started_ms: i64, session_id: u64) -> String {
+/// An RFC 9562 version-8 UUID for one session of one chain of one store: derived, so the same
+/// session always exports under the same identifier, and distinct across stores and chains.
+fn interval_id(view: &StateView, session: u64) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(app_id.as_bytes());
-    hasher.update(chain_started_ms.to_le_bytes());
-    hasher.update(session_id.to_le_bytes());
-    let h = hex::encode_upper(&hasher.finalize()[..16]);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    hasher.update(view.app_id.as_bytes());
+    hasher.update(view.chain.to_le_bytes());
+    hasher.update(view.chain_started_ms.to_le_bytes());
+    hasher.update(session.to_le_bytes());
+    let bytes: [u8; 16] = hasher.finalize()[..16].try_into().expect("16 bytes");
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+        .to_uppercase()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn timestamps_carry_milliseconds_and_an_offset() {
-        assert_eq!(iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123+00:00");
+    fn view() -> StateView {
+        StateView {
+            app_id: "com.example".into(),
+            chain: 1,
+            chain_started_ms: 1,
+            states: Vec::new(),
+            decisions: Vec::new(),
+            head: (0, [0; 32]),
+        }
     }
 
     #[test]
-    fn interval_ids_are_uuid_shaped_and_distinct_per_session() {
-        let a = interval_id("com.example", 1, 7);
-        assert_eq!(a.len(), 36);
-        assert_eq!(a.matches('-').count(), 4);
-        assert_ne!(a, interval_id("com.example", 1, 8));
+    fn timestamps_carry_milliseconds_and_an_offset() {
+        assert_eq!(iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123+00:00");
+        let local = iso8601_local(1_700_000_000_123);
+        assert_eq!(local.len(), iso8601(0).len(), "{local}");
+    }
+
+    #[test]
+    fn interval_ids_are_version_8_uuids_distinct_per_session() {
+        let a = interval_id(&view(), 7);
+        let parsed = uuid::Uuid::parse_str(&a).unwrap();
+        assert_eq!(parsed.get_version_num(), 8);
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+        assert_ne!(a, interval_id(&view(), 8));
+        assert_eq!(a, interval_id(&view(), 7));
     }
 }

@@ -1,13 +1,17 @@
 //! consentkit: per-feature consent for camera apps, enforced at the moment of use and proven
 //! by a local, tamper-evident audit log.
 //!
-//! The rules live in [`rules`](crate::rules) with no I/O; the log in `log`; the one exported
-//! object, [`ConsentStore`], joins them. Kotlin and Swift reach the same surface through UniFFI.
+//! Data flows one way: the exported facade ([`ConsentStore`], `store`) delegates to the
+//! `engine`, the one write path, which asks the pure `rules` what to record and hands the
+//! records to the `log`, which knows nothing of the rules. `ARCHITECTURE.md` has the map.
 #![deny(missing_docs)]
 
+mod audit;
 #[cfg(feature = "bench-support")]
 mod bench_support;
 mod clock;
+mod config;
+mod engine;
 mod entry;
 mod error;
 mod export;
@@ -18,19 +22,23 @@ mod report;
 mod rules;
 mod session;
 mod store;
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod timespec;
 
+pub use audit::{AuditEntry, AuditFilter};
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use entry::{AuditEntry, AuditFilter, AuditKind, SessionEndReason};
+pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, MAX_PURPOSES};
+pub use entry::{AuditKind, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use error::ConsentError;
-pub use export::{access_category, iso8601};
+pub use export::{access_category, iso8601, iso8601_local};
 pub use model::{
-    default_policies, is_valid_purpose, Actor, ConsentConfig, ConsentStatus, Feature,
-    FeaturePolicy, FeatureState, GrantScope, OsPermission, MAX_PURPOSE_LEN,
+    is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,
+    MAX_PURPOSE_LEN,
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
 pub use report::{FeatureReport, LogHead, PrivacyReport, PurposeUse, VerifyReport};
-pub use rules::RecoveryNotice;
 pub use session::UseSession;
-pub use store::{ConsentStore, StoreOptions, MAX_PURPOSES};
+pub use store::ConsentStore;
 
 uniffi::setup_scaffolding!();

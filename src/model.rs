@@ -68,6 +68,12 @@ impl Feature {
         )
     }
 
+    /// Whether the OS can grant this feature partially (`OsPermission::Limited`): only the
+    /// photo library has a "selected photos" grant, on iOS and on Android 14 and later.
+    pub fn accepts_limited(self) -> bool {
+        self == Feature::PhotoLibrary
+    }
+
     /// The purposes a feature may be used for when the app's config says nothing.
     pub fn default_purposes(self) -> &'static [&'static str] {
         match self {
@@ -176,22 +182,18 @@ impl OsPermission {
     }
 }
 
-/// What a feature may be used for, and under which revision of the terms.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
-pub struct FeaturePolicy {
-    /// The feature this policy governs.
-    pub feature: Feature,
-    /// Declared purposes, each `[a-z0-9_]{1,64}`; any other purpose is refused.
+/// The terms a feature's consent is given under, as the rules keep them and the log records
+/// them: its declared purposes and the revision of its terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FeatureTerms {
     pub purposes: Vec<String>,
-    /// Revision of the terms this feature's consent is given under. Changing it asks again.
     pub terms_revision: u32,
 }
 
-impl FeaturePolicy {
-    /// The built-in policy of a feature: its default purposes under terms revision 1.
-    pub fn default_for(feature: Feature) -> FeaturePolicy {
-        FeaturePolicy {
-            feature,
+impl FeatureTerms {
+    /// The built-in terms of a feature: its default purposes under revision 1.
+    pub fn default_for(feature: Feature) -> FeatureTerms {
+        FeatureTerms {
             purposes: feature
                 .default_purposes()
                 .iter()
@@ -200,31 +202,9 @@ impl FeaturePolicy {
             terms_revision: 1,
         }
     }
-}
 
-/// The app's consent configuration, passed each time the store is opened.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
-pub struct ConsentConfig {
-    /// The app's bundle id / application id; a store belongs to exactly one app.
-    pub app_id: String,
-    /// Per-feature policies; a feature left out gets [`FeaturePolicy::default_for`].
-    pub policies: Vec<FeaturePolicy>,
-}
-
-impl ConsentConfig {
-    /// A config with the built-in policy for every feature.
-    pub fn new(app_id: impl Into<String>) -> ConsentConfig {
-        ConsentConfig {
-            app_id: app_id.into(),
-            policies: Vec::new(),
-        }
-    }
-
-    /// Replaces (or adds) the policy of one feature.
-    pub fn with_policy(mut self, policy: FeaturePolicy) -> ConsentConfig {
-        self.policies.retain(|p| p.feature != policy.feature);
-        self.policies.push(policy);
-        self
+    pub fn declares(&self, purpose: &str) -> bool {
+        self.purposes.iter().any(|p| p == purpose)
     }
 }
 
@@ -262,11 +242,33 @@ pub const MAX_APP_ID_LEN: usize = 255;
 
 /// A purpose is `[a-z0-9_]{1,64}`: short, machine-readable, never free text or personal data.
 pub fn is_valid_purpose(purpose: &str) -> bool {
-    !purpose.is_empty()
-        && purpose.len() <= MAX_PURPOSE_LEN
-        && purpose
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    purpose_problem(purpose).is_none()
+}
+
+/// What is wrong with a purpose, in words a developer can act on; `None` when it is valid.
+pub(crate) fn purpose_problem(purpose: &str) -> Option<String> {
+    if purpose.is_empty() {
+        return Some("a purpose may not be empty".into());
+    }
+    if purpose.len() > MAX_PURPOSE_LEN {
+        return Some(format!(
+            "a purpose is at most {MAX_PURPOSE_LEN} characters (this one has {})",
+            purpose.chars().count()
+        ));
+    }
+    let bad = purpose
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))?;
+    let what = if bad.is_uppercase() {
+        "capital letters are not allowed".to_string()
+    } else if bad.is_whitespace() {
+        "spaces are not allowed".to_string()
+    } else {
+        format!("{bad:?} is not allowed")
+    };
+    Some(format!(
+        "a purpose is lowercase letters, digits and '_' only: {what}"
+    ))
 }
 
 /// An app id is a reverse-DNS style identifier: `[A-Za-z0-9._-]{1,255}`.
@@ -276,15 +278,6 @@ pub fn is_valid_app_id(app_id: &str) -> bool {
         && app_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
-}
-
-/// The built-in policies of all six features, for apps that want to start from them.
-#[uniffi::export]
-pub fn default_policies() -> Vec<FeaturePolicy> {
-    Feature::ALL
-        .into_iter()
-        .map(FeaturePolicy::default_for)
-        .collect()
 }
 
 #[cfg(test)]
@@ -300,6 +293,17 @@ mod tests {
         assert!(!is_valid_purpose("Shoot"));
         assert!(!is_valid_purpose("shoot photo"));
         assert!(!is_valid_purpose("jane@example.com"));
+    }
+
+    #[test]
+    fn an_invalid_purpose_says_what_is_wrong() {
+        let problem = |p: &str| purpose_problem(p).unwrap();
+        assert!(problem("ShootPhoto").contains("capital letters"));
+        assert!(problem("shoot photo").contains("spaces"));
+        assert!(problem("a@b").contains("'@'"));
+        assert!(problem(&"a".repeat(65)).contains("at most 64"));
+        assert!(problem("").contains("empty"));
+        assert_eq!(purpose_problem("shoot_photo_2"), None);
     }
 
     #[test]

@@ -11,9 +11,16 @@ use crate::entry::{AuditKind, SessionEndReason};
 use crate::model::{Feature, FeatureState};
 
 /// One change to a feature, as observers hear of it.
+///
+/// Changes arrive in `(chain, seq)` order, which never goes backwards. `seq` restarts at 1
+/// only with a new `chain`, whose first change is an `Erased` or `Recovered` one per feature.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ConsentChange {
-    /// Sequence number of the record behind the change: changes arrive in this order.
+    /// Which chain of the store the record belongs to: 1 for a store's first, one more after
+    /// each erasure or recovery.
+    pub chain: u64,
+    /// Sequence number of the record behind the change (one record may change several
+    /// features, and then several changes share it).
     pub seq: u64,
     /// The feature that changed.
     pub feature: Feature,
@@ -21,7 +28,7 @@ pub struct ConsentChange {
     pub kind: AuditKind,
     /// For `SessionEnded`: why.
     pub end_reason: Option<SessionEndReason>,
-    /// The feature's state right after the change.
+    /// The feature's state right after this record (not after the whole call).
     pub state: FeatureState,
 }
 
@@ -131,22 +138,6 @@ impl Notifier {
             }
         }
     }
-}
-
-/// The change observers hear of for a record, if it changes a feature.
-pub(crate) fn change_kind(kind: AuditKind) -> bool {
-    matches!(
-        kind,
-        AuditKind::Granted
-            | AuditKind::Denied
-            | AuditKind::Revoked
-            | AuditKind::ReconsentRequired
-            | AuditKind::GrantConsumed
-            | AuditKind::SessionBegan
-            | AuditKind::SessionEnded
-            | AuditKind::OsPermissionChanged
-            | AuditKind::PolicyApplied
-    )
 }
 
 impl std::fmt::Debug for Subscription {

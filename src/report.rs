@@ -1,21 +1,34 @@
-//! Reading the record back: the audit log, the privacy report, verification and the chain head.
+//! Reading the record back: audit queries, the privacy report and the chain head — functions over a log reader and a state view.
 
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 
-use crate::entry::{AuditEntry, AuditFilter, AuditKind};
-use crate::error::ConsentError;
-use crate::log::{LogReader, Record, VerifyFailure};
+use crate::audit::{AuditEntry, AuditFilter};
+use crate::engine::{StateView, Verification};
+use crate::entry::Entry;
+use crate::error::Error;
+use crate::log::{Hash, LogReader, Record};
 use crate::model::{ConsentStatus, Feature, OsPermission};
-use crate::store::ConsentStore;
 
-/// The last record of the chain: an anchor an app can store elsewhere to detect truncation.
+/// The last record of a chain: an anchor an app can keep elsewhere to detect truncation.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
 pub struct LogHead {
+    /// Which chain of the store.
+    pub chain: u64,
     /// Sequence number of the last record.
     pub seq: u64,
     /// Its hex SHA-256.
     pub hash: String,
+}
+
+impl LogHead {
+    pub(crate) fn new(chain: u64, (seq, hash): (u64, Hash)) -> LogHead {
+        LogHead {
+            chain,
+            seq,
+            hash: hex::encode(hash),
+        }
+    }
 }
 
 /// The outcome of `verify()`.
@@ -52,12 +65,15 @@ pub struct FeatureReport {
     pub feature: Feature,
     /// Use sessions begun in the window.
     pub uses: u32,
-    /// Time in use of sessions that ended in the window (monotonic clock), ms.
+    /// Time in use of sessions that ended in the window, ms.
     pub time_in_use_ms: u64,
     /// Start of the last use in the window (Unix ms).
     pub last_use_ms: Option<i64>,
-    /// Uses refused in the window.
+    /// Uses refused because a person or the OS said no, or a rule forbade them (background,
+    /// an undeclared purpose, a single-use grant already in use).
     pub refused: u32,
+    /// Uses that found the feature not yet asked, or its terms changed: the app's cue to ask.
+    pub needed_consent: u32,
     /// Uses by purpose.
     pub purposes: Vec<PurposeUse>,
     /// Consent status now.
@@ -77,157 +93,121 @@ pub struct PrivacyReport {
     pub features: Vec<FeatureReport>,
 }
 
-#[uniffi::export]
-impl ConsentStore {
-    /// Log records matching `filter`, newest first.
-    pub fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, ConsentError> {
-        let limit = filter.limit.map_or(usize::MAX, |l| l as usize);
-        let mut newest = VecDeque::new();
-        self.scan(filter.since_ms, |entry| {
-            if filter.matches(&entry) {
-                if newest.len() == limit {
-                    newest.pop_front();
-                }
-                newest.push_back(entry);
-            }
-        })?;
-        Ok(newest.into_iter().rev().collect())
+/// Visits records oldest first: all of them, or (with `since_ms`) at least every record at or
+/// after that time, skipping older history where the time index allows.
+pub(crate) fn scan(
+    reader: &LogReader,
+    since_ms: Option<i64>,
+    mut visit: impl FnMut(&Record),
+) -> Result<(), Error> {
+    let each = |record: Record| {
+        visit(&record);
+        ControlFlow::Continue(())
+    };
+    match since_ms {
+        Some(since) => reader.for_each_since(since, each),
+        None => reader.for_each(each),
     }
-
-    /// Per feature: uses, time in use, last use and refusals in `[since_ms, until_ms)`,
-    /// with the current status.
-    pub fn privacy_report(
-        &self,
-        since_ms: i64,
-        until_ms: i64,
-    ) -> Result<PrivacyReport, ConsentError> {
-        let mut lines: Vec<FeatureReport> = self
-            .states()
-            .into_iter()
-            .map(|s| FeatureReport {
-                feature: s.feature,
-                uses: 0,
-                time_in_use_ms: 0,
-                last_use_ms: None,
-                refused: 0,
-                purposes: Vec::new(),
-                status: s.status,
-                os_permission: s.os_permission,
-            })
-            .collect();
-        // Straight from the decoded records: the report needs no hex hashes or copies.
-        self.scan_records(Some(since_ms), |record| {
-            let entry = &record.entry;
-            let in_window = record.time_ms >= since_ms && record.time_ms < until_ms;
-            let (Some(feature), true) = (entry.feature, in_window) else {
-                return;
-            };
-            let line = &mut lines[feature.index()];
-            match entry.kind {
-                AuditKind::SessionBegan => {
-                    line.uses += 1;
-                    line.last_use_ms = Some(record.time_ms);
-                    let purpose = entry.purpose.as_deref().unwrap_or_default();
-                    match line.purposes.iter_mut().find(|p| p.purpose == purpose) {
-                        Some(p) => p.uses += 1,
-                        None => line.purposes.push(PurposeUse {
-                            purpose: purpose.to_string(),
-                            uses: 1,
-                        }),
-                    }
-                }
-                AuditKind::SessionEnded => line.time_in_use_ms += entry.duration_ms,
-                AuditKind::SessionRefused => line.refused += 1,
-                _ => {}
-            }
-        })?;
-        Ok(PrivacyReport {
-            since_ms,
-            until_ms,
-            features: lines,
-        })
-    }
-
-    /// Checks the whole chain. Damage turns every feature off, keeps the files aside and
-    /// starts a new chain that names them; the report says where and why.
-    pub fn verify(&self) -> Result<VerifyReport, ConsentError> {
-        let (reader, epoch) = self.reader()?;
-        let outcome = reader.verify();
-        let (checked, damage) = match outcome {
-            Ok(checked) => (checked, None),
-            Err(VerifyFailure {
-                first_bad_seq,
-                problem,
-                records_checked,
-            }) => {
-                let found = self
-                    .inner
-                    .restart_chain(Some((first_bad_seq, problem)), Some(epoch))?;
-                (records_checked, found)
-            }
-        };
-        let notice = damage.or_else(|| self.recovery_notice());
-        Ok(VerifyReport {
-            intact: notice.is_none(),
-            records_checked: checked,
-            first_bad_seq: notice.as_ref().map(|n| n.first_bad_seq),
-            problem: notice.as_ref().map(|n| n.problem.clone()),
-            quarantined_as: notice.map(|n| n.quarantined_as),
-            head: self.head(),
-        })
-    }
-
-    /// The chain's last record.
-    pub fn head(&self) -> LogHead {
-        let core = self.inner.core.read();
-        let (seq, hash) = match &core.journal {
-            Some(journal) => journal.head(),
-            None => (0, [0; 32]),
-        };
-        LogHead {
-            seq,
-            hash: hex::encode(hash),
-        }
-    }
+    .map_err(|stop| Error::Unreadable(stop.to_string()))
 }
 
-impl ConsentStore {
-    /// A reader of the log as it is now, and the chain it belongs to.
-    pub(crate) fn reader(&self) -> Result<(LogReader, u64), ConsentError> {
-        let core = self.inner.core.read();
-        Ok((core.journal()?.reader(), core.chain_epoch))
+/// Log records matching `filter`, newest first.
+pub(crate) fn audit_log(
+    reader: &LogReader,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditEntry>, Error> {
+    let limit = filter.limit.map_or(usize::MAX, |l| l as usize);
+    if limit == 0 {
+        return Ok(Vec::new());
     }
-
-    /// Visits records oldest first, as public entries. See `scan_records`.
-    pub(crate) fn scan(
-        &self,
-        since_ms: Option<i64>,
-        mut visit: impl FnMut(AuditEntry),
-    ) -> Result<(), ConsentError> {
-        self.scan_records(since_ms, |record| visit(record.to_audit()))
-    }
-
-    /// Visits records oldest first, without holding the store's lock: all of them, or (with
-    /// `since_ms`) at least every record at or after that time, skipping older history where
-    /// the time index allows.
-    pub(crate) fn scan_records(
-        &self,
-        since_ms: Option<i64>,
-        mut visit: impl FnMut(&Record),
-    ) -> Result<(), ConsentError> {
-        let (reader, _) = self.reader()?;
-        let each = |record: Record| {
-            visit(&record);
-            ControlFlow::Continue(())
-        };
-        match since_ms {
-            Some(since) => reader.for_each_since(since, each),
-            None => reader.for_each(each),
+    let mut newest = VecDeque::new();
+    scan(reader, filter.since_ms, |record| {
+        if filter.matches(record) {
+            if newest.len() == limit {
+                newest.pop_front();
+            }
+            newest.push_back(AuditEntry::from_record(record));
         }
-        .map_err(|stop| {
-            ConsentError::storage(format!(
-                "the log could not be read ({stop}); run verify() to recover"
-            ))
+    })?;
+    Ok(newest.into_iter().rev().collect())
+}
+
+/// Per feature: uses, time in use, last use and refusals in `[since_ms, until_ms)`, with the
+/// status now.
+pub(crate) fn privacy_report(
+    reader: &LogReader,
+    view: &StateView,
+    since_ms: i64,
+    until_ms: i64,
+) -> Result<PrivacyReport, Error> {
+    let mut lines: Vec<FeatureReport> = view
+        .states
+        .iter()
+        .map(|s| FeatureReport {
+            feature: s.feature,
+            uses: 0,
+            time_in_use_ms: 0,
+            last_use_ms: None,
+            refused: 0,
+            needed_consent: 0,
+            purposes: Vec::new(),
+            status: s.status,
+            os_permission: s.os_permission,
         })
+        .collect();
+    scan(reader, Some(since_ms), |record| {
+        if record.time_ms < since_ms || record.time_ms >= until_ms {
+            return;
+        }
+        match &record.entry {
+            Entry::SessionBegan {
+                feature, purpose, ..
+            } => {
+                let line = &mut lines[feature.index()];
+                line.uses += 1;
+                line.last_use_ms = Some(record.time_ms);
+                match line.purposes.iter_mut().find(|p| p.purpose == *purpose) {
+                    Some(p) => p.uses += 1,
+                    None => line.purposes.push(PurposeUse {
+                        purpose: purpose.clone(),
+                        uses: 1,
+                    }),
+                }
+            }
+            Entry::SessionEnded {
+                feature,
+                duration_ms,
+                ..
+            } => lines[feature.index()].time_in_use_ms += duration_ms,
+            Entry::SessionRefused {
+                feature, reason, ..
+            } => {
+                let line = &mut lines[feature.index()];
+                if reason.needs_asking() {
+                    line.needed_consent += 1;
+                } else {
+                    line.refused += 1;
+                }
+            }
+            _ => {}
+        }
+    })?;
+    Ok(PrivacyReport {
+        since_ms,
+        until_ms,
+        features: lines,
+    })
+}
+
+/// The public report of a verification, with the head it ends at.
+pub(crate) fn verify_report(verification: Verification, head: LogHead) -> VerifyReport {
+    let notice = verification.notice;
+    VerifyReport {
+        intact: notice.is_none(),
+        records_checked: verification.records_checked,
+        first_bad_seq: notice.as_ref().map(|n| n.first_bad_seq),
+        problem: notice.as_ref().map(|n| n.problem.clone()),
+        quarantined_as: notice.map(|n| n.quarantined_as),
+        head,
     }
 }

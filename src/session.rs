@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::engine::Engine;
 use crate::entry::SessionEndReason;
-use crate::error::ConsentError;
+use crate::error::{ConsentError, Error};
 use crate::model::Feature;
-use crate::store::Inner;
 
 /// An open use of a feature for one purpose. The feature is allowed while it is active.
 ///
@@ -13,26 +13,32 @@ use crate::store::Inner;
 /// in Swift), or when the rules end it (revoke, OS denial, background, store closed).
 #[derive(uniffi::Object)]
 pub struct UseSession {
-    store: Arc<Inner>,
+    engine: Arc<Engine>,
     id: u64,
     feature: Feature,
     purpose: String,
 }
 
 impl UseSession {
-    pub(crate) fn new(store: Arc<Inner>, id: u64, feature: Feature, purpose: String) -> UseSession {
+    pub(crate) fn new(
+        engine: Arc<Engine>,
+        id: u64,
+        feature: Feature,
+        purpose: String,
+    ) -> UseSession {
         UseSession {
-            store,
+            engine,
             id,
             feature,
             purpose,
         }
     }
 
-    fn end_with(&self, reason: SessionEndReason) -> Result<(), ConsentError> {
-        let mono = self.store.clock.monotonic_ms();
-        self.store
-            .run(|state, _| state.decide_end(self.id, reason, Some(mono)))
+    fn end_with(&self, reason: SessionEndReason) -> Result<(), Error> {
+        let id = self.id;
+        self.engine
+            .decide(|state, now| state.end_session(id, reason, now))
+            .map(|_| ())
     }
 }
 
@@ -55,17 +61,14 @@ impl UseSession {
 
     /// True until the session ends, for whatever reason.
     pub fn is_active(&self) -> bool {
-        let core = self.store.core.read();
-        core.journal.is_some()
-            && core.failed.is_none()
-            && core.state.sessions.iter().any(|s| s.id == self.id)
+        self.engine.session_active(self.id)
     }
 
     /// Ends the session (idempotent) and records how long it lasted.
     pub fn end(&self) -> Result<(), ConsentError> {
         match self.end_with(SessionEndReason::Ended) {
-            Err(ConsentError::Closed) => Ok(()),
-            other => other,
+            Err(Error::Closed) => Ok(()),
+            other => other.map_err(ConsentError::from),
         }
     }
 }

@@ -108,3 +108,141 @@ fn verify_exits_non_zero_on_a_damaged_store_and_bad_input_is_a_clear_error() {
     let bad_since = consentkit(dir.path(), &["log", "--since", "yesterday"]);
     assert!(String::from_utf8_lossy(&bad_since.stderr).contains("--since"));
 }
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_reader_closing_the_pipe_ends_the_tool_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(consentkit(dir.path(), &["demo"]).status.success());
+    // `consentkit log | head -1`, with a log long enough to outlast the pipe's buffer.
+    for _ in 0..300 {
+        assert!(consentkit(dir.path(), &["grant", "camera", "--once"])
+            .status
+            .success());
+        assert!(consentkit(dir.path(), &["revoke", "camera"])
+            .status
+            .success());
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_consentkit"))
+        .arg("--dir")
+        .arg(dir.path())
+        .arg("log")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("seq"));
+    let output = child.wait_with_output().unwrap();
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    assert_ne!(output.status.code(), Some(101), "a panic's exit code");
+}
+
+#[test]
+fn time_arguments_take_ages_dates_and_rfc_3339_and_refuse_the_rest_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        consentkit(dir.path(), &["init", "--app-id", "com.example.camera"])
+            .status
+            .success()
+    );
+    for good in [
+        "7d",
+        "2026-11-01",
+        "2026-11-01T00:00:00Z",
+        "2026-11-01T08:00:00+08:00",
+    ] {
+        let out = consentkit(dir.path(), &["log", "--since", good]);
+        assert!(out.status.success(), "{good}: {}", stderr(&out));
+    }
+    for bad in ["", "é", "yesterday", "7 days"] {
+        let out = consentkit(dir.path(), &["log", "--since", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("--since") && !err.contains("panicked"),
+            "{bad:?}: {err}"
+        );
+    }
+    let none = consentkit(dir.path(), &["log", "--limit", "0", "--json"]);
+    let none: serde_json::Value = serde_json::from_slice(&none.stdout).unwrap();
+    assert_eq!(none, serde_json::json!([]));
+}
+
+#[test]
+fn init_creates_a_store_and_qa_verbs_on_an_empty_directory_say_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = consentkit(dir.path(), &["grant", "camera"]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        stderr(&empty).contains("consentkit init --app-id"),
+        "{}",
+        stderr(&empty)
+    );
+    let init = consentkit(dir.path(), &["init", "--app-id", "com.example.camera"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert!(consentkit(dir.path(), &["grant", "camera"])
+        .status
+        .success());
+    let export: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["export"]).stdout).unwrap();
+    assert_eq!(export["app_id"], "com.example.camera");
+    assert_eq!(export["consent_records"][0]["status"], "granted");
+}
+
+#[test]
+fn the_demo_never_writes_the_future_into_a_real_store() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(consentkit(dir.path(), &["demo"]).status.success());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let log: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["log", "--json"]).stdout).unwrap();
+    let latest = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["time_ms"].as_i64().unwrap())
+        .max();
+    assert!(latest.unwrap() <= now, "a record from the future");
+    // So a report right after the demo sees every use.
+    let report: serde_json::Value = serde_json::from_slice(
+        &consentkit(dir.path(), &["report", "--days", "1", "--json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(report["features"][0]["uses"], 4);
+}
+
+#[test]
+fn access_intervals_carry_the_devices_local_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(consentkit(dir.path(), &["demo"]).status.success());
+    // POSIX zone strings, so no time-zone database is needed: UTC+8, UTC-05:30, UTC.
+    for (zone, offset) in [
+        ("CST-8", "+08:00"),
+        ("XYZ5:30", "-05:30"),
+        ("UTC0", "+00:00"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_consentkit"))
+            .env("TZ", zone)
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["export", "--format", "ndjson"])
+            .output()
+            .unwrap();
+        let first: serde_json::Value =
+            serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+        let stamp = first["timeStamp"].as_str().unwrap();
+        assert!(stamp.ends_with(offset), "{zone}: {stamp}");
+    }
+}

@@ -90,9 +90,7 @@ fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain()
 #[test]
 fn readers_on_other_threads_never_see_allowed_without_an_open_session() {
     let store = ConsentStore::open_in_memory(config()).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {
         let (store, stop) = (store.clone(), stop.clone());
@@ -115,9 +113,7 @@ fn readers_on_other_threads_never_see_allowed_without_an_open_session() {
             .unwrap();
         store.revoke(Feature::Camera, Actor::User).unwrap();
         assert!(!session.is_active());
-        store
-            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-            .unwrap();
+        grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(reader.join().unwrap(), 0);

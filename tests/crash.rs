@@ -134,7 +134,10 @@ fn acknowledged_decisions_survive_sigkill_at_random_moments() {
                 "kill {kill}: acknowledged record {seq} changed"
             );
         }
-        interrupted_seen += log.values().filter(|e| e.detail == "interrupted").count();
+        interrupted_seen += log
+            .values()
+            .filter(|e| e.end_reason == Some(SessionEndReason::Interrupted))
+            .count();
         store.close().unwrap();
     }
     println!("{} records acknowledged across {KILLS} kills", acked.len());

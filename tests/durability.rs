@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use consentkit::*;
+use sha2::Digest;
 
 const LOG: &str = "consent.log";
 const SNAPSHOT: &str = "consent.snapshot";
@@ -36,13 +37,9 @@ fn populated_for(dir: &Path, checkpoint_every: u64, config: ConsentConfig) {
     let clock = clock();
     let store = ConsentStore::open_with(dir, Some(config), checkpointing(&clock, checkpoint_every))
         .unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     store.deny(Feature::Microphone, Actor::User).unwrap();
-    store
-        .grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
     for _ in 0..6 {
         let session = store
             .begin_use(Feature::Camera, "shoot_photo".into())
@@ -59,9 +56,7 @@ fn populated_then_one_more_grant() -> (tempfile::TempDir, std::sync::Arc<FakeClo
     populated(base.path(), 10_000);
     let clock = clock();
     let store = open(base.path(), &clock);
-    store
-        .grant(Feature::Clipboard, GrantScope::Once, Actor::User)
-        .unwrap();
+    grant(&store, Feature::Clipboard, GrantScope::UntilRevoked);
     store.close().unwrap();
     let bytes = fs::read(log_path(base.path())).unwrap();
     (base, clock, bytes)
@@ -101,9 +96,7 @@ fn assert_recovers_all_off(dir: &Path, expected_bad_seq: Option<u64>) {
     let log = store.audit_log(AuditFilter::default()).unwrap();
     assert_eq!(log.last().unwrap().kind, AuditKind::Recovered);
     // Work continues on the new chain, and it stays flagged until the user erases.
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     assert!(!store.verify().unwrap().intact);
     store.erase_all().unwrap();
     assert!(store.verify().unwrap().intact); // The right to deletion covers the damaged copies kept aside too.
@@ -294,10 +287,14 @@ fn damage_behind_the_snapshot_is_caught_by_verify() {
 fn a_snapshot_that_disagrees_with_the_log_turns_everything_off() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 4);
-    let snapshot = fs::read_to_string(dir.path().join(SNAPSHOT)).unwrap();
-    // Someone flips the microphone from denied to granted in the snapshot.
-    let forged = snapshot.replacen("\"denied\"", "\"granted\"", 1);
-    assert_ne!(forged, snapshot);
+    let snapshot = fs::read(dir.path().join(SNAPSHOT)).unwrap();
+    // Someone edits the state in the snapshot and fixes up the file's own checksum
+    // (`CKSNAP02` | body length | body | sha256(body)): only the checkpoint's digest disagrees.
+    let mut forged = snapshot.clone();
+    let body_end = forged.len() - 32;
+    forged[body_end - 1] ^= 0x01;
+    let checksum = sha2::Sha256::digest(&forged[12..body_end]);
+    forged[body_end..].copy_from_slice(&checksum);
     fs::write(dir.path().join(SNAPSHOT), forged).unwrap();
     assert_recovers_all_off(dir.path(), None);
 }
@@ -358,9 +355,7 @@ fn the_head_anchors_the_chain() {
         (head.seq, head.hash.clone()),
         (newest[0].seq, newest[0].hash.clone())
     );
-    store
-        .grant(Feature::Camera, GrantScope::Once, Actor::User)
-        .unwrap();
+    grant(&store, Feature::Camera, GrantScope::Once);
     let next = store
         .audit_log(AuditFilter {
             limit: Some(1),
@@ -376,16 +371,10 @@ fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
     let clock = clock();
     let store =
         ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 8)).unwrap();
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        .unwrap();
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     for _ in 0..40 {
         clock.advance(3_600_000);
-        store
-            .begin_use(Feature::Camera, "shoot_photo".into())
-            .unwrap()
-            .end()
-            .unwrap();
+        use_once(&store, Feature::Camera, "shoot_photo");
     }
     // Record 3 (an hour-old use, 40 hours ago) is damaged in place, unseen by the open store.
     let mut bytes = fs::read(log_path(dir.path())).unwrap();

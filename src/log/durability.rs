@@ -1,17 +1,17 @@
 //! Group commit: callers wait until their records are on disk, and one fsync serves everyone who queued behind it.
 
-use std::fs::File;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
+
+use super::fs::Bytes;
 
 /// Every append gets a ticket; `wait(ticket)` returns once an fsync that began after the
 /// append finished has succeeded.
 pub(crate) struct Durability {
-    /// The file to sync (swapped when a new chain starts); `None` for memory stores.
-    file: Mutex<Option<Arc<File>>>,
+    /// The log to sync (swapped when a new chain starts).
+    file: Mutex<Bytes>,
     /// Highest ticket whose bytes were handed to the OS.
     written: AtomicU64,
     progress: Mutex<Progress>,
@@ -25,7 +25,7 @@ struct Progress {
 }
 
 impl Durability {
-    pub fn new(file: Option<Arc<File>>) -> Durability {
+    pub fn new(file: Bytes) -> Durability {
         Durability {
             file: Mutex::new(file),
             written: AtomicU64::new(0),
@@ -44,7 +44,7 @@ impl Durability {
     }
 
     /// Points future syncs at a new file. Call with everything written so far already synced.
-    pub fn replace_file(&self, file: Option<Arc<File>>) {
+    pub fn replace_file(&self, file: Bytes) {
         *self.file.lock() = file;
     }
 
@@ -73,10 +73,7 @@ impl Durability {
             progress.syncing = true;
             let target = self.written.load(Ordering::Acquire);
             let file = self.file.lock().clone();
-            let result = parking_lot::MutexGuard::unlocked(&mut progress, || match file {
-                Some(file) => file.sync_data(),
-                None => Ok(()),
-            });
+            let result = parking_lot::MutexGuard::unlocked(&mut progress, || file.sync_data());
             progress.syncing = false;
             match result {
                 Ok(()) => progress.synced = progress.synced.max(target),
@@ -93,7 +90,7 @@ mod tests {
 
     #[test]
     fn one_sync_covers_every_ticket_written_before_it() {
-        let d = Durability::new(None);
+        let d = Durability::new(Bytes::memory(Vec::new()));
         d.written(3);
         d.wait(1).unwrap();
         // Tickets 2 and 3 were written before the sync for 1 began: no new sync needed.

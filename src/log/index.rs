@@ -1,33 +1,31 @@
 //! The time index: where a scan for records since a given time may safely start, so reports over a recent window do not read the whole history.
 //!
-//! At each checkpoint the log notes `(offset, seq, max_time_before)`: the checkpoint frame's
-//! position, its sequence number, and the largest record time before it. Every record before
-//! an entry whose `max_time_before < since` is older than `since`, even if the wall clock
-//! jumped around, so a scan for `since` may start there. The index is a hint: a missing or
-//! cut entry only makes a scan start earlier, and an entry is used only after the frame it
-//! names is checked to be that record.
+//! Each checkpoint record carries `max_time_before`, the largest record time before it (wall
+//! clocks jump, so not simply the previous record's time). Every record before a checkpoint
+//! whose `max_time_before < since` is older than `since`. The index file only lists where the
+//! checkpoints are, `(offset, seq)` pairs; the times are read from the checkpoint records
+//! themselves, which the hash chain covers. So a damaged or edited index can at worst point at
+//! another genuine checkpoint or at nothing, making a scan start earlier, never later.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
-use std::path::Path;
+use std::io;
 
-use super::record::{decode_frame, Decoded, MAGIC, MAX_PAYLOAD};
+use super::fs::Bytes;
+use super::record::{decode_frame, Decoded, MAGIC, MAX_FRAME};
+use crate::entry::Entry;
 
-const ENTRY_LEN: usize = 24;
+const ENTRY_LEN: usize = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct IndexEntry {
     pub offset: u64,
     pub seq: u64,
-    pub max_time_before: i64,
 }
 
 impl IndexEntry {
     fn encode(&self) -> [u8; ENTRY_LEN] {
         let mut out = [0u8; ENTRY_LEN];
         out[..8].copy_from_slice(&self.offset.to_le_bytes());
-        out[8..16].copy_from_slice(&self.seq.to_le_bytes());
-        out[16..].copy_from_slice(&self.max_time_before.to_le_bytes());
+        out[8..].copy_from_slice(&self.seq.to_le_bytes());
         out
     }
 
@@ -35,121 +33,144 @@ impl IndexEntry {
         IndexEntry {
             offset: u64::from_le_bytes(bytes[..8].try_into().unwrap()),
             seq: u64::from_le_bytes(bytes[8..16].try_into().unwrap()),
-            max_time_before: i64::from_le_bytes(bytes[16..].try_into().unwrap()),
         }
     }
 }
 
-/// Appends entries; not fsynced, since losing the tail of a hint costs only time.
-pub(crate) fn append(file: &File, entry: &IndexEntry) -> io::Result<()> {
-    (&*file).write_all(&entry.encode())
+/// Appends an entry; not fsynced, since losing the tail of a hint costs only time.
+pub(crate) fn append(index: &Bytes, entry: &IndexEntry) -> io::Result<()> {
+    index.append(&entry.encode())
 }
 
-pub(crate) fn open_for_append(dir: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    super::owner_only(&mut options);
-    options.open(dir.join(super::INDEX_FILE))
-}
-
-/// Reads the entries of an index file; a torn last entry is ignored.
-pub(crate) fn read(dir: &Path) -> Vec<IndexEntry> {
-    let mut bytes = Vec::new();
-    if File::open(dir.join(super::INDEX_FILE))
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .is_err()
-    {
-        return Vec::new();
+/// Reads the entries of an index; a torn last entry is ignored.
+pub(crate) fn read(index: &Bytes) -> Vec<IndexEntry> {
+    let len = index.len().unwrap_or(0) as usize;
+    let mut bytes = vec![0u8; len - len % ENTRY_LEN];
+    match index.read_at(&mut bytes, 0) {
+        Ok(n) if n == bytes.len() => bytes
+            .chunks_exact(ENTRY_LEN)
+            .map(IndexEntry::decode)
+            .collect(),
+        _ => Vec::new(),
     }
-    bytes
-        .chunks_exact(ENTRY_LEN)
-        .map(IndexEntry::decode)
-        .collect()
 }
 
 /// The offset a scan for records at or after `since_ms` may start from, given the index
-/// entries, the log's end, and a way to read bytes of the log at an offset.
-pub(crate) fn start_offset(
-    entries: &[IndexEntry],
-    end: u64,
-    since_ms: i64,
-    read_at: impl Fn(u64, &mut [u8]) -> io::Result<usize>,
-) -> u64 {
+/// entries, the log's end, and the log's bytes.
+pub(crate) fn start_offset(entries: &[IndexEntry], end: u64, since_ms: i64, log: &Bytes) -> u64 {
     let beginning = MAGIC.len() as u64;
-    let mut last_offset = 0;
-    let mut best = None;
+    // Entries must move forward and lie inside the log; trust none after the first that does not.
+    let mut usable = 0;
+    let (mut last_offset, mut last_seq) = (0, 0);
     for entry in entries {
-        // Entries must move forward and lie inside the log; stop trusting at the first that does not.
-        if entry.offset <= last_offset || entry.offset >= end {
+        if entry.offset <= last_offset || entry.seq <= last_seq || entry.offset >= end {
             break;
         }
-        last_offset = entry.offset;
-        if entry.max_time_before < since_ms {
-            best = Some(*entry);
+        (last_offset, last_seq) = (entry.offset, entry.seq);
+        usable += 1;
+    }
+    let entries = &entries[..usable];
+    // `max_time_before` never decreases along the chain: binary search for the last
+    // checkpoint older than the window, reading each probed checkpoint from the log.
+    let (mut lo, mut hi, mut best) = (0, entries.len(), beginning);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match checkpoint_time(log, &entries[mid], end) {
+            None => return beginning,
+            Some(max_time_before) if max_time_before < since_ms => {
+                best = entries[mid].offset;
+                lo = mid + 1;
+            }
+            Some(_) => hi = mid,
         }
     }
-    let Some(entry) = best else { return beginning };
-    let len = (end - entry.offset).min(MAX_PAYLOAD as u64 + 64) as usize;
+    best
+}
+
+/// The `max_time_before` of the checkpoint an entry names, if the frame there is that record.
+fn checkpoint_time(log: &Bytes, entry: &IndexEntry, end: u64) -> Option<i64> {
+    let len = (end - entry.offset).min(MAX_FRAME as u64) as usize;
     let mut buf = vec![0u8; len];
-    match read_at(entry.offset, &mut buf) {
-        Ok(n) if n == len => match decode_frame(&buf) {
-            Decoded::Record(record, _) if record.seq == entry.seq => entry.offset,
-            _ => beginning,
+    if log.read_at(&mut buf, entry.offset).ok()? != len {
+        return None;
+    }
+    match decode_frame(&buf) {
+        Decoded::Record(record, _) if record.seq == entry.seq => match record.entry {
+            Entry::Checkpoint {
+                max_time_before, ..
+            } => Some(max_time_before),
+            _ => None,
         },
-        _ => beginning,
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry::{AuditKind, Entry};
     use crate::log::record::{encode_frame, GENESIS_PREV};
 
-    #[test]
-    fn a_scan_starts_at_the_last_checkpoint_older_than_the_window_and_only_there() {
+    /// A log of six checkpoints at times 100..600, each noting the largest time before it.
+    fn log() -> (Bytes, Vec<u64>) {
         let mut log = MAGIC.to_vec();
         let mut prev = GENESIS_PREV;
         let mut offsets = Vec::new();
         for seq in 1..=6u64 {
             offsets.push(log.len() as u64);
-            prev = encode_frame(
-                &mut log,
-                &prev,
-                seq,
-                seq as i64 * 100,
-                &Entry::new(AuditKind::Checkpoint),
-            );
+            let entry = Entry::Checkpoint {
+                digest: [0; 32],
+                max_time_before: (seq as i64 - 1) * 100,
+            };
+            prev = encode_frame(&mut log, &prev, seq, seq as i64 * 100, &entry);
         }
-        let read_at = |offset: u64, buf: &mut [u8]| {
-            let start = offset as usize;
-            let n = buf.len().min(log.len() - start);
-            buf[..n].copy_from_slice(&log[start..start + n]);
-            Ok(n)
-        };
+        (Bytes::memory(log), offsets)
+    }
+
+    #[test]
+    fn a_scan_starts_at_the_last_checkpoint_older_than_the_window_and_only_there() {
+        let (log, offsets) = log();
         let entry = |i: usize| IndexEntry {
             offset: offsets[i],
             seq: i as u64 + 1,
-            max_time_before: i as i64 * 100,
         };
         let entries = [entry(1), entry(3), entry(5)];
-        let end = log.len() as u64;
-        assert_eq!(start_offset(&entries, end, 50, read_at), MAGIC.len() as u64);
-        assert_eq!(start_offset(&entries, end, 350, read_at), offsets[3]);
-        assert_eq!(start_offset(&entries, end, 10_000, read_at), offsets[5]);
+        let end = log.len().unwrap();
+        let start = |entries: &[IndexEntry], end, since| start_offset(entries, end, since, &log);
+        assert_eq!(start(&entries, end, 50), MAGIC.len() as u64);
+        assert_eq!(start(&entries, end, 350), offsets[3]);
+        assert_eq!(start(&entries, end, 10_000), offsets[5]);
         // An entry that does not name the record it claims is not trusted.
         let wrong = [IndexEntry {
             seq: 99,
             ..entry(3)
         }];
+        assert_eq!(start(&wrong, end, 10_000), MAGIC.len() as u64);
+        // Nor is one beyond the end of the log, nor anything after an entry going backwards.
+        assert_eq!(start(&entries, offsets[4], 10_000), offsets[3]);
         assert_eq!(
-            start_offset(&wrong, end, 10_000, read_at),
-            MAGIC.len() as u64
-        );
-        // Nor is one beyond the end of the log.
-        assert_eq!(
-            start_offset(&entries, offsets[4], 10_000, read_at),
+            start(&[entry(3), entry(1), entry(5)], end, 10_000),
             offsets[3]
         );
+    }
+
+    #[test]
+    fn an_index_entry_never_moves_a_scan_later_than_the_records_allow() {
+        // Whatever an index claims, a scan for `since` never starts after a record at or
+        // after `since`: the times come from the checkpoint records, not from the index.
+        let (log, offsets) = log();
+        let end = log.len().unwrap();
+        for since in [0, 150, 250, 450, 1_000] {
+            for (i, &offset) in offsets.iter().enumerate() {
+                for seq in [i as u64 + 1, i as u64 + 2] {
+                    let start = start_offset(&[IndexEntry { offset, seq }], end, since, &log);
+                    let first_needed = offsets
+                        .iter()
+                        .zip(1..)
+                        .find(|(_, seq)| *seq * 100 >= since)
+                        .map_or(end, |(o, _)| *o);
+                    assert!(start <= first_needed, "since {since}, entry {i}/{seq}");
+                }
+            }
+        }
     }
 }

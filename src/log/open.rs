@@ -1,26 +1,36 @@
-//! Opening a log: snapshot plus short tail, a torn tail cut off, anything else quarantined and a new chain started.
+//! Opening a log: the snapshot checked against its checkpoint plus a short tail replayed, a torn tail cut off, and anything else reported as damage.
 
-use std::fs::{self, File};
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
-use std::sync::Arc;
+use std::io;
 
-use super::record::{decode_frame, ChainCheck, Decoded, HEADER_LEN, MAGIC};
-use super::scan::{ScanStop, Scanner};
+use super::fs::{Bytes, StoreDir, INDEX_FILE, SNAPSHOT_FILE};
+use super::record::{check_magic, decode_frame, ChainCheck, Decoded, HEADER_LEN, MAGIC, MAX_FRAME};
+use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
+use super::scan::Scanner;
 use super::snapshot::Snapshot;
-use super::{
-    create_chain_file, index, new_chain_bytes, open_log_for_writing, quarantine_files, DirLock,
-    Journal, Storage, TimeIndex, LOG_FILE, SNAPSHOT_FILE,
-};
-use crate::entry::AuditKind;
-use crate::rules::{Genesis, RecoveryNotice, State};
+use super::{Journal, Place};
+use crate::entry::Entry;
 
-/// A journal ready for appends, and the state its records add up to.
-pub(crate) struct Opened {
-    pub journal: Journal,
-    pub state: State,
-    /// Set when a torn last record was cut off: what was cut.
-    pub repaired: Option<String>,
+/// What opening found.
+pub(crate) enum Found<M> {
+    /// No log: a new store. The journal has no chain yet.
+    New,
+    /// A log whose checks pass, replayed into the machine.
+    Intact {
+        machine: M,
+        /// Set when a torn last record was cut off.
+        repaired: Option<Repair>,
+    },
+    /// A log that failed its checks. The journal has no chain yet; the damaged files are
+    /// still in place, to be kept aside. `replayed` is the state up to the damage, when any
+    /// of it could be read (it names the store's owner).
+    Damaged { damage: Damage, replayed: Option<M> },
+}
+
+/// A torn tail cut off on open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Repair {
+    pub cut_at: u64,
+    pub bytes_cut: u64,
 }
 
 #[derive(Debug)]
@@ -35,283 +45,206 @@ impl From<io::Error> for OpenError {
     }
 }
 
-pub(crate) fn open_memory(app_id: &str, checkpoint_every: u64, time_ms: i64) -> Opened {
-    let genesis = Genesis {
-        app_id: app_id.to_string(),
-        recovery: None,
-    }
-    .entry(AuditKind::ChainStarted);
-    let (buf, chain) = new_chain_bytes(&genesis, time_ms);
-    let end = buf.len() as u64;
-    let mut state = State::new("");
-    state.apply(1, time_ms, &genesis, None);
-    let storage = Storage::Memory(Arc::new(parking_lot::RwLock::new(buf)));
-    let mut journal = Journal::new(
-        storage,
-        TimeIndex::Memory(Arc::default()),
-        chain,
-        end,
+/// A journal in memory, with no chain yet.
+pub(crate) fn open_memory(checkpoint_every: u64) -> Journal {
+    Journal::new(
+        Place::Memory,
+        Bytes::memory(Vec::new()),
+        Bytes::memory(Vec::new()),
         checkpoint_every,
-    );
-    journal.max_time = time_ms;
-    Opened {
-        journal,
-        state,
-        repaired: None,
-    }
+    )
 }
 
-/// Opens (or creates) the store's log in `dir`. `app_id` names a new chain's owner.
-pub(crate) fn open_dir(
-    dir: &Path,
-    app_id: &str,
+/// Opens (or creates) the store directory, locks it, and reads its log.
+pub(crate) fn open_dir<M: ReplayMachine>(
+    path: &std::path::Path,
     checkpoint_every: u64,
-    time_ms: i64,
-) -> Result<Opened, OpenError> {
-    create_private_dir(dir)?;
-    let lock = DirLock::acquire(dir)?.map_err(|_| OpenError::Locked)?;
-    let (genesis, loaded) = match load(dir, app_id)? {
-        Load::Missing => (
-            Some(Genesis::new(app_id, None).entry(AuditKind::ChainStarted)),
-            None,
-        ),
-        Load::Damaged {
-            first_bad_seq,
-            problem,
-        } => {
-            let quarantined_as = quarantine_files(dir, time_ms)?;
-            ::log::warn!(
-                "consentkit: log failed its checks ({problem}); kept aside as {quarantined_as}"
-            );
-            let notice = RecoveryNotice {
-                found_at_ms: time_ms,
-                first_bad_seq,
-                problem,
-                quarantined_as,
-            };
-            (
-                Some(Genesis::new(app_id, Some(notice)).entry(AuditKind::Recovered)),
-                None,
-            )
-        }
-        Load::Intact(loaded) => (None, Some(loaded)),
-    };
-    if let Some(genesis) = genesis {
-        let (file, chain, end) = create_chain_file(dir, &genesis, time_ms)?;
-        let mut state = State::new("");
-        state.apply(1, time_ms, &genesis, None);
-        let storage = Storage::Disk {
-            dir: dir.to_path_buf(),
-            file,
-            _lock: lock,
+) -> Result<(Journal, Found<M>), OpenError> {
+    let dir = StoreDir::create(path)?;
+    let lock = dir.lock()?.ok_or(OpenError::Locked)?;
+    let Some(log) = dir.open_log()? else {
+        let found = if dir.exists(SNAPSHOT_FILE) {
+            Found::Damaged {
+                damage: Damage {
+                    first_bad_seq: 1,
+                    problem: "the log is missing but its snapshot is present".into(),
+                },
+                replayed: None,
+            }
+        } else {
+            Found::New
         };
-        let time_index = TimeIndex::fresh(&storage)?;
-        let mut journal = Journal::new(storage, time_index, chain, end, checkpoint_every);
-        journal.max_time = time_ms;
-        return Ok(Opened {
-            journal,
-            state,
-            repaired: None,
-        });
-    }
-    let loaded = loaded.expect("intact when no genesis is needed");
-    let file = open_log_for_writing(dir)?;
-    if let Some(cut_at) = loaded.torn_at {
-        file.set_len(cut_at)?;
-        file.sync_all()?;
-    }
-    let allocated = loaded.torn_at.unwrap_or(loaded.file_len);
-    let storage = Storage::Disk {
-        dir: dir.to_path_buf(),
-        file: Arc::new(file),
-        _lock: lock,
+        let place = Place::Disk { dir, _lock: lock };
+        let journal = Journal::new(
+            place,
+            Bytes::memory(Vec::new()),
+            Bytes::memory(Vec::new()),
+            checkpoint_every,
+        );
+        return Ok((journal, found));
     };
-    let time_index = TimeIndex::Disk(Arc::new(index::open_for_append(dir)?));
+    let loaded = load::<M>(&dir, &log)?;
+    let index = dir.open_append(INDEX_FILE)?;
     let mut journal = Journal::new(
-        storage,
-        time_index,
-        loaded.chain,
-        loaded.end,
+        Place::Disk { dir, _lock: lock },
+        log.clone(),
+        index,
         checkpoint_every,
     );
-    journal.since_checkpoint = loaded.since_checkpoint;
-    journal.max_time = loaded.max_time;
-    journal.allocated = allocated;
-    Ok(Opened {
+    let loaded = match loaded {
+        Err((damage, replayed)) => return Ok((journal, Found::Damaged { damage, replayed })),
+        Ok(loaded) => loaded,
+    };
+    let Loaded {
+        replay,
+        end,
+        file_len,
+        torn_at,
+    } = loaded;
+    if let Some(cut_at) = torn_at {
+        log.set_len(cut_at)?;
+        log.sync_all()?;
+    }
+    journal.chain = replay.chain;
+    journal.end = end;
+    journal.allocated = torn_at.unwrap_or(file_len);
+    journal.since_checkpoint = replay.since_checkpoint;
+    journal.max_time = replay.max_time;
+    journal.last_time = replay.last_time;
+    let repaired = torn_at.map(|cut_at| Repair {
+        cut_at,
+        bytes_cut: file_len - cut_at,
+    });
+    Ok((
         journal,
-        state: loaded.state,
-        repaired: loaded
-            .torn_at
-            .map(|at| format!("cut a torn record at offset {at}")),
-    })
+        Found::Intact {
+            machine: replay.machine,
+            repaired,
+        },
+    ))
 }
 
-impl Genesis {
-    fn new(app_id: &str, recovery: Option<RecoveryNotice>) -> Genesis {
-        Genesis {
-            app_id: app_id.to_string(),
-            recovery,
-        }
-    }
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-enum Load {
-    Missing,
-    Damaged { first_bad_seq: u64, problem: String },
-    Intact(Box<Loaded>),
-}
-
-struct Loaded {
-    state: State,
-    chain: ChainCheck,
+struct Loaded<M> {
+    replay: Replay<M>,
     /// Where the whole frames end (after a cut, if any).
     end: u64,
     file_len: u64,
     torn_at: Option<u64>,
-    since_checkpoint: u64,
-    max_time: i64,
 }
 
-fn damaged(first_bad_seq: u64, problem: impl Into<String>) -> Result<Load, io::Error> {
-    Ok(Load::Damaged {
+fn damage<T>(first_bad_seq: u64, problem: impl Into<String>) -> io::Result<Result<T, Damage>> {
+    Ok(Err(Damage {
         first_bad_seq,
         problem: problem.into(),
-    })
+    }))
 }
 
+/// Damage found while loading, with the state replayed before it, if any.
+type Unloadable<M> = (Damage, Option<M>);
+
 /// Reads the snapshot and the records after it, checking everything it reads.
-fn load(dir: &Path, app_id: &str) -> io::Result<Load> {
-    let mut file = match File::open(dir.join(LOG_FILE)) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if dir.join(SNAPSHOT_FILE).exists() {
-                return damaged(1, "the log is missing but its snapshot is present");
-            }
-            return Ok(Load::Missing);
-        }
-        Err(e) => return Err(e),
-    };
-    let file_len = file.metadata()?.len();
-    let mut magic = [0u8; 8];
-    if file_len < MAGIC.len() as u64 || {
-        file.read_exact(&mut magic)?;
-        &magic != MAGIC
-    } {
-        return damaged(1, "the log does not start with the consentkit header");
+fn load<M: ReplayMachine>(
+    dir: &StoreDir,
+    log: &Bytes,
+) -> io::Result<Result<Loaded<M>, Unloadable<M>>> {
+    let unloadable = |damage: Damage| Ok(Err((damage, None)));
+    let file_len = log.len()?;
+    let mut header = [0u8; MAGIC.len()];
+    let n = log.read_at(&mut header, 0)?;
+    if let Err(problem) = check_magic(&header[..n]) {
+        return unloadable(Damage {
+            first_bad_seq: 1,
+            problem,
+        });
     }
     let snapshot = match Snapshot::read(dir) {
         Ok(snapshot) => snapshot,
-        Err(problem) => return damaged(1, problem),
-    };
-    let (mut state, mut chain, start, mut max_time) = match snapshot {
-        None => (
-            State::new(app_id),
-            ChainCheck::new(),
-            MAGIC.len() as u64,
-            i64::MIN,
-        ),
-        Some(snapshot) => match check_snapshot(&mut file, file_len, snapshot)? {
-            Ok(resumed) => resumed,
-            Err((seq, problem)) => return damaged(seq, problem),
-        },
-    };
-    file.seek(SeekFrom::Start(start))?;
-    let mut scanner = Scanner::new(BufReader::with_capacity(64 * 1024, file), start, file_len);
-    let mut since_checkpoint = 0;
-    let torn_at = loop {
-        match scanner.next_record() {
-            Ok(None) => break None,
-            Ok(Some(record)) => {
-                if let Err(problem) = chain.accept(&record) {
-                    return damaged(record.seq.min(chain.next_seq), problem);
-                }
-                since_checkpoint += 1;
-                if record.entry.kind == AuditKind::Checkpoint {
-                    if record.entry.detail != state.digest() {
-                        return damaged(
-                            record.seq,
-                            "a checkpoint disagrees with the records before it",
-                        );
-                    }
-                    since_checkpoint = 0;
-                }
-                max_time = max_time.max(record.time_ms);
-                state.apply(record.seq, record.time_ms, &record.entry, None);
-            }
-            Err(ScanStop::Torn { offset }) => break Some(offset),
-            Err(ScanStop::Corrupt { reason, .. }) => return damaged(chain.next_seq, reason),
-            Err(ScanStop::Io(e)) => return Err(e),
+        Err(problem) => {
+            return unloadable(Damage {
+                first_bad_seq: 1,
+                problem,
+            })
         }
     };
-    if chain.next_seq == 1 {
-        return damaged(1, "the log holds no records");
+    let (mut replay, start) = match snapshot {
+        None => (Replay::<M>::from_start(), MAGIC.len() as u64),
+        Some(snapshot) => match resume_from(log, file_len, snapshot)? {
+            Ok(resumed) => resumed,
+            Err(damage) => return unloadable(damage),
+        },
+    };
+    let mut scanner = Scanner::new(
+        std::io::BufReader::with_capacity(64 * 1024, log.reader_at(start)),
+        start,
+        file_len,
+    );
+    let torn_at = match replay.run(&mut scanner) {
+        Ok(torn_at) => torn_at,
+        Err(ReplayStop::Damage(damage)) => return Ok(Err((damage, Some(replay.machine)))),
+        Err(ReplayStop::Io(e)) => return Err(e),
+    };
+    if replay.chain.next_seq == 1 {
+        return unloadable(Damage {
+            first_bad_seq: 1,
+            problem: "the log holds no records".into(),
+        });
     }
-    Ok(Load::Intact(Box::new(Loaded {
-        state,
-        chain,
+    Ok(Ok(Loaded {
+        replay,
         end: torn_at.unwrap_or(scanner.offset),
         file_len,
         torn_at,
-        since_checkpoint,
-        max_time,
-    })))
+    }))
 }
 
-type Resumed = (State, ChainCheck, u64, i64);
-
-/// A snapshot counts only if the checkpoint record it names is where it says, with the
-/// hash it says, carrying the digest of the state it holds.
-fn check_snapshot(
-    file: &mut File,
+/// A snapshot counts only if the checkpoint record it names is where it says, with the hash
+/// it says, carrying the digest of the state it holds.
+fn resume_from<M: ReplayMachine>(
+    log: &Bytes,
     file_len: u64,
     snapshot: Snapshot,
-) -> io::Result<Result<Resumed, (u64, String)>> {
+) -> io::Result<Result<(Replay<M>, u64), Damage>> {
     let disagrees = |why: &str| {
-        Ok(Err((
+        damage(
             snapshot.seq,
             format!("the snapshot disagrees with the log: {why}"),
-        )))
+        )
     };
-    if snapshot.offset < MAGIC.len() as u64 || snapshot.offset + HEADER_LEN as u64 > file_len {
+    let in_bounds = snapshot.offset >= MAGIC.len() as u64
+        && snapshot
+            .offset
+            .checked_add(HEADER_LEN as u64)
+            .is_some_and(|end| end <= file_len);
+    if !in_bounds {
         return disagrees("its checkpoint lies beyond the end of the log");
     }
-    let available = (file_len - snapshot.offset).min(super::record::MAX_PAYLOAD as u64 + 64);
-    let mut buf = vec![0u8; available as usize];
-    file.seek(SeekFrom::Start(snapshot.offset))?;
-    file.read_exact(&mut buf)?;
+    let available = (file_len - snapshot.offset).min(MAX_FRAME as u64) as usize;
+    let mut buf = vec![0u8; available];
+    log.read_at(&mut buf, snapshot.offset)?;
     let (record, len) = match decode_frame(&buf) {
         Decoded::Record(record, len) => (record, len),
         _ => return disagrees("its checkpoint record is unreadable"),
     };
-    if record.seq != snapshot.seq
-        || record.entry.kind != AuditKind::Checkpoint
-        || hex::encode(record.hash) != snapshot.hash
-    {
+    let Entry::Checkpoint { digest, .. } = record.entry else {
+        return disagrees("its checkpoint record is a different record");
+    };
+    if record.seq != snapshot.seq || record.hash != snapshot.hash {
         return disagrees("its checkpoint record is a different record");
     }
-    if record.entry.detail != snapshot.state.digest() {
-        return disagrees("its state does not match the checkpoint's digest");
-    }
-    let chain = ChainCheck {
-        next_seq: record.seq + 1,
-        last_hash: record.hash,
+    let machine = match M::decode(&snapshot.state) {
+        Ok(machine) if machine.digest() == digest => machine,
+        Ok(_) => return disagrees("its state does not match the checkpoint's digest"),
+        Err(why) => return disagrees(&why),
     };
-    let max_time = snapshot.max_time.max(record.time_ms);
-    Ok(Ok((
-        snapshot.state,
-        chain,
-        snapshot.offset + len as u64,
-        max_time,
-    )))
+    let replay = Replay {
+        machine,
+        chain: ChainCheck {
+            next_seq: record.seq + 1,
+            last_hash: record.hash,
+        },
+        since_checkpoint: 0,
+        max_time: snapshot.max_time.max(record.time_ms),
+        last_time: record.time_ms,
+    };
+    Ok(Ok((replay, snapshot.offset + len as u64)))
 }

@@ -1,33 +1,36 @@
-//! The on-disk record format: framing, field encoding and the SHA-256 hash chain.
+//! The on-disk record format: the file header with its format version, framing, and the SHA-256 hash chain.
 //!
-//! A log file is an 8-byte magic followed by frames:
+//! A log file is an 8-byte header `CKLOG` + two-digit format version + `\n`, then frames:
 //!
 //! ```text
 //! len: u32 LE | !len: u32 LE | payload: len bytes | sha256(payload): 32 bytes
-//! payload = prev_hash[32] seq:u64 time_ms:i64 kind:u8 feature:u8 actor:u8 scope:u8
-//!           os_permission:u8 terms_revision:u32 session_id:u64 duration_ms:u64
-//!           purpose_len:u8 purpose detail_len:u16 detail
+//! payload = prev_hash[32] | seq: u64 LE | time_ms: i64 LE | postcard(Entry)
 //! ```
 //!
 //! The inverted length lets a reader tell a frame cut short by a crash (the file simply ends)
-//! from a damaged one (the header disagrees with itself). Optional bytes use 0xFF for "none".
+//! from a damaged one (the header disagrees with itself). The entry is typed and encoded with
+//! postcard; an entry that does not decode, or leaves bytes over, is damage.
 
 use sha2::{Digest, Sha256};
 
-use crate::entry::{AuditEntry, AuditKind, Entry};
-use crate::model::{Actor, Feature, GrantScope, OsPermission, MAX_PURPOSE_LEN};
+use crate::entry::Entry;
 
-/// First bytes of every log file.
-pub(crate) const MAGIC: &[u8; 8] = b"CKLOG01\n";
+/// The format this build writes and reads. A log of any other version is kept aside as
+/// damage, never read as garbage.
+pub(crate) const FORMAT_VERSION: u8 = 2;
+/// First bytes of every log file: `CKLOG02\n`.
+pub(crate) const MAGIC: &[u8; 8] = b"CKLOG02\n";
+const MAGIC_PREFIX: &[u8; 5] = b"CKLOG";
 /// A hash of 32 zero bytes stands before the first record of a chain.
 pub(crate) const GENESIS_PREV: [u8; 32] = [0; 32];
 pub(crate) const HEADER_LEN: usize = 8;
 pub(crate) const HASH_LEN: usize = 32;
-/// Longest detail accepted; details are codes and short notes.
-pub(crate) const MAX_DETAIL_LEN: usize = 2048;
-const FIXED_PAYLOAD: usize = 32 + 8 + 8 + 5 + 4 + 8 + 8 + 1 + 2;
-pub(crate) const MAX_PAYLOAD: usize = FIXED_PAYLOAD + MAX_PURPOSE_LEN + MAX_DETAIL_LEN;
-const NONE: u8 = 0xFF;
+const FIXED_PAYLOAD: usize = 32 + 8 + 8;
+/// Largest payload accepted. Entries are bounded well below it (purposes, app ids and
+/// problem texts have maximum lengths); a header claiming more is damage.
+pub(crate) const MAX_PAYLOAD: usize = 4096;
+/// Largest frame, header and hash included.
+pub(crate) const MAX_FRAME: usize = HEADER_LEN + MAX_PAYLOAD + HASH_LEN;
 
 pub(crate) type Hash = [u8; 32];
 
@@ -41,26 +44,18 @@ pub(crate) struct Record {
     pub hash: Hash,
 }
 
-impl Record {
-    pub fn to_audit(&self) -> AuditEntry {
-        let e = &self.entry;
-        AuditEntry {
-            seq: self.seq,
-            time_ms: self.time_ms,
-            kind: e.kind,
-            feature: e.feature,
-            purpose: e.purpose.clone(),
-            actor: e.actor,
-            scope: e.scope,
-            os_permission: e.os_permission,
-            terms_revision: e.terms_revision,
-            session_id: e.session_id,
-            duration_ms: e.duration_ms,
-            detail: e.detail.clone(),
-            prev_hash: hex::encode(self.prev_hash),
-            hash: hex::encode(self.hash),
-        }
+/// What the first bytes of a log say about its format.
+pub(crate) fn check_magic(header: &[u8]) -> Result<(), String> {
+    if header.len() < MAGIC.len() || &header[..5] != MAGIC_PREFIX || header[7] != b'\n' {
+        return Err("the log does not start with the consentkit header".into());
     }
+    if header[..MAGIC.len()] != MAGIC[..] {
+        let version = String::from_utf8_lossy(&header[5..7]);
+        return Err(format!(
+            "the log is in format version {version}, which this build (version {FORMAT_VERSION:02}) cannot read"
+        ));
+    }
+    Ok(())
 }
 
 /// Appends one frame to `out` and returns the record's hash.
@@ -71,34 +66,23 @@ pub(crate) fn encode_frame(
     time_ms: i64,
     entry: &Entry,
 ) -> Hash {
-    let purpose = entry.purpose.as_deref().unwrap_or("").as_bytes();
-    let detail = entry.detail.as_bytes();
-    // The store validates purposes and bounds details before they get here.
-    debug_assert!(purpose.len() <= MAX_PURPOSE_LEN && detail.len() <= MAX_DETAIL_LEN);
-    let purpose = &purpose[..purpose.len().min(MAX_PURPOSE_LEN)];
-    let detail = &detail[..detail.len().min(MAX_DETAIL_LEN)];
-
-    let len = FIXED_PAYLOAD + purpose.len() + detail.len();
-    out.reserve(HEADER_LEN + len + HASH_LEN);
-    out.extend_from_slice(&(len as u32).to_le_bytes());
-    out.extend_from_slice(&(!(len as u32)).to_le_bytes());
     let start = out.len();
+    out.extend_from_slice(&[0; HEADER_LEN]);
     out.extend_from_slice(prev_hash);
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(&time_ms.to_le_bytes());
-    out.push(entry.kind as u8);
-    out.push(entry.feature.map_or(NONE, |f| f.index() as u8));
-    out.push(entry.actor.map_or(NONE, actor_code));
-    out.push(entry.scope.map_or(NONE, scope_code));
-    out.push(entry.os_permission.map_or(NONE, os_code));
-    out.extend_from_slice(&entry.terms_revision.to_le_bytes());
-    out.extend_from_slice(&entry.session_id.to_le_bytes());
-    out.extend_from_slice(&entry.duration_ms.to_le_bytes());
-    out.push(purpose.len() as u8);
-    out.extend_from_slice(purpose);
-    out.extend_from_slice(&(detail.len() as u16).to_le_bytes());
-    out.extend_from_slice(detail);
-    let hash: Hash = Sha256::digest(&out[start..]).into();
+    let mut payload = std::mem::take(out);
+    payload = postcard::to_extend(entry, payload).expect("entries always encode");
+    *out = payload;
+    let len = out.len() - start - HEADER_LEN;
+    // Every field of an entry is bounded before it gets here.
+    assert!(
+        len <= MAX_PAYLOAD,
+        "record of {len} bytes exceeds the format's limit"
+    );
+    out[start..start + 4].copy_from_slice(&(len as u32).to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&(!(len as u32)).to_le_bytes());
+    let hash: Hash = Sha256::digest(&out[start + HEADER_LEN..]).into();
     out.extend_from_slice(&hash);
     hash
 }
@@ -108,28 +92,26 @@ pub(crate) fn encode_frame(
 pub(crate) enum Decoded {
     /// A whole, self-consistent frame of this many bytes.
     Record(Box<Record>, usize),
-    /// The bytes end inside a frame whose header is sound (or only zeros follow): a torn append.
+    /// The bytes end inside a frame whose header is sound: a torn append.
     Torn,
     /// Anything else.
     Corrupt(String),
 }
 
-/// Reads the frame header at the start of `buf`: the payload length, if the header is sound.
+/// The payload length a frame header announces, if the header is sound.
 pub(crate) fn frame_len(header: &[u8; HEADER_LEN]) -> Option<usize> {
     let len = u32::from_le_bytes(header[0..4].try_into().unwrap());
     let check = u32::from_le_bytes(header[4..8].try_into().unwrap());
-    (check == !len && (len as usize) <= MAX_PAYLOAD).then_some(len as usize)
+    (check == !len && (len as usize) <= MAX_PAYLOAD && len as usize >= FIXED_PAYLOAD)
+        .then_some(len as usize)
 }
 
-/// Decodes the frame at the start of `buf`, where `buf` runs to the end of the file.
+/// Decodes the frame at the start of `buf`, where `buf` runs to the end of the readable bytes.
 pub(crate) fn decode_frame(buf: &[u8]) -> Decoded {
     if buf.len() < HEADER_LEN {
         return Decoded::Torn;
     }
     let Some(len) = frame_len(buf[..HEADER_LEN].try_into().unwrap()) else {
-        if buf.iter().all(|&b| b == 0) {
-            return Decoded::Torn;
-        }
         return Decoded::Corrupt("frame header is inconsistent".into());
     };
     let total = HEADER_LEN + len + HASH_LEN;
@@ -149,132 +131,25 @@ pub(crate) fn decode_frame(buf: &[u8]) -> Decoded {
 }
 
 fn decode_payload(p: &[u8], hash: Hash) -> Result<Record, String> {
-    let mut r = Reader { buf: p, pos: 0 };
-    let prev_hash: Hash = r.take(32)?.try_into().unwrap();
-    let seq = u64::from_le_bytes(r.take(8)?.try_into().unwrap());
-    let time_ms = i64::from_le_bytes(r.take(8)?.try_into().unwrap());
-    let kind = r.byte()?;
-    let kind = AuditKind::from_code(kind).ok_or(format!("unknown record kind {kind}"))?;
-    let feature = r.optional(|c| Feature::from_index(c as usize), "feature")?;
-    let actor = r.optional(actor_from, "actor")?;
-    let scope = r.optional(scope_from, "scope")?;
-    let os_permission = r.optional(os_from, "os permission")?;
-    let terms_revision = u32::from_le_bytes(r.take(4)?.try_into().unwrap());
-    let session_id = u64::from_le_bytes(r.take(8)?.try_into().unwrap());
-    let duration_ms = u64::from_le_bytes(r.take(8)?.try_into().unwrap());
-    let purpose_len = r.byte()? as usize;
-    let purpose = r.text(purpose_len)?;
-    let detail_len = u16::from_le_bytes(r.take(2)?.try_into().unwrap()) as usize;
-    let detail = r.text(detail_len)?;
-    if r.pos != p.len() {
+    let prev_hash: Hash = p[..32].try_into().unwrap();
+    let seq = u64::from_le_bytes(p[32..40].try_into().unwrap());
+    let time_ms = i64::from_le_bytes(p[40..48].try_into().unwrap());
+    let (entry, rest) = postcard::take_from_bytes::<Entry>(&p[FIXED_PAYLOAD..])
+        .map_err(|e| format!("record content is not a known entry ({e})"))?;
+    if !rest.is_empty() {
         return Err("record has trailing bytes".into());
     }
     Ok(Record {
         seq,
         time_ms,
-        entry: Entry {
-            kind,
-            feature,
-            purpose: (!purpose.is_empty()).then_some(purpose),
-            actor,
-            scope,
-            os_permission,
-            terms_revision,
-            session_id,
-            duration_ms,
-            detail,
-        },
+        entry,
         prev_hash,
         hash,
     })
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let end = self.pos + n;
-        let slice = self
-            .buf
-            .get(self.pos..end)
-            .ok_or("record is shorter than its fields")?;
-        self.pos = end;
-        Ok(slice)
-    }
-
-    fn byte(&mut self) -> Result<u8, String> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn optional<T>(
-        &mut self,
-        decode: impl Fn(u8) -> Option<T>,
-        what: &str,
-    ) -> Result<Option<T>, String> {
-        match self.byte()? {
-            NONE => Ok(None),
-            code => decode(code)
-                .map(Some)
-                .ok_or(format!("unknown {what} code {code}")),
-        }
-    }
-
-    fn text(&mut self, n: usize) -> Result<String, String> {
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| "record text is not UTF-8".into())
-    }
-}
-
-fn actor_code(a: Actor) -> u8 {
-    match a {
-        Actor::User => 0,
-        Actor::Guardian => 1,
-        Actor::App => 2,
-    }
-}
-
-fn actor_from(c: u8) -> Option<Actor> {
-    [Actor::User, Actor::Guardian, Actor::App]
-        .into_iter()
-        .find(|a| actor_code(*a) == c)
-}
-
-fn scope_code(s: GrantScope) -> u8 {
-    match s {
-        GrantScope::UntilRevoked => 0,
-        GrantScope::Once => 1,
-    }
-}
-
-fn scope_from(c: u8) -> Option<GrantScope> {
-    [GrantScope::UntilRevoked, GrantScope::Once]
-        .into_iter()
-        .find(|s| scope_code(*s) == c)
-}
-
-fn os_code(o: OsPermission) -> u8 {
-    match o {
-        OsPermission::Unknown => 0,
-        OsPermission::Granted => 1,
-        OsPermission::Limited => 2,
-        OsPermission::Denied => 3,
-    }
-}
-
-fn os_from(c: u8) -> Option<OsPermission> {
-    [
-        OsPermission::Unknown,
-        OsPermission::Granted,
-        OsPermission::Limited,
-        OsPermission::Denied,
-    ]
-    .into_iter()
-    .find(|o| os_code(*o) == c)
-}
-
-/// Checks that records follow each other: gap-free sequence numbers and linked hashes.
+/// Checks that records follow each other: gap-free sequence numbers, linked hashes, and a
+/// genesis record first and only first.
 #[derive(Clone, Debug)]
 pub(crate) struct ChainCheck {
     pub next_seq: u64,
@@ -299,7 +174,7 @@ impl ChainCheck {
         if record.prev_hash != self.last_hash {
             return Err("record does not link to the previous record's hash".into());
         }
-        if (record.seq == 1) != record.entry.kind.is_genesis() {
+        if (record.seq == 1) != record.entry.kind().is_genesis() {
             return Err("a chain must start with exactly one genesis record".into());
         }
         self.next_seq += 1;
@@ -311,18 +186,25 @@ impl ChainCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entry::{Genesis, RefusalReason};
+    use crate::model::{Actor, Feature, GrantScope};
 
     fn sample() -> Entry {
-        let mut e = Entry::new(AuditKind::SessionBegan).feature(Feature::Camera);
-        e.purpose = Some("shoot_photo".into());
-        e.actor = Some(Actor::Guardian);
-        e.scope = Some(GrantScope::Once);
-        e.os_permission = Some(OsPermission::Limited);
-        e.terms_revision = 7;
-        e.session_id = 42;
-        e.duration_ms = 1234;
-        e.detail = "note".into();
-        e
+        Entry::Granted {
+            feature: Feature::Clipboard,
+            actor: Actor::Guardian,
+            scope: GrantScope::Once,
+            terms_revision: 7,
+            purposes: vec!["login".into(), "share_code".into()],
+        }
+    }
+
+    fn genesis() -> Entry {
+        Entry::ChainStarted(Genesis {
+            app_id: "com.example".into(),
+            chain: 1,
+            recovery: None,
+        })
     }
 
     #[test]
@@ -347,9 +229,10 @@ mod tests {
         let mut buf = Vec::new();
         encode_frame(&mut buf, &GENESIS_PREV, 1, 0, &sample());
         for cut in 0..buf.len() {
+            let decoded = decode_frame(&buf[..cut]);
             assert!(
-                matches!(decode_frame(&buf[..cut]), Decoded::Torn),
-                "cut at {cut}"
+                matches!(decoded, Decoded::Torn),
+                "cut at {cut}: {decoded:?}"
             );
         }
         for i in 0..buf.len() {
@@ -363,16 +246,58 @@ mod tests {
     }
 
     #[test]
-    fn the_chain_check_rejects_gaps_and_broken_links() {
-        let mut buf = Vec::new();
-        let h1 = encode_frame(
-            &mut buf,
+    fn an_unknown_entry_or_trailing_bytes_are_damage() {
+        let mut frame = Vec::new();
+        encode_frame(
+            &mut frame,
             &GENESIS_PREV,
             1,
             0,
-            &Entry::new(AuditKind::ChainStarted),
+            &Entry::SessionRefused {
+                feature: Feature::Camera,
+                purpose: None,
+                reason: RefusalReason::Denied,
+            },
         );
-        let at = buf.len();
+        // Rewrite the payload with an entry variant this build does not know, rehashed.
+        let rehash = |mut payload: Vec<u8>| {
+            let mut out = Vec::new();
+            out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            out.extend_from_slice(&(!(payload.len() as u32)).to_le_bytes());
+            let hash: Hash = Sha256::digest(&payload).into();
+            out.append(&mut payload);
+            out.extend_from_slice(&hash);
+            out
+        };
+        let payload = frame[HEADER_LEN..frame.len() - HASH_LEN].to_vec();
+        let mut unknown = payload.clone();
+        unknown[FIXED_PAYLOAD] = 120;
+        assert!(matches!(
+            decode_frame(&rehash(unknown)),
+            Decoded::Corrupt(_)
+        ));
+        let mut trailing = payload;
+        trailing.push(0);
+        assert!(matches!(
+            decode_frame(&rehash(trailing)),
+            Decoded::Corrupt(_)
+        ));
+    }
+
+    #[test]
+    fn other_format_versions_are_named_not_misread() {
+        assert!(check_magic(MAGIC).is_ok());
+        assert!(check_magic(b"CKLOG01\n")
+            .unwrap_err()
+            .contains("version 01"));
+        assert!(check_magic(b"SQLite f").unwrap_err().contains("header"));
+        assert!(check_magic(b"CKL").is_err());
+    }
+
+    #[test]
+    fn the_chain_check_rejects_gaps_and_broken_links() {
+        let mut buf = Vec::new();
+        let h1 = encode_frame(&mut buf, &GENESIS_PREV, 1, 0, &genesis());
         encode_frame(&mut buf, &h1, 2, 0, &sample());
         encode_frame(&mut buf, &[1; 32], 3, 0, &sample());
         let mut records = Vec::new();
@@ -387,6 +312,11 @@ mod tests {
         assert!(chain.accept(&records[2]).is_err());
         let mut gap = ChainCheck::new();
         gap.accept(&records[0]).unwrap();
-        assert!(at > 0 && gap.accept(&records[2]).is_err());
+        assert!(gap.accept(&records[2]).is_err());
+        let mut no_genesis = ChainCheck::new();
+        let mut second_first = records[1].clone();
+        second_first.seq = 1;
+        second_first.prev_hash = GENESIS_PREV;
+        assert!(no_genesis.accept(&second_first).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! Streams records out of a log, telling a torn tail from damage.
+//! Streams records out of a log, telling the end (zeroed free space), a torn tail and damage apart.
 
 use std::io::{self, Read};
 
@@ -60,29 +60,26 @@ impl<R: Read> Scanner<R> {
         let torn = ScanStop::Torn {
             offset: self.offset,
         };
+        self.frame.clear();
         if remaining < HEADER_LEN as u64 {
-            self.frame.clear();
-            let mut rest = Vec::new();
-            self.read_rest(&mut rest)?;
-            return if rest.iter().all(|&b| b == 0) {
+            return if self.rest_is_zero()? {
                 Ok(None)
             } else {
                 Err(torn)
             };
         }
-        self.frame.clear();
         self.frame.resize(HEADER_LEN, 0);
         self.reader
             .read_exact(&mut self.frame)
             .map_err(ScanStop::Io)?;
         let Some(len) = frame_len(self.frame[..HEADER_LEN].try_into().unwrap()) else {
-            let mut rest = Vec::new();
-            self.read_rest(&mut rest)?;
-            let rest_zero = rest.iter().all(|&b| b == 0);
-            if rest_zero && self.frame.iter().all(|&b| b == 0) {
+            let header_zero = self.frame.iter().all(|&b| b == 0);
+            let check_zero = self.frame[4..].iter().all(|&b| b == 0);
+            let rest_zero = self.rest_is_zero()?;
+            if rest_zero && header_zero {
                 return Ok(None); // free space the log has not used yet
             }
-            if rest_zero && self.frame[4..].iter().all(|&b| b == 0) {
+            if rest_zero && check_zero {
                 return Err(torn); // a header cut short by a crash, in free space
             }
             return Err(self.corrupt("frame header is inconsistent".into()));
@@ -105,9 +102,7 @@ impl<R: Read> Scanner<R> {
                 // A record written into zeroed space and cut by a crash still has its hash
                 // (written last) all zero, and only zeros follow. A wrong hash is damage.
                 let hash_unwritten = self.frame[total - HASH_LEN..].iter().all(|&b| b == 0);
-                let mut rest = Vec::new();
-                self.read_rest(&mut rest)?;
-                if hash_unwritten && rest.iter().all(|&b| b == 0) {
+                if hash_unwritten && self.rest_is_zero()? {
                     return Err(torn);
                 }
                 Err(self.corrupt(reason))
@@ -115,14 +110,15 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Reads whatever is left after the current frame's bytes.
-    fn read_rest(&mut self, rest: &mut Vec<u8>) -> Result<(), ScanStop> {
+    /// Whether everything after the current frame's bytes, to the end, is zero.
+    fn rest_is_zero(&mut self) -> Result<bool, ScanStop> {
         let consumed = self.offset + self.frame.len() as u64;
+        let mut rest = Vec::new();
         (&mut self.reader)
             .take(self.end.saturating_sub(consumed))
-            .read_to_end(rest)
+            .read_to_end(&mut rest)
             .map_err(ScanStop::Io)?;
-        Ok(())
+        Ok(rest.iter().all(|&b| b == 0))
     }
 
     fn corrupt(&self, reason: String) -> ScanStop {

@@ -1,71 +1,97 @@
 //! The snapshot: the state at a checkpoint record, so opening reads the snapshot and a short tail instead of the whole history.
-
-use std::fs;
-use std::io::Write;
-use std::path::Path;
+//!
+//! File: `CKSNAP02` | body length: u32 LE | postcard(Snapshot) | sha256(body).
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-use crate::rules::State;
+use super::fs::{StoreDir, SNAPSHOT_FILE};
+use super::record::Hash;
 
-const FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"CKSNAP02";
 
 /// Bound to one `Checkpoint` record: its position, sequence number and hash, and the state
-/// whose digest that record carries. A snapshot that disagrees with its record is damage.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// whose digest that record carries. A snapshot that disagrees with its record is not used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Snapshot {
-    pub format: u32,
     pub seq: u64,
     /// Byte offset of the checkpoint frame in the log.
     pub offset: u64,
-    pub hash: String,
+    pub hash: Hash,
     /// Largest record time up to the checkpoint, for the time index.
-    #[serde(default = "min_time")]
     pub max_time: i64,
-    pub state: State,
-}
-
-fn min_time() -> i64 {
-    i64::MIN
+    /// The checkpoint record's own time.
+    pub last_time: i64,
+    /// The state machine's snapshot bytes.
+    pub state: Vec<u8>,
 }
 
 impl Snapshot {
-    pub fn new(seq: u64, offset: u64, hash: &[u8; 32], max_time: i64, state: &State) -> Snapshot {
-        Snapshot {
-            format: FORMAT,
-            seq,
-            offset,
-            hash: hex::encode(hash),
-            max_time,
-            state: state.clone(),
-        }
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let body = postcard::to_allocvec(self).expect("snapshots always encode");
+        let mut out = Vec::with_capacity(MAGIC.len() + 4 + body.len() + 32);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&Sha256::digest(&body));
+        out
     }
 
-    /// Replaces the snapshot atomically: temp file, fsync, rename, fsync of the directory.
-    pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        let tmp = dir.join(format!("{}.tmp", super::SNAPSHOT_FILE));
-        let mut options = fs::OpenOptions::new();
-        options.create(true).write(true).truncate(true);
-        super::owner_only(&mut options);
-        let mut file = options.open(&tmp)?;
-        file.write_all(&serde_json::to_vec(self).map_err(std::io::Error::other)?)?;
-        file.sync_all()?;
-        fs::rename(&tmp, dir.join(super::SNAPSHOT_FILE))?;
-        super::sync_dir(dir)
+    /// Checks the file's own framing and checksum before decoding it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, String> {
+        let unreadable = |why: &str| Err(format!("snapshot unreadable: {why}"));
+        if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
+            return unreadable("not a consentkit snapshot of this format");
+        }
+        let len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+        if bytes.len() != 12 + len + 32 {
+            return unreadable("its length does not match its header");
+        }
+        let body = &bytes[12..12 + len];
+        if Sha256::digest(body)[..] != bytes[12 + len..] {
+            return unreadable("its checksum does not match");
+        }
+        postcard::from_bytes(body).or_else(|e| unreadable(&e.to_string()))
+    }
+
+    /// Replaces the snapshot atomically.
+    pub fn write(&self, dir: &StoreDir) -> std::io::Result<()> {
+        dir.replace(SNAPSHOT_FILE, &self.to_bytes())
     }
 
     /// `Ok(None)` when there is no snapshot; `Err` when there is one that cannot be read.
-    pub fn read(dir: &Path) -> Result<Option<Snapshot>, String> {
-        let bytes = match fs::read(dir.join(super::SNAPSHOT_FILE)) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("snapshot unreadable: {e}")),
-        };
-        let snapshot: Snapshot =
-            serde_json::from_slice(&bytes).map_err(|e| format!("snapshot unreadable: {e}"))?;
-        if snapshot.format != FORMAT {
-            return Err(format!("snapshot format {} is unknown", snapshot.format));
+    pub fn read(dir: &StoreDir) -> Result<Option<Snapshot>, String> {
+        match dir.read(SNAPSHOT_FILE) {
+            Ok(None) => Ok(None),
+            Ok(Some(bytes)) => Snapshot::from_bytes(&bytes).map(Some),
+            Err(e) => Err(format!("snapshot unreadable: {e}")),
         }
-        Ok(Some(snapshot))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_round_trips_and_any_flipped_bit_is_caught() {
+        let snapshot = Snapshot {
+            seq: 9,
+            offset: 1234,
+            hash: [7; 32],
+            max_time: 55,
+            last_time: 50,
+            state: vec![1, 2, 3],
+        };
+        let bytes = snapshot.to_bytes();
+        assert_eq!(Snapshot::from_bytes(&bytes).unwrap(), snapshot);
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut bad = bytes.clone();
+                bad[i] ^= 1 << bit;
+                assert!(Snapshot::from_bytes(&bad).is_err(), "byte {i} bit {bit}");
+            }
+        }
+        assert!(Snapshot::from_bytes(&bytes[..bytes.len() - 1]).is_err());
     }
 }

@@ -45,6 +45,25 @@ pub fn clock() -> Arc<FakeClock> {
     Arc::new(FakeClock::new(T0))
 }
 
+/// A person grants `feature`.
+pub fn grant(store: &ConsentStore, feature: Feature, scope: GrantScope) {
+    store.grant(feature, scope, Actor::User).unwrap();
+}
+
+/// The usual test grant: the camera, until revoked.
+pub fn camera_granted(store: &ConsentStore) {
+    grant(store, Feature::Camera, GrantScope::UntilRevoked);
+}
+
+/// Opens a use session and ends it at once.
+pub fn use_once(store: &ConsentStore, feature: Feature, purpose: &str) {
+    store
+        .begin_use(feature, purpose.into())
+        .unwrap()
+        .end()
+        .unwrap();
+}
+
 pub fn all_off(store: &ConsentStore) -> bool {
     store
         .states()

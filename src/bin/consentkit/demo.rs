@@ -13,6 +13,10 @@ use crate::output;
 
 const APP_ID: &str = "com.example.camera";
 
+/// The user's scripted pauses add up to this. The demo's simulated clock starts this long
+/// before now, so the store it leaves never holds a record from the future.
+const SCRIPTED_PAUSES_MS: u64 = 2_000 + 12_000 + 300 + 100 + 4_000 + 1_500;
+
 /// Prints what an app's observer would hear: the moments the UI must react to.
 struct PrintChanges;
 
@@ -147,8 +151,9 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .keep(),
     };
-    // Wall time starts now; the user's pauses are scripted so the report has real durations.
-    let clock = Arc::new(FakeClock::new(SystemClock::default().now_ms()));
+    // The user's pauses are scripted so the report has real durations; they end about now.
+    let started = SystemClock::default().now_ms() - SCRIPTED_PAUSES_MS as i64;
+    let clock = Arc::new(FakeClock::new(started));
     println!(
         "consentkit demo: a camera app ({APP_ID}) with its store in {}",
         dir.display()
@@ -261,6 +266,11 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
     output::verify(&ok(demo.store.verify())?, false);
 
     ok(demo.store.close())?;
+    if demo.clock.now_ms() > SystemClock::default().now_ms() {
+        return Err(
+            "the demo's script ran past the present: SCRIPTED_PAUSES_MS is out of date".into(),
+        );
+    }
     println!("\nThe store is in {0}. Try:\n  consentkit --dir {0} log\n  consentkit --dir {0} export --format ndjson", demo.dir.display());
     Ok(())
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use consentkit::{
-    Actor, AuditFilter, ConsentError, ConsentStore, Feature, GrantScope, StoreOptions,
+    Actor, AuditFilter, ConsentConfig, ConsentError, ConsentStore, Feature, GrantScope,
+    StoreOptions,
 };
 
 #[derive(Parser)]
@@ -33,6 +34,12 @@ struct Cli {
 enum Command {
     /// A camera app's consent flow on an on-disk store, ending with the privacy report.
     Demo,
+    /// Creates a store for an app in --dir, with the built-in policy of every feature.
+    Init {
+        /// The app's bundle id / application id.
+        #[arg(long)]
+        app_id: String,
+    },
     /// Each feature's consent, OS permission and sessions.
     State,
     /// The audit log, newest first.
@@ -40,7 +47,8 @@ enum Command {
         /// Only this feature.
         #[arg(long, value_parser = parse_feature)]
         feature: Option<Feature>,
-        /// Only records since this time: RFC 3339 (2026-11-01T00:00:00Z) or an age (30m, 24h, 7d).
+        /// Only records since: an age (30m, 24h, 7d), a date (2026-11-01, local midnight) or
+        /// an RFC 3339 time (2026-11-01T08:00:00Z).
         #[arg(long)]
         since: Option<String>,
         /// At most this many records.
@@ -108,6 +116,7 @@ fn parse_feature(name: &str) -> Result<Feature, String> {
 }
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -126,17 +135,32 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .dir
         .as_deref()
         .ok_or("--dir DIR is required (the store directory)")?;
+    if let Command::Init { app_id } = &cli.command {
+        let store = ConsentStore::open_with(
+            dir,
+            Some(ConsentConfig::new(app_id)),
+            StoreOptions::default(),
+        )
+        .map_err(describe)?;
+        println!("created the store of {app_id} in {}", dir.display());
+        output::states(&store.states(), cli.json);
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = open_existing(dir)?;
     let by = |app: bool| if app { Actor::App } else { Actor::User };
     match cli.command {
-        Command::Demo => unreachable!("handled above"),
+        Command::Demo | Command::Init { .. } => unreachable!("handled above"),
         Command::State => output::states(&store.states(), cli.json),
         Command::Log {
             feature,
             since,
             limit,
         } => {
-            let since_ms = since.as_deref().map(parse_since).transpose()?;
+            let since_ms = since
+                .as_deref()
+                .map(|text| consentkit::timespec::parse_since(text, now_ms()))
+                .transpose()
+                .map_err(|e| format!("--since {e}"))?;
             let filter = AuditFilter {
                 feature,
                 since_ms,
@@ -210,20 +234,12 @@ fn now_ms() -> i64 {
     consentkit::SystemClock::default().now_ms()
 }
 
-/// `30m`, `24h`, `7d`, or an RFC 3339 timestamp.
-fn parse_since(text: &str) -> Result<i64, String> {
-    let unit_ms = match text.chars().last() {
-        Some('m') => Some(60_000),
-        Some('h') => Some(3_600_000),
-        Some('d') => Some(86_400_000),
-        _ => None,
-    };
-    if let (Some(unit), Ok(n)) = (unit_ms, text[..text.len() - 1].parse::<i64>()) {
-        return Ok(now_ms() - n * unit);
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`consentkit log | head -1`) would
+/// panic; like other command-line tools, end quietly instead.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
-        .map_err(|_| {
-            format!("--since {text:?}: expected an age like 24h or 7d, or an RFC 3339 time")
-        })
 }

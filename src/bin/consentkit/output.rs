@@ -1,6 +1,6 @@
 //! How the CLI prints states, logs, reports and verification: aligned tables for people, JSON for scripts.
 
-use consentkit::{iso8601, AuditEntry, FeatureState, PrivacyReport, VerifyReport};
+use consentkit::{iso8601, AuditEntry, AuditKind, FeatureState, PrivacyReport, VerifyReport};
 use serde::Serialize;
 
 fn json<T: Serialize + ?Sized>(value: &T) {
@@ -57,14 +57,62 @@ pub fn log(entries: &[AuditEntry], as_json: bool) {
             e.feature.map_or("-", |f| f.as_str()),
             e.purpose.as_deref().unwrap_or("-"),
             e.actor.map_or("-", |a| a.as_str()),
-            short(&e.detail)
+            short(&detail(e))
         );
     }
 }
 
+/// The typed fields a record's kind carries, in a few words.
+fn detail(e: &AuditEntry) -> String {
+    let mut parts = Vec::new();
+    if let Some(chain) = e.chain {
+        parts.push(format!("chain {chain}"));
+    }
+    if let Some(notice) = &e.recovery {
+        parts.push(format!(
+            "after damage at #{}: {} (kept in {})",
+            notice.first_bad_seq, notice.problem, notice.quarantined_as
+        ));
+    }
+    if let Some(scope) = e.scope {
+        parts.push(scope.as_str().to_string());
+    }
+    if let Some(reason) = e.end_reason {
+        parts.push(reason.as_str().to_string());
+    }
+    if let Some(ms) = e.duration_ms {
+        parts.push(format!("{:.1} s", ms as f64 / 1000.0));
+    }
+    if let Some(refusal) = e.refusal {
+        parts.push(refusal.as_str().to_string());
+    }
+    if let Some(permission) = e.os_permission {
+        parts.push(permission.as_str().to_string());
+    }
+    if let Some(foreground) = e.foreground {
+        parts.push(
+            if foreground {
+                "foreground"
+            } else {
+                "background"
+            }
+            .to_string(),
+        );
+    }
+    if e.kind != AuditKind::SessionBegan {
+        if let Some(revision) = e.terms_revision {
+            parts.push(format!("terms {revision}"));
+        }
+    }
+    if !e.purposes.is_empty() {
+        parts.push(e.purposes.join(","));
+    }
+    parts.join(" ")
+}
+
 fn short(detail: &str) -> String {
-    if detail.chars().count() > 48 {
-        format!("{}…", detail.chars().take(47).collect::<String>())
+    if detail.chars().count() > 60 {
+        format!("{}…", detail.chars().take(59).collect::<String>())
     } else {
         detail.to_string()
     }
@@ -80,8 +128,8 @@ pub fn report(report: &PrivacyReport, as_json: bool) {
         iso8601(report.until_ms)
     );
     println!(
-        "{:<20} {:>5} {:>12} {:<29} {:>8}  {:<16} purposes",
-        "feature", "uses", "time in use", "last use", "refused", "status"
+        "{:<20} {:>5} {:>12} {:<29} {:>8} {:>7}  {:<16} purposes",
+        "feature", "uses", "time in use", "last use", "refused", "to ask", "status"
     );
     for f in &report.features {
         let purposes: Vec<String> = f
@@ -90,12 +138,13 @@ pub fn report(report: &PrivacyReport, as_json: bool) {
             .map(|p| format!("{}×{}", p.purpose, p.uses))
             .collect();
         println!(
-            "{:<20} {:>5} {:>12} {:<29} {:>8}  {:<16} {}",
+            "{:<20} {:>5} {:>12} {:<29} {:>8} {:>7}  {:<16} {}",
             f.feature.as_str(),
             f.uses,
             format!("{:.1} s", f.time_in_use_ms as f64 / 1000.0),
             f.last_use_ms.map_or("-".to_string(), iso8601),
             f.refused,
+            f.needed_consent,
             f.status.as_str(),
             purposes.join(", ")
         );

@@ -89,6 +89,19 @@ impl Model {
         }
     }
 
+    /// A single-use grant with no session open lapses (background, close).
+    fn lapse_unused_once_grants(&mut self) {
+        for f in Feature::ALL {
+            if self.status[f.index()] == ConsentStatus::Granted
+                && self.scope[f.index()] == Some(GrantScope::Once)
+                && !self.sessions.contains(&f)
+            {
+                self.status[f.index()] = ConsentStatus::NotAsked;
+                self.scope[f.index()] = None;
+            }
+        }
+    }
+
     fn end_where(&mut self, grant_stands: bool, which: impl Fn(Feature) -> bool) {
         while let Some(i) = self.sessions.iter().position(|f| which(*f)) {
             self.end(i, grant_stands);
@@ -157,6 +170,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 if actor == Actor::App {
                     let refused = matches!(result, Err(ConsentError::NotPermitted { .. }));
                     prop_assert!(refused, "the app must not grant");
+                } else if !model.foreground {
+                    let refused = matches!(result, Err(ConsentError::InBackground { .. }));
+                    prop_assert!(refused, "nobody is asked in the background");
                 } else {
                     result.unwrap();
                     model.status[f.index()] = ConsentStatus::Granted;
@@ -164,14 +180,28 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::Deny(f, actor) | Op::Revoke(f, actor) => {
-                if matches!(op, Op::Deny(..)) {
+                let deny = matches!(op, Op::Deny(..));
+                let before = model.status[f.index()];
+                if deny {
                     store.deny(f, actor).unwrap();
                 } else {
                     store.revoke(f, actor).unwrap();
                 }
-                model.end_where(false, |g| g == f);
-                model.status[f.index()] = ConsentStatus::Denied;
-                model.scope[f.index()] = None;
+                // A "no" to what is already "no", or withdrawing what was never given,
+                // changes nothing.
+                let changes = if deny {
+                    before != ConsentStatus::Denied
+                } else {
+                    matches!(
+                        before,
+                        ConsentStatus::Granted | ConsentStatus::NeedsReconsent
+                    )
+                };
+                if changes {
+                    model.end_where(false, |g| g == f);
+                    model.status[f.index()] = ConsentStatus::Denied;
+                    model.scope[f.index()] = None;
+                }
             }
             Op::BeginUse(f, choice) => {
                 let expected = model.expected_refusal(f, choice);
@@ -196,22 +226,30 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Foreground(fg) => {
                 store.set_foreground(fg).unwrap();
-                if !fg {
+                if !fg && model.foreground {
                     model.end_where(true, |f| f.ends_in_background());
+                    model.lapse_unused_once_grants();
                 }
                 model.foreground = fg;
             }
             Op::Os(f, p) => {
-                store.set_os_permission(f, p).unwrap();
-                if p == OsPermission::Denied && model.os[f.index()] != p {
-                    model.end_where(true, |g| g == f);
+                let result = store.set_os_permission(f, p);
+                if p == OsPermission::Limited && f != Feature::PhotoLibrary {
+                    let refused = matches!(result, Err(ConsentError::InvalidArgument { .. }));
+                    prop_assert!(refused, "Limited applies only to the photo library");
+                } else {
+                    result.unwrap();
+                    if p == OsPermission::Denied && model.os[f.index()] != p {
+                        model.end_where(true, |g| g == f);
+                    }
+                    model.os[f.index()] = p;
                 }
-                model.os[f.index()] = p;
             }
             Op::Reopen => {
                 store.close().unwrap();
                 handles.clear();
                 model.end_where(true, |_| true);
+                model.lapse_unused_once_grants();
                 store = ConsentStore::open_with(dir.path(), Some(config()), opts.clone()).unwrap();
             }
         }

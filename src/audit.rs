@@ -1,0 +1,171 @@
+//! The audit log as apps, exports and the CLI see it: `AuditEntry`, one flat record per log record, and the `AuditFilter` that narrows a query.
+
+use serde::Serialize;
+
+use crate::entry::{AuditKind, Entry, RecoveryNotice, RefusalReason, SessionEndReason};
+use crate::log::Record;
+use crate::model::{Actor, Feature, GrantScope, OsPermission};
+
+/// One record of the audit log. Fields that do not apply to its kind are empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1, gap-free; the only order of the log.
+    pub seq: u64,
+    /// Wall-clock time when appended (Unix milliseconds, as observed: may jump).
+    pub time_ms: i64,
+    /// What happened.
+    pub kind: AuditKind,
+    /// The feature concerned.
+    pub feature: Option<Feature>,
+    /// The purpose of a use (or of a refused use, when it was a declared one).
+    pub purpose: Option<String>,
+    /// The purposes a grant covers, or a policy declares.
+    pub purposes: Vec<String>,
+    /// Who decided, for decisions.
+    pub actor: Option<Actor>,
+    /// Scope of a grant.
+    pub scope: Option<GrantScope>,
+    /// What the OS says, for `OsPermissionChanged`.
+    pub os_permission: Option<OsPermission>,
+    /// The app's new state, for `ForegroundChanged`.
+    pub foreground: Option<bool>,
+    /// Terms revision in force for the record.
+    pub terms_revision: Option<u32>,
+    /// The session (the `seq` of its `SessionBegan`), for session records.
+    pub session_id: Option<u64>,
+    /// Time in use, for `SessionEnded`.
+    pub duration_ms: Option<u64>,
+    /// Why a session ended.
+    pub end_reason: Option<SessionEndReason>,
+    /// Why a use was refused.
+    pub refusal: Option<RefusalReason>,
+    /// For a chain's first record: the chain's number.
+    pub chain: Option<u64>,
+    /// For a `Recovered` record: what was wrong with the previous chain.
+    pub recovery: Option<RecoveryNotice>,
+    /// Hex SHA-256 of the previous record.
+    pub prev_hash: String,
+    /// Hex SHA-256 of this record.
+    pub hash: String,
+}
+
+impl AuditEntry {
+    pub(crate) fn from_record(record: &Record) -> AuditEntry {
+        let entry = &record.entry;
+        let mut out = AuditEntry {
+            seq: record.seq,
+            time_ms: record.time_ms,
+            kind: entry.kind(),
+            feature: entry.feature(),
+            purpose: None,
+            purposes: Vec::new(),
+            actor: None,
+            scope: None,
+            os_permission: None,
+            foreground: None,
+            terms_revision: None,
+            session_id: None,
+            duration_ms: None,
+            end_reason: None,
+            refusal: None,
+            chain: None,
+            recovery: None,
+            prev_hash: hex::encode(record.prev_hash),
+            hash: hex::encode(record.hash),
+        };
+        match entry {
+            Entry::ChainStarted(g) | Entry::Erased(g) | Entry::Recovered(g) => {
+                out.chain = Some(g.chain);
+                out.recovery = g.recovery.clone();
+            }
+            Entry::Granted {
+                actor,
+                scope,
+                terms_revision,
+                purposes,
+                ..
+            } => {
+                out.actor = Some(*actor);
+                out.scope = Some(*scope);
+                out.terms_revision = Some(*terms_revision);
+                out.purposes = purposes.clone();
+            }
+            Entry::Denied {
+                actor,
+                terms_revision,
+                ..
+            }
+            | Entry::Revoked {
+                actor,
+                terms_revision,
+                ..
+            } => {
+                out.actor = Some(*actor);
+                out.terms_revision = Some(*terms_revision);
+            }
+            Entry::ReconsentRequired { terms_revision, .. } => {
+                out.terms_revision = Some(*terms_revision)
+            }
+            Entry::GrantConsumed { .. } | Entry::GrantLapsed { .. } => {}
+            Entry::SessionBegan {
+                purpose,
+                terms_revision,
+                ..
+            } => {
+                out.purpose = Some(purpose.clone());
+                out.terms_revision = Some(*terms_revision);
+                out.session_id = Some(record.seq);
+            }
+            Entry::SessionEnded {
+                session,
+                reason,
+                duration_ms,
+                ..
+            } => {
+                out.session_id = Some(*session);
+                out.end_reason = Some(*reason);
+                out.duration_ms = Some(*duration_ms);
+            }
+            Entry::SessionRefused {
+                purpose, reason, ..
+            } => {
+                out.purpose = purpose.clone();
+                out.refusal = Some(*reason);
+            }
+            Entry::OsPermissionChanged { permission, .. } => out.os_permission = Some(*permission),
+            Entry::ForegroundChanged { foreground } => out.foreground = Some(*foreground),
+            Entry::PolicyApplied { terms, .. } => {
+                out.purposes = terms.purposes.clone();
+                out.terms_revision = Some(terms.terms_revision);
+            }
+            Entry::TailRepaired { .. } | Entry::Checkpoint { .. } => {}
+        }
+        out
+    }
+}
+
+/// Which records `audit_log` returns. Every field narrows; all `None` means everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct AuditFilter {
+    /// Only records about this feature.
+    #[uniffi(default = None)]
+    pub feature: Option<Feature>,
+    /// Only records at or after this time (Unix ms).
+    #[uniffi(default = None)]
+    pub since_ms: Option<i64>,
+    /// Only records before this time (Unix ms).
+    #[uniffi(default = None)]
+    pub until_ms: Option<i64>,
+    /// At most this many records, newest first (0: none).
+    #[uniffi(default = None)]
+    pub limit: Option<u32>,
+}
+
+impl AuditFilter {
+    pub(crate) fn matches(&self, record: &Record) -> bool {
+        self.feature
+            .is_none_or(|f| record.entry.feature() == Some(f))
+            && self.since_ms.is_none_or(|t| record.time_ms >= t)
+            && self.until_ms.is_none_or(|t| record.time_ms < t)
+    }
+}

@@ -1,0 +1,248 @@
+//! The app's configuration: what it declares about each feature, checked and completed with defaults before a store opens.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::model::{is_valid_app_id, purpose_problem, Feature, FeatureTerms};
+
+/// Most purposes one feature may declare.
+pub const MAX_PURPOSES: usize = 16;
+/// Longest "how to withdraw" text accepted, in characters.
+pub const MAX_TEXT_LEN: usize = 500;
+
+/// What a feature may be used for, under which revision of its terms, and how a person
+/// withdraws consent in this app.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct FeaturePolicy {
+    /// The feature this policy governs.
+    pub feature: Feature,
+    /// Declared purposes, each `[a-z0-9_]{1,64}`, at least one, no repeats; any other purpose is refused.
+    pub purposes: Vec<String>,
+    /// Revision of the terms this feature's consent is given under, from 1. Changing it asks again.
+    pub terms_revision: u32,
+    /// How a person withdraws consent for this feature in this app, in the app's own words and
+    /// language (exports and Settings screens show it). A built-in English sentence when unset.
+    #[uniffi(default = None)]
+    pub how_to_withdraw: Option<String>,
+}
+
+impl FeaturePolicy {
+    /// The built-in policy of a feature: its default purposes under terms revision 1.
+    pub fn default_for(feature: Feature) -> FeaturePolicy {
+        FeaturePolicy {
+            feature,
+            purposes: FeatureTerms::default_for(feature).purposes,
+            terms_revision: 1,
+            how_to_withdraw: None,
+        }
+    }
+}
+
+/// The app's consent configuration, passed each time the store is opened. Everything left out
+/// gets a default.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ConsentConfig {
+    /// The app's bundle id / application id; a store belongs to exactly one app.
+    pub app_id: String,
+    /// Per-feature policies; a feature left out gets [`FeaturePolicy::default_for`].
+    #[uniffi(default = [])]
+    pub features: Vec<FeaturePolicy>,
+}
+
+impl ConsentConfig {
+    /// A config with the built-in policy for every feature.
+    pub fn new(app_id: impl Into<String>) -> ConsentConfig {
+        ConsentConfig {
+            app_id: app_id.into(),
+            features: Vec::new(),
+        }
+    }
+
+    /// Replaces (or adds) the policy of one feature.
+    pub fn with_policy(mut self, policy: FeaturePolicy) -> ConsentConfig {
+        self.features.retain(|p| p.feature != policy.feature);
+        self.features.push(policy);
+        self
+    }
+}
+
+/// Records between checkpoints: bounds the tail replayed on open.
+pub(crate) const DEFAULT_CHECKPOINT_EVERY: u64 = 1024;
+
+/// How a store runs, for Rust callers and tests; apps use `open` / `open_in_memory`.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Records between checkpoints (bounds the replay on open).
+    pub checkpoint_every: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            clock: Arc::new(SystemClock::default()),
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+        }
+    }
+}
+
+/// The built-in policies of all six features, for apps that want to start from them.
+#[uniffi::export]
+pub fn default_policies() -> Vec<FeaturePolicy> {
+    Feature::ALL
+        .into_iter()
+        .map(FeaturePolicy::default_for)
+        .collect()
+}
+
+/// A config that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct ConfigError(pub String);
+
+/// A checked config with every default filled in, in [`Feature::ALL`] order.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    pub app_id: String,
+    /// The app's terms; `None` for tools that open a store as it is, with its stored terms.
+    pub terms: Option<Vec<FeatureTerms>>,
+    pub how_to_withdraw: Vec<String>,
+}
+
+impl Resolved {
+    /// A store opened as it is, keeping its stored terms, with the built-in texts.
+    pub fn as_stored(app_id: &str) -> Resolved {
+        Resolved {
+            app_id: app_id.to_string(),
+            terms: None,
+            how_to_withdraw: Feature::ALL
+                .into_iter()
+                .map(default_withdraw_text)
+                .collect(),
+        }
+    }
+
+    pub fn how_to_withdraw(&self, feature: Feature) -> &str {
+        &self.how_to_withdraw[feature.index()]
+    }
+}
+
+/// The sentence used when the app gives none.
+pub(crate) fn default_withdraw_text(feature: Feature) -> String {
+    format!(
+        "Settings › Privacy › {}: switch it off. It takes effect at once and ends any use in progress.",
+        feature.as_str()
+    )
+}
+
+/// Checks the app's config and fills in built-in policies.
+pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
+    let bad = |why: String| Err(ConfigError(why));
+    if !is_valid_app_id(&config.app_id) {
+        return bad("app_id must be 1 to 255 characters of [A-Za-z0-9._-]".into());
+    }
+    let mut resolved = Resolved::as_stored(&config.app_id);
+    let mut terms: Vec<FeatureTerms> = Feature::ALL
+        .into_iter()
+        .map(FeatureTerms::default_for)
+        .collect();
+    let mut seen = [false; Feature::ALL.len()];
+    for policy in &config.features {
+        let feature = policy.feature;
+        let name = feature.as_str();
+        if std::mem::replace(&mut seen[feature.index()], true) {
+            return bad(format!("{name} has two policies"));
+        }
+        if policy.purposes.is_empty() {
+            return bad(format!(
+                "{name} declares no purpose: declare at least one, or leave the feature out to use its built-in policy"
+            ));
+        }
+        if policy.purposes.len() > MAX_PURPOSES {
+            return bad(format!("{name} declares more than {MAX_PURPOSES} purposes"));
+        }
+        for (i, purpose) in policy.purposes.iter().enumerate() {
+            if let Some(problem) = purpose_problem(purpose) {
+                let shown: String = purpose.chars().take(80).collect();
+                return bad(format!("{name}: purpose {shown:?}: {problem}"));
+            }
+            if policy.purposes[..i].contains(purpose) {
+                return bad(format!("{name} declares purpose {purpose:?} twice"));
+            }
+        }
+        // 0 is what a never-decided feature records: a policy revision starts at 1.
+        if policy.terms_revision == 0 {
+            return bad(format!("{name}: terms revisions start at 1"));
+        }
+        if let Some(text) = &policy.how_to_withdraw {
+            let len = text.chars().count();
+            if text.trim().is_empty() || len > MAX_TEXT_LEN {
+                return bad(format!(
+                    "{name}: how_to_withdraw must be 1 to {MAX_TEXT_LEN} characters (got {len})"
+                ));
+            }
+            resolved.how_to_withdraw[feature.index()] = text.clone();
+        }
+        terms[feature.index()] = FeatureTerms {
+            purposes: policy.purposes.clone(),
+            terms_revision: policy.terms_revision,
+        };
+    }
+    resolved.terms = Some(terms);
+    Ok(resolved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(policy: FeaturePolicy) -> Result<Resolved, ConfigError> {
+        resolve(&ConsentConfig::new("com.example").with_policy(policy))
+    }
+
+    fn camera(purposes: &[&str], terms_revision: u32) -> FeaturePolicy {
+        FeaturePolicy {
+            feature: Feature::Camera,
+            purposes: purposes.iter().map(|p| p.to_string()).collect(),
+            terms_revision,
+            how_to_withdraw: None,
+        }
+    }
+
+    #[test]
+    fn features_left_out_get_their_built_in_policy() {
+        let resolved = with(camera(&["scan_code"], 3)).unwrap();
+        let terms = resolved.terms.as_ref().unwrap();
+        assert_eq!(terms[0].purposes, ["scan_code"]);
+        assert_eq!(terms[0].terms_revision, 3);
+        assert_eq!(
+            terms[Feature::Microphone.index()],
+            FeatureTerms::default_for(Feature::Microphone)
+        );
+        assert!(resolved.how_to_withdraw(Feature::Camera).contains("camera"));
+    }
+
+    #[test]
+    fn doubtful_policies_are_refused_with_the_reason() {
+        let refused = |p: FeaturePolicy| with(p).unwrap_err().0;
+        assert!(refused(camera(&[], 1)).contains("no purpose"));
+        assert!(refused(camera(&["a", "a"], 1)).contains("twice"));
+        assert!(refused(camera(&["a"], 0)).contains("start at 1"));
+        assert!(refused(camera(&["Shoot"], 1)).contains("capital letters"));
+        let mut long_text = camera(&["a"], 1);
+        long_text.how_to_withdraw = Some("x".repeat(MAX_TEXT_LEN + 1));
+        assert!(refused(long_text).contains("how_to_withdraw"));
+    }
+
+    #[test]
+    fn the_app_words_how_to_withdraw() {
+        let mut policy = camera(&["shoot_photo"], 1);
+        policy.how_to_withdraw = Some("我的 › 隐私设置 › 相机：关闭".into());
+        let resolved = with(policy).unwrap();
+        assert_eq!(
+            resolved.how_to_withdraw(Feature::Camera),
+            "我的 › 隐私设置 › 相机：关闭"
+        );
+    }
+}

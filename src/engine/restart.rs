@@ -1,0 +1,158 @@
+//! Starting a chain: a new store's first, the one after an erasure, and the one after damage was found — one path for all three.
+
+use super::{changes, Engine};
+use crate::entry::{Entry, Genesis, RecoveryNotice};
+use crate::error::Error;
+use crate::log::Damage;
+use crate::model::{Feature, OsPermission};
+use crate::rules::{Decision, State};
+
+/// Why a chain starts.
+pub(crate) enum ChainStart {
+    /// A new store.
+    First,
+    /// The person erased everything.
+    Erase,
+    /// The chain failed its checks: keep its files aside. `seen_chain` is the chain the
+    /// damage was found in; if another restart happened since, there is nothing to do.
+    Recover {
+        damage: Damage,
+        seen_chain: Option<u64>,
+    },
+}
+
+impl Engine {
+    /// Replaces the chain. Consent and history do not carry over; the app's terms, the OS
+    /// permissions and the foreground state do. Returns the recovery notice, if any.
+    pub fn restart(&self, start: ChainStart) -> Result<Option<RecoveryNotice>, Error> {
+        let (appended, notice) = {
+            let mut guard = self.write();
+            let core = &mut *guard;
+            core.usable()?;
+            if let ChainStart::Recover {
+                seen_chain: Some(chain),
+                ..
+            } = &start
+            {
+                if *chain != core.state.chain {
+                    return Ok(None);
+                }
+            }
+            let now = self.now();
+            if let ChainStart::Erase = start {
+                // Sessions end on the old chain first, so observers hear of each. Starting
+                // the new chain syncs the old one, so these records are durable before they go.
+                let Decision { entries, .. } = core.state.erasing(now);
+                if !entries.is_empty() {
+                    self.commit(core, &entries, now)?;
+                }
+            }
+            let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+            let next_chain = core.state.chain + 1;
+            let genesis = |recovery| Genesis {
+                app_id: self.config.app_id.clone(),
+                chain: next_chain,
+                recovery,
+            };
+            let (genesis, notice) = match start {
+                ChainStart::First => (Entry::ChainStarted(genesis(None)), None),
+                ChainStart::Erase => (Entry::Erased(genesis(None)), None),
+                ChainStart::Recover { damage, .. } => {
+                    let kept = journal
+                        .quarantine(now.wall_ms)
+                        .map_err(|e| Error::io("keeping the damaged log aside", e))?;
+                    ::log::warn!(
+                        "consentkit: the log failed its checks ({}); kept aside as {kept}",
+                        damage.problem
+                    );
+                    let notice = RecoveryNotice::new(
+                        now.wall_ms,
+                        damage.first_bad_seq,
+                        &damage.problem,
+                        kept,
+                    );
+                    (
+                        Entry::Recovered(genesis(Some(notice.clone()))),
+                        Some(notice),
+                    )
+                }
+            };
+            if let Err(e) = journal.start_chain(&genesis, now.wall_ms) {
+                drop(guard);
+                self.fail(format!("starting a new log failed: {e}"));
+                return Err(Error::io("starting a new log", e));
+            }
+            if matches!(genesis, Entry::Erased(_)) {
+                journal
+                    .erase_kept_aside()
+                    .map_err(|e| Error::io("erasing damaged copies kept aside", e))?;
+            }
+            let prior = std::mem::replace(&mut core.state, State::new(""));
+            core.state.apply(1, now.wall_ms, &genesis, None);
+            self.notifier
+                .enqueue(changes::changes_of(&core.state, 1, &genesis));
+            let carried = self.carried_over(&core.state, &prior, now);
+            let appended = if carried.is_empty() {
+                None
+            } else {
+                Some(self.commit(core, &carried, now)?)
+            };
+            self.refresh_allowed(core);
+            (appended, notice)
+        };
+        if let Some(appended) = appended {
+            self.wait_durable(appended.ticket)?;
+        }
+        self.notifier.deliver();
+        Ok(notice)
+    }
+
+    /// What a new chain keeps from the old one: the terms in force, what the OS says, and
+    /// whether the app is in the foreground. None of it can turn a feature on.
+    fn carried_over(&self, state: &State, prior: &State, now: crate::rules::Now) -> Vec<Entry> {
+        let terms = self.config.terms.as_ref().unwrap_or(&prior.terms);
+        let mut entries = state.apply_terms(terms).entries;
+        for feature in Feature::ALL {
+            let permission = prior.record(feature).os_permission;
+            if permission != OsPermission::Unknown {
+                entries.push(Entry::OsPermissionChanged {
+                    feature,
+                    permission,
+                });
+            }
+        }
+        entries.extend(state.set_foreground(prior.foreground, now).entries);
+        entries
+    }
+}
+
+/// What a full check of the chain found.
+pub(crate) struct Verification {
+    pub records_checked: u64,
+    /// Why the chain was restarted: by this check, or by an earlier one since the last erasure.
+    pub notice: Option<RecoveryNotice>,
+}
+
+impl Engine {
+    /// Replays the whole chain into a fresh state. Damage turns every feature off, keeps the
+    /// files aside and starts a new chain that names them.
+    pub fn verify(&self) -> Result<Verification, Error> {
+        let (reader, chain) = self.reader()?;
+        match reader.verify::<State>() {
+            Ok(records_checked) => Ok(Verification {
+                records_checked,
+                notice: self.recovery_notice(),
+            }),
+            Err(failure) => {
+                let found = self.restart(ChainStart::Recover {
+                    damage: failure.damage,
+                    seen_chain: Some(chain),
+                })?;
+                Ok(Verification {
+                    records_checked: failure.records_checked,
+                    notice: found.or_else(|| self.recovery_notice()),
+                })
+            }
+        }
+    }
+}

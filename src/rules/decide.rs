@@ -1,0 +1,293 @@
+//! The verbs: each reads the state and decides the records to append with its outcome. A decision that changes nothing writes nothing.
+
+use super::{Decision, Now, OpenSession, Refusal, State};
+use crate::entry::{Entry, RefusalReason, SessionEndReason};
+use crate::model::{
+    is_valid_purpose, Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission,
+};
+
+/// When sessions end: now, or — for sessions a dead process left open — at the last moment
+/// that process was known alive, so no hours of use are invented.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ending {
+    At(Now),
+    Interrupted { last_alive_ms: i64 },
+}
+
+impl State {
+    /// Only a person can open a door (rule 1), and only through the app's UI (rule 7).
+    /// Granting what is already granted, the same way, changes nothing.
+    pub fn grant(&self, feature: Feature, scope: GrantScope, actor: Actor) -> Decision {
+        if actor == Actor::App {
+            return Decision::refused(Refusal::AppCannotGrant);
+        }
+        if !self.foreground {
+            return Decision::refused(Refusal::GrantInBackground(feature));
+        }
+        let record = self.record(feature);
+        let terms = self.terms(feature);
+        if record.status == ConsentStatus::Granted
+            && record.scope == Some(scope)
+            && record.terms_revision == terms.terms_revision
+            && record.purposes == terms.purposes
+        {
+            return Decision::nothing();
+        }
+        Decision::records(vec![Entry::Granted {
+            feature,
+            actor,
+            scope,
+            terms_revision: terms.terms_revision,
+            purposes: terms.purposes.clone(),
+        }])
+    }
+
+    /// A person (or the app) says no: the decision, then the end of the feature's sessions
+    /// (rule 3). Denying what is already denied changes nothing, so the first "no" keeps
+    /// its author.
+    pub fn deny(&self, feature: Feature, actor: Actor, now: Now) -> Decision {
+        if self.record(feature).status == ConsentStatus::Denied {
+            return Decision::nothing();
+        }
+        let terms_revision = self.terms(feature).terms_revision;
+        let denied = Entry::Denied {
+            feature,
+            actor,
+            terms_revision,
+        };
+        self.close_door(denied, SessionEndReason::Denied, now)
+    }
+
+    /// Withdraws a grant (also one waiting for reconsent), ending the feature's sessions at
+    /// once. There is nothing to withdraw from a feature never granted or already denied.
+    pub fn revoke(&self, feature: Feature, actor: Actor, now: Now) -> Decision {
+        if matches!(
+            self.record(feature).status,
+            ConsentStatus::NotAsked | ConsentStatus::Denied
+        ) {
+            return Decision::nothing();
+        }
+        let terms_revision = self.terms(feature).terms_revision;
+        let revoked = Entry::Revoked {
+            feature,
+            actor,
+            terms_revision,
+        };
+        self.close_door(revoked, SessionEndReason::Revoked, now)
+    }
+
+    /// A "no" (rule 3): the decision, then the end of every open session of its feature, at once.
+    fn close_door(&self, decision: Entry, reason: SessionEndReason, now: Now) -> Decision {
+        let feature = decision.feature();
+        let mut entries = vec![decision];
+        entries.extend(self.end_sessions(|s| Some(s.feature) == feature, reason, Ending::At(now)));
+        Decision::records(entries)
+    }
+
+    /// Rules 2, 4, 5 and 7 at the moment of use: a session, or a logged refusal saying why.
+    pub fn begin_use(&self, feature: Feature, purpose: &str) -> Decision {
+        let Some(reason) = self.use_refusal(feature, purpose) else {
+            return Decision::records(vec![Entry::SessionBegan {
+                feature,
+                purpose: purpose.to_string(),
+                terms_revision: self.terms(feature).terms_revision,
+            }]);
+        };
+        // Only a declared purpose is written: anything else could be personal data.
+        let declared = self.terms(feature).declares(purpose);
+        Decision {
+            entries: vec![Entry::SessionRefused {
+                feature,
+                purpose: declared.then(|| purpose.to_string()),
+                reason,
+            }],
+            outcome: Err(Refusal::Use {
+                feature,
+                reason,
+                purpose: purpose.to_string(),
+            }),
+        }
+    }
+
+    fn use_refusal(&self, feature: Feature, purpose: &str) -> Option<RefusalReason> {
+        let record = self.record(feature);
+        if !is_valid_purpose(purpose) {
+            return Some(RefusalReason::InvalidPurpose);
+        }
+        if !self.terms(feature).declares(purpose) {
+            return Some(RefusalReason::UnknownPurpose);
+        }
+        match record.status {
+            ConsentStatus::NotAsked => Some(RefusalReason::ConsentRequired),
+            ConsentStatus::Denied => Some(RefusalReason::Denied),
+            ConsentStatus::NeedsReconsent => Some(RefusalReason::NeedsReconsent),
+            ConsentStatus::Granted if record.os_permission == OsPermission::Denied => {
+                Some(RefusalReason::OsPermissionDenied)
+            }
+            ConsentStatus::Granted if !self.foreground && feature.ends_in_background() => {
+                Some(RefusalReason::InBackground)
+            }
+            ConsentStatus::Granted
+                if record.scope == Some(GrantScope::Once)
+                    && self.sessions_of(feature).next().is_some() =>
+            {
+                Some(RefusalReason::SingleUseInProgress)
+            }
+            ConsentStatus::Granted => None,
+        }
+    }
+
+    /// Ends one session (nothing when it is not open).
+    pub fn end_session(&self, session: u64, reason: SessionEndReason, now: Now) -> Decision {
+        Decision::records(self.end_sessions(|s| s.id == session, reason, Ending::At(now)))
+    }
+
+    /// What the OS says; a denial ends the feature's sessions. `Limited` is only meaningful
+    /// for the photo library.
+    pub fn set_os_permission(
+        &self,
+        feature: Feature,
+        permission: OsPermission,
+        now: Now,
+    ) -> Decision {
+        if permission == OsPermission::Limited && !feature.accepts_limited() {
+            return Decision::refused(Refusal::LimitedNotApplicable(feature));
+        }
+        if self.record(feature).os_permission == permission {
+            return Decision::nothing();
+        }
+        let mut entries = vec![Entry::OsPermissionChanged {
+            feature,
+            permission,
+        }];
+        if permission == OsPermission::Denied {
+            entries.extend(self.end_sessions(
+                |s| s.feature == feature,
+                SessionEndReason::OsPermissionDenied,
+                Ending::At(now),
+            ));
+        }
+        Decision::records(entries)
+    }
+
+    /// Rules 6 and 7: leaving the foreground ends camera, microphone, clipboard and sensor
+    /// sessions, and single-use grants not in use lapse.
+    pub fn set_foreground(&self, foreground: bool, now: Now) -> Decision {
+        if self.foreground == foreground {
+            return Decision::nothing();
+        }
+        let mut entries = vec![Entry::ForegroundChanged { foreground }];
+        if !foreground {
+            entries.extend(self.end_sessions(
+                |s| s.feature.ends_in_background(),
+                SessionEndReason::Background,
+                Ending::At(now),
+            ));
+            entries.extend(self.lapse_unused_once_grants());
+        }
+        Decision::records(entries)
+    }
+
+    /// Rule 5 on open (after `reopened`, so no session is open): the app's terms take
+    /// effect, and a grant under another revision needs asking again.
+    pub fn apply_terms(&self, terms: &[FeatureTerms]) -> Decision {
+        let mut entries = Vec::new();
+        for (feature, terms) in Feature::ALL.into_iter().zip(terms) {
+            if self.terms(feature) == terms {
+                continue;
+            }
+            entries.push(Entry::PolicyApplied {
+                feature,
+                terms: terms.clone(),
+            });
+            let record = self.record(feature);
+            if record.status == ConsentStatus::Granted
+                && record.terms_revision != terms.terms_revision
+            {
+                entries.push(Entry::ReconsentRequired {
+                    feature,
+                    granted_revision: record.terms_revision,
+                    terms_revision: terms.terms_revision,
+                });
+            }
+        }
+        Decision::records(entries)
+    }
+
+    /// The store closes: every session ends and single-use grants not in use lapse.
+    pub fn close(&self, now: Now) -> Decision {
+        let mut entries =
+            self.end_sessions(|_| true, SessionEndReason::StoreClosed, Ending::At(now));
+        entries.extend(self.lapse_unused_once_grants());
+        Decision::records(entries)
+    }
+
+    /// A store reopened after its process died: the sessions it left open end as
+    /// interrupted, at the last moment it was known alive, and single-use grants lapse.
+    pub fn reopened(&self, last_alive_ms: i64) -> Decision {
+        let mut entries = self.end_sessions(
+            |_| true,
+            SessionEndReason::Interrupted,
+            Ending::Interrupted { last_alive_ms },
+        );
+        entries.extend(self.lapse_unused_once_grants());
+        Decision::records(entries)
+    }
+
+    /// Before everything is erased, the open sessions end, so observers hear of it.
+    pub fn erasing(&self, now: Now) -> Decision {
+        Decision::records(self.end_sessions(|_| true, SessionEndReason::Erased, Ending::At(now)))
+    }
+
+    /// `SessionEnded` for each matching session, and `GrantConsumed` where a single-use grant
+    /// is used up by its session (rule 6).
+    fn end_sessions(
+        &self,
+        matches: impl Fn(&OpenSession) -> bool,
+        reason: SessionEndReason,
+        ending: Ending,
+    ) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        for session in self.sessions.iter().filter(|s| matches(s)) {
+            let duration_ms = match ending {
+                Ending::At(now) => session
+                    .began_mono_ms
+                    .map_or(0, |began| now.mono_ms.saturating_sub(began)),
+                Ending::Interrupted { last_alive_ms } => {
+                    last_alive_ms.saturating_sub(session.began_ms).max(0) as u64
+                }
+            };
+            entries.push(Entry::SessionEnded {
+                feature: session.feature,
+                session: session.id,
+                reason,
+                duration_ms,
+            });
+            let record = self.record(session.feature);
+            if reason.grant_stands()
+                && record.status == ConsentStatus::Granted
+                && record.scope == Some(GrantScope::Once)
+            {
+                entries.push(Entry::GrantConsumed {
+                    feature: session.feature,
+                });
+            }
+        }
+        entries
+    }
+
+    /// `GrantLapsed` for each single-use grant with no open session. (A grant whose session
+    /// ends in the same decision is consumed by it instead.)
+    fn lapse_unused_once_grants(&self) -> Vec<Entry> {
+        Feature::ALL
+            .into_iter()
+            .filter(|&feature| {
+                let record = self.record(feature);
+                record.status == ConsentStatus::Granted
+                    && record.scope == Some(GrantScope::Once)
+                    && self.sessions_of(feature).next().is_none()
+            })
+            .map(|feature| Entry::GrantLapsed { feature })
+            .collect()
+    }
+}

@@ -1,0 +1,71 @@
+//! The consent rules as a pure state machine: each verb decides the records to append and its outcome; `apply` folds a record into state. No I/O, no clock.
+
+mod decide;
+mod state;
+
+pub(crate) use state::{OpenSession, State};
+
+use crate::entry::{Entry, RefusalReason};
+use crate::model::Feature;
+
+/// The time a decision is made at: wall-clock time for records, the monotonic clock for
+/// durations. The rules never read a clock themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Now {
+    pub wall_ms: i64,
+    pub mono_ms: u64,
+}
+
+/// What a verb decided: the records to append (possibly none), and its outcome.
+#[derive(Debug)]
+#[must_use]
+pub(crate) struct Decision<T = ()> {
+    pub entries: Vec<Entry>,
+    pub outcome: Result<T, Refusal>,
+}
+
+impl Decision<()> {
+    /// Accepted, with these records.
+    pub fn records(entries: Vec<Entry>) -> Decision {
+        Decision {
+            entries,
+            outcome: Ok(()),
+        }
+    }
+
+    /// Accepted, and nothing changes: nothing is written.
+    pub fn nothing() -> Decision {
+        Decision::records(Vec::new())
+    }
+}
+
+impl<T> Decision<T> {
+    /// Refused, and nothing is written.
+    pub fn refused(refusal: Refusal) -> Decision<T> {
+        Decision {
+            entries: Vec::new(),
+            outcome: Err(refusal),
+        }
+    }
+}
+
+/// Why the rules said no. Refusals of a use are logged (as `SessionRefused`); refusals of a
+/// decision are not, since nothing was decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `begin_use` refused. `purpose` is the caller's own text, returned to the caller only.
+    Use {
+        feature: Feature,
+        reason: RefusalReason,
+        purpose: String,
+    },
+    /// Only a person may open a door: the app tried to grant.
+    AppCannotGrant,
+    /// A person decides through the app's UI, which is not on screen in the background.
+    GrantInBackground(Feature),
+    /// `OsPermission::Limited` exists only for the photo library.
+    LimitedNotApplicable(Feature),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! What the rules know — each feature's decision, the terms in force, open sessions — and the one fold from records to that state.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::entry::{Entry, RecoveryNotice};
+use crate::model::{
+    Actor, ConsentStatus, Feature, FeatureState, FeatureTerms, GrantScope, OsPermission,
+};
+
+/// The decision a person (or the app) last made about one feature.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FeatureRecord {
+    pub status: ConsentStatus,
+    pub scope: Option<GrantScope>,
+    pub actor: Option<Actor>,
+    pub decided_at_ms: Option<i64>,
+    /// Sequence number of the deciding record; the consent record's id in exports.
+    pub decision_seq: u64,
+    pub terms_revision: u32,
+    /// The purposes a grant covers.
+    pub purposes: Vec<String>,
+    pub os_permission: OsPermission,
+}
+
+impl FeatureRecord {
+    fn not_asked() -> FeatureRecord {
+        FeatureRecord {
+            status: ConsentStatus::NotAsked,
+            scope: None,
+            actor: None,
+            decided_at_ms: None,
+            decision_seq: 0,
+            terms_revision: 0,
+            purposes: Vec::new(),
+            os_permission: OsPermission::Unknown,
+        }
+    }
+
+    /// Back to "never decided" (a single-use grant used up or lapsed), keeping what the OS says.
+    fn reset(&mut self) {
+        *self = FeatureRecord {
+            os_permission: self.os_permission,
+            ..FeatureRecord::not_asked()
+        };
+    }
+}
+
+/// A use session that is open right now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct OpenSession {
+    pub id: u64,
+    pub feature: Feature,
+    pub purpose: String,
+    /// Wall-clock start, as recorded.
+    pub began_ms: i64,
+    /// Monotonic start, for durations; unknown for sessions found in the log on open.
+    #[serde(skip)]
+    pub began_mono_ms: Option<u64>,
+}
+
+/// Everything the rules know. Snapshots hold it; checkpoints carry its digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub app_id: String,
+    /// Which chain of the store this is (1 for the first; each erasure or recovery adds one).
+    pub chain: u64,
+    pub chain_started_ms: i64,
+    pub terms: Vec<FeatureTerms>,
+    pub features: Vec<FeatureRecord>,
+    pub foreground: bool,
+    pub sessions: Vec<OpenSession>,
+    pub recovery: Option<RecoveryNotice>,
+}
+
+impl State {
+    /// The state before a chain's first record: everything off, built-in terms.
+    pub fn new(app_id: &str) -> State {
+        State {
+            app_id: app_id.to_string(),
+            chain: 0,
+            chain_started_ms: 0,
+            terms: Feature::ALL
+                .into_iter()
+                .map(FeatureTerms::default_for)
+                .collect(),
+            features: Feature::ALL
+                .iter()
+                .map(|_| FeatureRecord::not_asked())
+                .collect(),
+            foreground: true,
+            sessions: Vec::new(),
+            recovery: None,
+        }
+    }
+
+    pub fn record(&self, feature: Feature) -> &FeatureRecord {
+        &self.features[feature.index()]
+    }
+
+    pub fn terms(&self, feature: Feature) -> &FeatureTerms {
+        &self.terms[feature.index()]
+    }
+
+    pub fn sessions_of(&self, feature: Feature) -> impl Iterator<Item = &OpenSession> {
+        self.sessions.iter().filter(move |s| s.feature == feature)
+    }
+
+    pub fn has_session(&self, id: u64) -> bool {
+        self.sessions.iter().any(|s| s.id == id)
+    }
+
+    /// Rule 2: a feature is usable only inside an open session, with consent and no OS denial.
+    pub fn is_allowed(&self, feature: Feature) -> bool {
+        let record = self.record(feature);
+        record.status == ConsentStatus::Granted
+            && record.os_permission != OsPermission::Denied
+            && self.sessions_of(feature).next().is_some()
+    }
+
+    pub fn feature_state(&self, feature: Feature) -> FeatureState {
+        let record = self.record(feature);
+        let terms = self.terms(feature);
+        FeatureState {
+            feature,
+            status: record.status,
+            scope: record.scope,
+            decided_by: record.actor,
+            decided_at_ms: record.decided_at_ms,
+            decided_terms_revision: record.terms_revision,
+            terms_revision: terms.terms_revision,
+            purposes: terms.purposes.clone(),
+            os_permission: record.os_permission,
+            active_sessions: self.sessions_of(feature).count() as u32,
+            allowed: self.is_allowed(feature),
+        }
+    }
+
+    /// Folds one record into the state. Live calls, replay on open and `verify()` all use
+    /// this. `began_mono_ms` is the monotonic time of a live `SessionBegan`.
+    pub fn apply(&mut self, seq: u64, time_ms: i64, entry: &Entry, began_mono_ms: Option<u64>) {
+        match entry {
+            Entry::ChainStarted(genesis) | Entry::Erased(genesis) | Entry::Recovered(genesis) => {
+                *self = State::new(&genesis.app_id);
+                self.chain = genesis.chain;
+                self.chain_started_ms = time_ms;
+                self.recovery = genesis.recovery.clone();
+            }
+            Entry::Granted {
+                feature,
+                actor,
+                scope,
+                terms_revision,
+                purposes,
+            } => {
+                let record = &mut self.features[feature.index()];
+                record.status = ConsentStatus::Granted;
+                record.scope = Some(*scope);
+                record.actor = Some(*actor);
+                record.decided_at_ms = Some(time_ms);
+                record.decision_seq = seq;
+                record.terms_revision = *terms_revision;
+                record.purposes = purposes.clone();
+            }
+            Entry::Denied {
+                feature,
+                actor,
+                terms_revision,
+            }
+            | Entry::Revoked {
+                feature,
+                actor,
+                terms_revision,
+            } => {
+                let record = &mut self.features[feature.index()];
+                record.status = ConsentStatus::Denied;
+                record.scope = None;
+                record.actor = Some(*actor);
+                record.decided_at_ms = Some(time_ms);
+                record.decision_seq = seq;
+                record.terms_revision = *terms_revision;
+                record.purposes.clear();
+            }
+            Entry::ReconsentRequired { feature, .. } => {
+                self.features[feature.index()].status = ConsentStatus::NeedsReconsent;
+            }
+            Entry::GrantConsumed { feature } | Entry::GrantLapsed { feature } => {
+                self.features[feature.index()].reset();
+            }
+            Entry::SessionBegan {
+                feature, purpose, ..
+            } => self.sessions.push(OpenSession {
+                id: seq,
+                feature: *feature,
+                purpose: purpose.clone(),
+                began_ms: time_ms,
+                began_mono_ms,
+            }),
+            Entry::SessionEnded { session, .. } => self.sessions.retain(|s| s.id != *session),
+            Entry::OsPermissionChanged {
+                feature,
+                permission,
+            } => self.features[feature.index()].os_permission = *permission,
+            Entry::ForegroundChanged { foreground } => self.foreground = *foreground,
+            Entry::PolicyApplied { feature, terms } => self.terms[feature.index()] = terms.clone(),
+            Entry::SessionRefused { .. }
+            | Entry::TailRepaired { .. }
+            | Entry::Checkpoint { .. } => {}
+        }
+    }
+}
+
+/// What snapshots and checkpoints need: a canonical encoding and its digest.
+impl State {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("the state always encodes")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<State, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("the snapshot's state is unreadable ({e})"))
+    }
+
+    /// SHA-256 of the canonical encoding.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.encode()).into()
+    }
+}

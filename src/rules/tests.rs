@@ -1,0 +1,256 @@
+//! Unit tests of the rules: verbs decide records, `apply` folds them, no store involved.
+
+use super::*;
+use crate::entry::SessionEndReason;
+use crate::model::{Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission};
+
+const NOW: Now = Now {
+    wall_ms: 1_000,
+    mono_ms: 0,
+};
+
+/// Applies a decision's records as the engine would, from sequence number `*seq + 1`.
+fn apply(mut state: State, decision: Decision, seq: &mut u64, mono: u64) -> State {
+    for entry in &decision.entries {
+        *seq += 1;
+        state.apply(*seq, 1_000, entry, Some(mono));
+    }
+    state
+}
+
+fn granted(feature: Feature, scope: GrantScope) -> (State, u64) {
+    let state = State::new("com.example.camera");
+    let mut seq = 0;
+    let grant = state.grant(feature, scope, Actor::User);
+    (apply(state, grant, &mut seq, 0), seq)
+}
+
+fn refusal(decision: Decision) -> RefusalReason {
+    match decision.outcome {
+        Err(Refusal::Use { reason, .. }) => reason,
+        other => panic!("expected a refused use, got {other:?}"),
+    }
+}
+
+fn at(mono_ms: u64) -> Now {
+    Now {
+        wall_ms: 1_000,
+        mono_ms,
+    }
+}
+
+#[test]
+fn every_feature_starts_not_asked_and_off() {
+    let state = State::new("a");
+    for feature in Feature::ALL {
+        let s = state.feature_state(feature);
+        assert_eq!(s.status, ConsentStatus::NotAsked);
+        assert!(!s.allowed);
+    }
+}
+
+#[test]
+fn the_app_can_never_grant() {
+    let state = State::new("a");
+    let app = state.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::App);
+    assert_eq!(app.outcome, Err(Refusal::AppCannotGrant));
+    assert!(app.entries.is_empty());
+    let guardian = state.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::Guardian);
+    assert!(guardian.outcome.is_ok());
+    assert_eq!(guardian.entries.len(), 1);
+}
+
+#[test]
+fn consent_alone_does_not_allow_use_a_session_does() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    assert!(!state.is_allowed(Feature::Camera));
+    let began = state.begin_use(Feature::Camera, "shoot_photo");
+    assert!(began.outcome.is_ok());
+    let state = apply(state, began, &mut seq, 10);
+    assert!(state.is_allowed(Feature::Camera));
+    assert!(!state.is_allowed(Feature::Microphone));
+}
+
+#[test]
+fn refusals_say_why_in_rule_order_and_are_recorded() {
+    let state = State::new("a");
+    let refused = state.begin_use(Feature::Camera, "Bad Purpose");
+    assert_eq!(refused.entries.len(), 1, "a refusal is a record too");
+    assert_eq!(refusal(refused), RefusalReason::InvalidPurpose);
+    assert_eq!(
+        refusal(state.begin_use(Feature::Camera, "login")),
+        RefusalReason::UnknownPurpose
+    );
+    assert_eq!(
+        refusal(state.begin_use(Feature::Camera, "shoot_photo")),
+        RefusalReason::ConsentRequired
+    );
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let os = state.set_os_permission(Feature::Camera, OsPermission::Denied, NOW);
+    let state = apply(state, os, &mut seq, 0);
+    assert_eq!(
+        refusal(state.begin_use(Feature::Camera, "shoot_photo")),
+        RefusalReason::OsPermissionDenied
+    );
+}
+
+#[test]
+fn an_undeclared_purpose_is_recorded_without_its_text() {
+    let state = State::new("a");
+    let refused = state.begin_use(Feature::Camera, "user_13800138000");
+    assert_eq!(
+        refused.entries,
+        vec![Entry::SessionRefused {
+            feature: Feature::Camera,
+            purpose: None,
+            reason: RefusalReason::UnknownPurpose,
+        }]
+    );
+}
+
+#[test]
+fn revoking_ends_open_sessions_of_that_feature_only() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let mic = state.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User);
+    let state = apply(state, mic, &mut seq, 0);
+    let cam = state.begin_use(Feature::Camera, "record_video");
+    let state = apply(state, cam, &mut seq, 0);
+    let mic = state.begin_use(Feature::Microphone, "record_video");
+    let state = apply(state, mic, &mut seq, 0);
+    let revoke = state.revoke(Feature::Camera, Actor::User, at(9));
+    assert_eq!(revoke.entries.len(), 2);
+    assert!(matches!(
+        revoke.entries[1],
+        Entry::SessionEnded {
+            reason: SessionEndReason::Revoked,
+            duration_ms: 9,
+            ..
+        }
+    ));
+    let state = apply(state, revoke, &mut seq, 9);
+    assert!(!state.is_allowed(Feature::Camera));
+    assert!(state.is_allowed(Feature::Microphone));
+    assert_eq!(state.record(Feature::Camera).status, ConsentStatus::Denied);
+}
+
+#[test]
+fn a_single_use_grant_is_consumed_when_its_session_ends() {
+    let (state, mut seq) = granted(Feature::Clipboard, GrantScope::Once);
+    let began = state.begin_use(Feature::Clipboard, "share_code");
+    let state = apply(state, began, &mut seq, 5);
+    assert_eq!(
+        refusal(state.begin_use(Feature::Clipboard, "share_code")),
+        RefusalReason::SingleUseInProgress
+    );
+    let end = state.end_session(seq, SessionEndReason::Ended, at(30));
+    assert!(matches!(
+        end.entries[0],
+        Entry::SessionEnded {
+            duration_ms: 25,
+            ..
+        }
+    ));
+    assert!(matches!(end.entries[1], Entry::GrantConsumed { .. }));
+    let state = apply(state, end, &mut seq, 30);
+    let record = state.record(Feature::Clipboard);
+    assert_eq!(record.status, ConsentStatus::NotAsked);
+    assert_eq!((record.actor, record.decided_at_ms), (None, None));
+}
+
+#[test]
+fn revoking_a_single_use_grant_in_use_leaves_it_denied_not_consumed() {
+    let (state, mut seq) = granted(Feature::Clipboard, GrantScope::Once);
+    let began = state.begin_use(Feature::Clipboard, "share_code");
+    let state = apply(state, began, &mut seq, 5);
+    let revoke = state.revoke(Feature::Clipboard, Actor::User, at(6));
+    assert!(revoke
+        .entries
+        .iter()
+        .all(|e| !matches!(e, Entry::GrantConsumed { .. })));
+    let state = apply(state, revoke, &mut seq, 6);
+    assert_eq!(
+        state.record(Feature::Clipboard).status,
+        ConsentStatus::Denied
+    );
+}
+
+#[test]
+fn background_ends_camera_but_not_photo_library_sessions() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let grant = state.grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User);
+    let state = apply(state, grant, &mut seq, 0);
+    let cam = state.begin_use(Feature::Camera, "shoot_photo");
+    let state = apply(state, cam, &mut seq, 0);
+    let lib = state.begin_use(Feature::PhotoLibrary, "save_media");
+    let state = apply(state, lib, &mut seq, 0);
+    let bg = state.set_foreground(false, at(1));
+    let state = apply(state, bg, &mut seq, 1);
+    assert!(!state.is_allowed(Feature::Camera));
+    assert!(state.is_allowed(Feature::PhotoLibrary));
+    assert_eq!(
+        refusal(state.begin_use(Feature::Camera, "shoot_photo")),
+        RefusalReason::InBackground
+    );
+    assert_eq!(
+        state
+            .grant(Feature::Microphone, GrantScope::Once, Actor::User)
+            .outcome,
+        Err(Refusal::GrantInBackground(Feature::Microphone))
+    );
+}
+
+#[test]
+fn a_terms_change_asks_again_only_for_that_feature() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let grant = state.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User);
+    let state = apply(state, grant, &mut seq, 0);
+    let mut terms: Vec<FeatureTerms> = Feature::ALL
+        .into_iter()
+        .map(FeatureTerms::default_for)
+        .collect();
+    terms[0].terms_revision = 2;
+    let applied = state.apply_terms(&terms);
+    assert_eq!(applied.entries.len(), 2, "the new terms, and the reconsent");
+    let state = apply(state, applied, &mut seq, 0);
+    assert_eq!(
+        state.record(Feature::Camera).status,
+        ConsentStatus::NeedsReconsent
+    );
+    assert_eq!(
+        state.record(Feature::Microphone).status,
+        ConsentStatus::Granted
+    );
+    assert_eq!(state.terms(Feature::Camera).terms_revision, 2);
+    assert!(state.apply_terms(&terms).entries.is_empty(), "applied once");
+}
+
+#[test]
+fn sessions_left_by_a_dead_process_end_when_it_was_last_seen() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let began = state.begin_use(Feature::Camera, "record_video");
+    seq += 1;
+    let mut state = state;
+    state.apply(seq, 10_000, &began.entries[0], None);
+    let reopened = state.reopened(14_500);
+    assert!(matches!(
+        reopened.entries[..],
+        [Entry::SessionEnded {
+            reason: SessionEndReason::Interrupted,
+            duration_ms: 4_500,
+            ..
+        }]
+    ));
+    // A clock set back before the session began gives no time at all, never negative.
+    assert!(matches!(
+        state.reopened(9_000).entries[..],
+        [Entry::SessionEnded { duration_ms: 0, .. }]
+    ));
+}
+
+#[test]
+fn digest_changes_with_state_and_survives_a_snapshot() {
+    let (state, _) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    assert_ne!(state.digest(), State::new("com.example.camera").digest());
+    let decoded = State::decode(&state.encode()).unwrap();
+    assert_eq!(decoded.digest(), state.digest());
+}
