@@ -9,6 +9,8 @@ public struct ReportRow: Equatable {
     public let timeInUse: String
     public let lastUse: Date?
     public let refused: Int
+    /// Uses that found the feature not yet asked: each was the moment to ask.
+    public let toAsk: Int
 }
 
 public struct LogRow: Equatable {
@@ -47,11 +49,11 @@ public final class PrivacyReportModel: ViewModel, @unchecked Sendable {
         let rows = report.features.map { f in
             ReportRow(feature: f.feature, title: Texts.title(f.feature), uses: Int(f.uses),
                       timeInUse: Self.formatDuration(ms: f.timeInUseMs), lastUse: f.lastUseMs.map(Self.date),
-                      refused: Int(f.refused))
+                      refused: Int(f.refused), toAsk: Int(f.neededConsent))
         }
         let log = try store.auditLog(filter: AuditFilter(limit: 200)).map { e in
             let parts = [String(describing: e.kind), e.feature.map(Texts.title), e.purpose,
-                         e.detail.isEmpty || e.detail.hasPrefix("{") ? nil : e.detail]
+                         e.endReason.map { "ended: \($0)" }, e.refusal.map { "refused: \($0)" }]
             return LogRow(seq: e.seq, time: Self.date(e.timeMs), text: parts.compactMap { $0 }.joined(separator: " · "))
         }
         state = PrivacyReportState(rows: rows, log: log)

@@ -218,7 +218,9 @@ final class SampleModelTests: XCTestCase {
         let camera = try XCTUnwrap(report.state.rows.first { $0.feature == .camera })
         XCTAssertEqual(camera.uses, 2)
         XCTAssertNotNil(camera.lastUse)
-        XCTAssertEqual(report.state.rows.first { $0.feature == .clipboard }?.refused, 1)
+        let clipboard = report.state.rows.first { $0.feature == .clipboard }
+        XCTAssertEqual(clipboard?.refused, 0)
+        XCTAssertEqual(clipboard?.toAsk, 1)
         let seqs = report.state.log.map(\.seq)
         XCTAssertEqual(seqs, seqs.sorted(by: >))
         XCTAssertTrue(report.state.log.first?.text.hasPrefix("sessionRefused") ?? false)

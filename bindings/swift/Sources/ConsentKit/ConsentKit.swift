@@ -8,7 +8,7 @@ import Combine
 extension ConsentConfig {
     /// A config for `appId` with the built-in policy of every feature.
     public init(appId: String) {
-        self.init(appId: appId, policies: [])
+        self.init(appId: appId, features: [])
     }
 }
 
@@ -48,28 +48,8 @@ private final class StreamObserver: ConsentObserver, @unchecked Sendable {
     }
 }
 
-extension ConsentError {
-    /// The feature a refused use was about.
-    public var feature: Feature? {
-        switch self {
-        case .ConsentRequired(let feature), .Denied(let feature), .NeedsReconsent(let feature),
-             .OsPermissionDenied(let feature), .InBackground(let feature), .SingleUseInProgress(let feature):
-            return feature
-        case .UnknownPurpose(let feature, _):
-            return feature
-        default:
-            return nil
-        }
-    }
-
-    /// True for refusals the app answers by prompting the user now.
-    public var shouldAskUser: Bool {
-        switch self {
-        case .ConsentRequired, .NeedsReconsent: return true
-        default: return false
-        }
-    }
-}
+// `ConsentError` gets `isRefusal()`, `shouldAsk()` and `feature()` from the Rust core: which
+// errors are refusals, and which ask the person now, is decided in one place for every language.
 
 /// Live states of every feature for a Settings › Privacy screen, kept current by a store
 /// observer; an `ObservableObject` where Combine exists. Releasing it unsubscribes.

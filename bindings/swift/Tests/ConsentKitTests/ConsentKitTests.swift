@@ -70,7 +70,7 @@ final class ConsentKitTests: XCTestCase {
         XCTAssertFalse(store.isAllowed(feature: .camera))
         let newest = try store.auditLog(filter: AuditFilter(limit: 1))
         XCTAssertEqual(newest.first?.kind, .sessionEnded)
-        XCTAssertEqual(newest.first?.detail, "released")
+        XCTAssertEqual(newest.first?.endReason, .released)
         let taken = try store.withUse(.camera, purpose: "record_video") { _ in store.isAllowed(feature: .camera) }
         XCTAssertTrue(taken)
         XCTAssertFalse(store.isAllowed(feature: .camera))
@@ -92,10 +92,19 @@ final class ConsentKitTests: XCTestCase {
         try store.setOsPermission(feature: .camera, permission: .denied)
         assertRefused(.OsPermissionDenied(feature: .camera)) { _ = try store.beginUse(feature: .camera, purpose: "shoot_photo") }
         let error = ConsentError.ConsentRequired(feature: .clipboard)
-        XCTAssertEqual(error.feature, .clipboard)
-        XCTAssertTrue(error.shouldAskUser)
-        let refusals = try store.auditLog(filter: AuditFilter()).filter { $0.kind == .sessionRefused }.map(\.detail)
-        XCTAssertEqual(refusals, ["os_permission_denied", "denied", "invalid_purpose", "unknown_purpose", "consent_required"])
+        XCTAssertEqual(error.feature(), .clipboard)
+        XCTAssertTrue(error.shouldAsk() && error.isRefusal())
+        let refusals = try store.auditLog(filter: AuditFilter()).filter { $0.kind == .sessionRefused }.map(\.refusal)
+        XCTAssertEqual(refusals, [.osPermissionDenied, .denied, .invalidPurpose, .unknownPurpose, .consentRequired])
+        // Which errors are refusals, and which ask the person now, comes from the core.
+        XCTAssertThrowsError(try store.beginUse(feature: .camera, purpose: "Shoot")) { error in
+            guard let error = error as? ConsentError, case .InvalidArgument(let reason) = error else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertFalse(error.isRefusal())
+            XCTAssertTrue(reason.contains("capital letters"), reason)
+        }
+        XCTAssertFalse(ConsentError.Denied(feature: .camera).shouldAsk())
     }
 
     func testRevokingFromAnotherThreadEndsTheSessionAndReachesTheObserver() throws {
@@ -148,7 +157,7 @@ final class ConsentKitTests: XCTestCase {
             try store.grant(feature: .microphone, scope: .untilRevoked, actor: .user)
         }
         let camera = FeaturePolicy(feature: .camera, purposes: ["shoot_photo", "record_video"], termsRevision: 2)
-        let store = try open(ConsentConfig(appId: app, policies: [camera]))
+        let store = try open(ConsentConfig(appId: app, features: [camera]))
         XCTAssertEqual(store.state(feature: .camera).status, .needsReconsent)
         XCTAssertEqual(store.state(feature: .camera).termsRevision, 2)
         XCTAssertEqual(store.state(feature: .microphone).status, .granted)
@@ -258,7 +267,9 @@ final class ConsentKitTests: XCTestCase {
         let camera = try XCTUnwrap(report.features.first { $0.feature == .camera })
         XCTAssertEqual(camera.uses, 1)
         XCTAssertEqual(camera.purposes, [PurposeUse(purpose: "shoot_photo", uses: 1)])
-        XCTAssertEqual(report.features.first { $0.feature == .microphone }?.refused, 1)
+        let microphone = try XCTUnwrap(report.features.first { $0.feature == .microphone })
+        XCTAssertEqual(microphone.refused, 0)
+        XCTAssertEqual(microphone.neededConsent, 1)
         XCTAssertEqual(try store.auditLog(filter: AuditFilter(feature: .camera)).count, 3)
         XCTAssertTrue(try store.exportJson().contains("\"how_to_withdraw\""))
         let lines = try store.exportAccessNdjson().split(separator: "\n")

@@ -31,6 +31,7 @@ typealias AuditKind = org.consentkit.internal.AuditKind
 typealias AuditEntry = org.consentkit.internal.AuditEntry
 typealias AuditFilter = org.consentkit.internal.AuditFilter
 typealias SessionEndReason = org.consentkit.internal.SessionEndReason
+typealias RefusalReason = org.consentkit.internal.RefusalReason
 typealias PrivacyReport = org.consentkit.internal.PrivacyReport
 typealias FeatureReport = org.consentkit.internal.FeatureReport
 typealias PurposeUse = org.consentkit.internal.PurposeUse
@@ -48,6 +49,8 @@ typealias InBackgroundException = org.consentkit.internal.ConsentException.InBac
 typealias SingleUseInProgressException = org.consentkit.internal.ConsentException.SingleUseInProgress
 typealias UnknownPurposeException = org.consentkit.internal.ConsentException.UnknownPurpose
 typealias InvalidArgumentException = org.consentkit.internal.ConsentException.InvalidArgument
+typealias InvalidConfigException = org.consentkit.internal.ConsentException.InvalidConfig
+typealias WrongStoreException = org.consentkit.internal.ConsentException.WrongStore
 typealias NotPermittedException = org.consentkit.internal.ConsentException.NotPermitted
 typealias StoreLockedException = org.consentkit.internal.ConsentException.StoreLocked
 typealias StorageException = org.consentkit.internal.ConsentException.Storage
@@ -57,8 +60,8 @@ typealias StoreClosedException = org.consentkit.internal.ConsentException.Closed
 fun defaultPolicies(): List<FeaturePolicy> = org.consentkit.internal.defaultPolicies()
 
 /** A config for [appId]; features without a policy here get their built-in one. */
-fun consentConfig(appId: String, vararg policies: FeaturePolicy): ConsentConfig =
-    ConsentConfig(appId = appId, policies = policies.toList())
+fun consentConfig(appId: String, vararg features: FeaturePolicy): ConsentConfig =
+    ConsentConfig(appId = appId, features = features.toList())
 
 /** Opens the durable store in [dir] (on Android: `File(context.noBackupFilesDir, "consent")`). */
 fun openConsentStore(dir: File, config: ConsentConfig): ConsentStore =
@@ -66,28 +69,12 @@ fun openConsentStore(dir: File, config: ConsentConfig): ConsentStore =
 
 /**
  * Runs [block] inside a use session of [feature] for [purpose]; the session ends when the
- * block returns or throws. Throws a [ConsentException] saying why when the use is refused
- * (for [ConsentRequiredException], prompt the user, then call again).
+ * block returns or throws. Throws a [ConsentException] saying why when the use is refused:
+ * when `e.shouldAsk()`, prompt the person, then call again. (`isRefusal()`, `shouldAsk()` and
+ * `feature()` come from the Rust core, so no table of error kinds is kept here.)
  */
 inline fun <T> ConsentStore.withUse(feature: Feature, purpose: String, block: (UseSession) -> T): T =
     beginUse(feature, purpose).use(block)
-
-/** The feature this error is about, when it is a refusal of a use. */
-val ConsentException.feature: Feature?
-    get() = when (this) {
-        is ConsentRequiredException -> feature
-        is ConsentDeniedException -> feature
-        is NeedsReconsentException -> feature
-        is OsPermissionDeniedException -> feature
-        is InBackgroundException -> feature
-        is SingleUseInProgressException -> feature
-        is UnknownPurposeException -> feature
-        else -> null
-    }
-
-/** True for refusals the app answers by prompting the user now. */
-val ConsentException.shouldAskUser: Boolean
-    get() = this is ConsentRequiredException || this is NeedsReconsentException
 
 /**
  * Live states of every feature, for a Settings › Privacy screen: a [StateFlow] kept current

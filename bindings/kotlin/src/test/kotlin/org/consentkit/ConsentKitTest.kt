@@ -63,14 +63,14 @@ class ConsentKitTest {
         assertFalse(store.isAllowed(Feature.CAMERA))
         val ended = store.auditLog(AuditFilter(limit = 1u)).single()
         assertEquals(AuditKind.SESSION_ENDED, ended.kind)
-        assertEquals("released", ended.detail)
+        assertEquals(SessionEndReason.RELEASED, ended.endReason)
     }
 
     @Test
     fun `refusals throw the matching exception and are logged`(): Unit = open().use { store ->
         val required = assertThrows<ConsentRequiredException> { store.beginUse(Feature.CAMERA, "shoot_photo") }
-        assertEquals(Feature.CAMERA, required.feature)
-        assertTrue(required.shouldAskUser)
+        assertEquals(Feature.CAMERA, required.feature())
+        assertTrue(required.shouldAsk() && required.isRefusal())
         assertThrows<UnknownPurposeException> { store.beginUse(Feature.CAMERA, "login") }
         assertThrows<InvalidArgumentException> { store.beginUse(Feature.CAMERA, "Not A Purpose") }
         assertThrows<NotPermittedException> { store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.APP) }
@@ -79,11 +79,20 @@ class ConsentKitTest {
         store.grantCamera()
         store.setOsPermission(Feature.CAMERA, OsPermission.DENIED)
         assertThrows<OsPermissionDeniedException> { store.beginUse(Feature.CAMERA, "shoot_photo") }
-        val refusals = store.auditLog(AuditFilter()).filter { it.kind == AuditKind.SESSION_REFUSED }.map { it.detail }
+        val refusals = store.auditLog(AuditFilter()).filter { it.kind == AuditKind.SESSION_REFUSED }.map { it.refusal }
         assertEquals(
-            listOf("os_permission_denied", "denied", "invalid_purpose", "unknown_purpose", "consent_required"),
+            listOf(
+                RefusalReason.OS_PERMISSION_DENIED, RefusalReason.DENIED, RefusalReason.INVALID_PURPOSE,
+                RefusalReason.UNKNOWN_PURPOSE, RefusalReason.CONSENT_REQUIRED,
+            ),
             refusals,
         )
+        // Which errors are refusals, and which ask the person now, comes from the core.
+        val denied = assertThrows<ConsentDeniedException> { store.beginUse(Feature.MICROPHONE, "voice_note") }
+        assertTrue(denied.isRefusal() && !denied.shouldAsk())
+        val invalid = assertThrows<InvalidArgumentException> { store.beginUse(Feature.CAMERA, "Shoot") }
+        assertFalse(invalid.isRefusal())
+        assertTrue(invalid.reason.contains("capital letters"), invalid.reason)
     }
 
     @Test
@@ -181,8 +190,10 @@ class ConsentKitTest {
                         else store.grant(feature, GrantScope.UNTIL_REVOKED, Actor.USER)
                         try {
                             store.withUse(feature, purpose) { store.isAllowed(feature) }
-                        } catch (refused: ConsentDeniedException) {
-                            // another coroutine revoked in between: a valid outcome
+                        } catch (refused: ConsentException) {
+                            // Another coroutine revoked in between (or nothing was granted yet
+                            // to revoke): a valid outcome, as long as it is a refusal.
+                            if (!refused.isRefusal()) throw refused
                         }
                     }
                 }
@@ -263,7 +274,8 @@ class ConsentKitTest {
         val camera = report.features.first { it.feature == Feature.CAMERA }
         assertEquals(1u, camera.uses)
         assertEquals(listOf(PurposeUse("shoot_photo", 1u)), camera.purposes)
-        assertEquals(1u, report.features.first { it.feature == Feature.MICROPHONE }.refused)
+        val microphone = report.features.first { it.feature == Feature.MICROPHONE }
+        assertEquals(0u to 1u, microphone.refused to microphone.neededConsent)
         assertEquals(3, store.auditLog(AuditFilter(feature = Feature.CAMERA)).size)
         assertTrue(store.exportJson().contains("\"how_to_withdraw\""))
         val lines = store.exportAccessNdjson().trim().lines()

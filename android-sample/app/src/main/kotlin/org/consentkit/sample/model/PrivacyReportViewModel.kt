@@ -16,6 +16,8 @@ data class ReportRow(
     val timeInUse: String,
     val lastUse: String?,
     val refused: Int,
+    /** Uses that found the feature not yet asked: each was the moment to ask. */
+    val toAsk: Int,
 )
 
 data class LogRow(val seq: Long, val time: String, val text: String)
@@ -45,6 +47,7 @@ class PrivacyReportViewModel(
                 timeInUse = formatDuration(f.timeInUseMs.toLong()),
                 lastUse = f.lastUseMs?.let { Instant.ofEpochMilli(it).toString() },
                 refused = f.refused.toInt(),
+                toAsk = f.neededConsent.toInt(),
             )
         }
         val log = store.auditLog(AuditFilter(limit = LOG_LIMIT)).map { e ->
@@ -52,7 +55,8 @@ class PrivacyReportViewModel(
                 e.kind.name.lowercase().replace('_', ' '),
                 e.feature?.let(Texts::title),
                 e.purpose,
-                e.detail.takeIf { it.isNotEmpty() && !it.startsWith("{") },
+                e.endReason?.let { "ended: " + it.name.lowercase().replace('_', ' ') },
+                e.refusal?.let { "refused: " + it.name.lowercase().replace('_', ' ') },
             ).joinToString(" · ")
             LogRow(e.seq.toLong(), Instant.ofEpochMilli(e.timeMs).toString(), what)
         }

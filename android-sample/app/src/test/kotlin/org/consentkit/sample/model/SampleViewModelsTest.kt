@@ -241,7 +241,8 @@ class SampleViewModelsTest {
         val camera = vm.state.value.rows.first { it.feature == Feature.CAMERA }
         assertEquals(2, camera.uses)
         assertNotNull(camera.lastUse)
-        assertEquals(1, vm.state.value.rows.first { it.feature == Feature.CLIPBOARD }.refused)
+        val clipboard = vm.state.value.rows.first { it.feature == Feature.CLIPBOARD }
+        assertEquals(0 to 1, clipboard.refused to clipboard.toAsk)
         val seqs = vm.state.value.log.map { it.seq }
         assertEquals(seqs.sortedDescending(), seqs)
         assertTrue(vm.state.value.log.first().text.startsWith("session refused"))
