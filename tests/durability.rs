@@ -99,11 +99,27 @@ fn assert_recovers_all_off(dir: &Path, expected_bad_seq: Option<u64>) {
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     assert!(!store.verify().unwrap().intact);
     store.erase_all().unwrap();
-    assert!(store.verify().unwrap().intact); // The right to deletion covers the damaged copies kept aside too.
+    assert!(store.verify().unwrap().intact);
+    // The right to deletion covers the damaged copies kept aside too.
     assert!(
         !dir.join("quarantine").exists(),
         "erase removes quarantined copies"
     );
+}
+
+#[test]
+fn a_log_in_another_format_version_is_kept_aside_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    assert_eq!(&bytes[..8], b"CKLOG02\n");
+    bytes[5..7].copy_from_slice(b"01");
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    let store = open(dir.path(), &clock());
+    let notice = store.recovery_notice().expect("kept aside as damage");
+    assert!(notice.problem.contains("version 01"), "{}", notice.problem);
+    drop(store);
+    assert_recovers_all_off(dir.path(), Some(1));
 }
 
 #[test]
