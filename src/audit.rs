@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::entry::{AuditKind, Entry, RecoveryNotice, RefusalReason, SessionEndReason};
+use crate::entry::{
+    AuditKind, DerivedFile, Entry, RecoveryNotice, RefusalReason, SessionEndReason,
+};
 use crate::log::Record;
 use crate::model::{Actor, Feature, GrantScope, OsPermission};
 
@@ -43,6 +45,10 @@ pub struct AuditEntry {
     pub chain: Option<u64>,
     /// For a `Recovered` record: what was wrong with the previous chain.
     pub recovery: Option<RecoveryNotice>,
+    /// For `DerivedFileRebuilt`: which file, and (in `problem`) what was wrong with it.
+    pub rebuilt: Option<DerivedFile>,
+    /// What was wrong, for `DerivedFileRebuilt` and `StorageFailed`.
+    pub problem: Option<String>,
     /// Hex SHA-256 of the previous record.
     pub prev_hash: String,
     /// Hex SHA-256 of this record.
@@ -70,6 +76,8 @@ impl AuditEntry {
             refusal: None,
             chain: None,
             recovery: None,
+            rebuilt: None,
+            problem: None,
             prev_hash: hex::encode(record.prev_hash),
             hash: hex::encode(record.hash),
         };
@@ -138,6 +146,11 @@ impl AuditEntry {
                 out.purposes = terms.purposes.clone();
                 out.terms_revision = Some(terms.terms_revision);
             }
+            Entry::DerivedFileRebuilt { file, problem } => {
+                out.rebuilt = Some(*file);
+                out.problem = Some(problem.clone());
+            }
+            Entry::StorageFailed { problem } => out.problem = Some(problem.clone()),
             Entry::TailRepaired { .. } | Entry::Checkpoint { .. } => {}
         }
         out

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
+use crate::log::IoFaults;
 use crate::model::{is_valid_app_id, purpose_problem, Feature, FeatureTerms};
 
 /// Most purposes one feature may declare.
@@ -76,6 +77,8 @@ pub struct StoreOptions {
     pub clock: Arc<dyn Clock>,
     /// Records between checkpoints (bounds the replay on open).
     pub checkpoint_every: u64,
+    /// Tests only: told of every change to the disk, and may fail any of them.
+    pub io_faults: Option<Arc<dyn IoFaults>>,
 }
 
 impl Default for StoreOptions {
@@ -83,6 +86,7 @@ impl Default for StoreOptions {
         StoreOptions {
             clock: Arc::new(SystemClock::default()),
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            io_faults: None,
         }
     }
 }

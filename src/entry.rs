@@ -91,6 +91,15 @@ pub(crate) enum Entry {
         digest: [u8; 32],
         max_time_before: i64,
     },
+    /// A derived file failed its checks on open and was rebuilt from the log.
+    DerivedFileRebuilt {
+        file: DerivedFile,
+        problem: String,
+    },
+    /// The store could not reserve room or write: everything is off until it is reopened.
+    StorageFailed {
+        problem: String,
+    },
 }
 
 /// What a chain's first record says: whose store it is, which chain of the store, and why it
@@ -123,6 +132,28 @@ impl Entry {
             Entry::PolicyApplied { .. } => AuditKind::PolicyApplied,
             Entry::TailRepaired { .. } => AuditKind::TailRepaired,
             Entry::Checkpoint { .. } => AuditKind::Checkpoint,
+            Entry::DerivedFileRebuilt { .. } => AuditKind::DerivedFileRebuilt,
+            Entry::StorageFailed { .. } => AuditKind::StorageFailed,
+        }
+    }
+
+    /// Whether the record can only turn things off (or record what happened). When the disk
+    /// is full, these still go into the room kept for them; nothing else is written.
+    pub fn is_closing(&self) -> bool {
+        match self {
+            Entry::Denied { .. }
+            | Entry::Revoked { .. }
+            | Entry::ReconsentRequired { .. }
+            | Entry::GrantConsumed { .. }
+            | Entry::GrantLapsed { .. }
+            | Entry::SessionEnded { .. }
+            | Entry::SessionRefused { .. }
+            | Entry::TailRepaired { .. }
+            | Entry::DerivedFileRebuilt { .. }
+            | Entry::StorageFailed { .. } => true,
+            Entry::OsPermissionChanged { permission, .. } => *permission == OsPermission::Denied,
+            Entry::ForegroundChanged { foreground } => !foreground,
+            _ => false,
         }
     }
 
@@ -183,11 +214,16 @@ pub enum AuditKind {
     Erased,
     /// First record of a chain started after the previous one failed its checks.
     Recovered,
+    /// A derived file (snapshot or time index) failed its checks and was rebuilt from the log.
+    DerivedFileRebuilt,
+    /// The store could not reserve room or write, and turned every feature off until it is
+    /// reopened. Written when there was room to; observers hear of it either way.
+    StorageFailed,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 17] = [
+    pub const ALL: [AuditKind; 19] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
@@ -205,6 +241,8 @@ impl AuditKind {
         AuditKind::Checkpoint,
         AuditKind::Erased,
         AuditKind::Recovered,
+        AuditKind::DerivedFileRebuilt,
+        AuditKind::StorageFailed,
     ];
 
     /// Kinds that may only start a chain.
@@ -236,8 +274,21 @@ impl AuditKind {
             Checkpoint => "checkpoint",
             Erased => "erased",
             Recovered => "recovered",
+            DerivedFileRebuilt => "derived_file_rebuilt",
+            StorageFailed => "storage_failed",
         }
     }
+}
+
+/// A file derived from the log: checked against it on open, rebuilt from it when it fails.
+/// Stored by position: append new files at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum DerivedFile {
+    /// The state at the last checkpoint.
+    Snapshot,
+    /// Where the checkpoints are, for reports over recent windows.
+    Index,
 }
 
 /// Why a use session ended. Stored by position: append new reasons at the end.

@@ -33,6 +33,8 @@ pub(crate) enum Error {
     Failed(String),
     #[error("the store is closed")]
     Closed,
+    #[error("the store was opened read-only, to inspect it: nothing can be changed through it")]
+    ReadOnly,
 }
 
 impl Error {
@@ -196,6 +198,9 @@ impl From<Error> for ConsentError {
                 reason: e.to_string(),
             },
             Error::Closed => ConsentError::Closed,
+            Error::ReadOnly => ConsentError::NotPermitted {
+                reason: e.to_string(),
+            },
         }
     }
 }

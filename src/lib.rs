@@ -15,6 +15,9 @@ mod engine;
 mod entry;
 mod error;
 mod export;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod log;
 mod model;
 mod observer;
@@ -29,9 +32,10 @@ pub mod timespec;
 pub use audit::{AuditEntry, AuditFilter};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, MAX_PURPOSES};
-pub use entry::{AuditKind, RecoveryNotice, RefusalReason, SessionEndReason};
+pub use entry::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use error::ConsentError;
 pub use export::{access_category, iso8601, iso8601_local};
+pub use log::{IoFaults, IoKind, IoOp};
 pub use model::{
     is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,
     MAX_PURPOSE_LEN,

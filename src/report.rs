@@ -207,7 +207,10 @@ pub(crate) fn verify_report(verification: Verification, head: LogHead) -> Verify
         records_checked: verification.records_checked,
         first_bad_seq: notice.as_ref().map(|n| n.first_bad_seq),
         problem: notice.as_ref().map(|n| n.problem.clone()),
-        quarantined_as: notice.map(|n| n.quarantined_as),
+        // Empty when damage was found by a read-only opener, which keeps nothing aside.
+        quarantined_as: notice
+            .map(|n| n.quarantined_as)
+            .filter(|kept| !kept.is_empty()),
         head,
     }
 }

@@ -37,6 +37,15 @@ impl ConsentStore {
         ConsentStore::open_in_memory_with(config, StoreOptions::default())
     }
 
+    /// Opens an existing store to inspect it (a support screen, a QA tool): reads what is on
+    /// disk up to the last complete record, writes nothing and takes no lock, so it works
+    /// while the app holds the store and on a read-only filesystem. Every feature reads off;
+    /// changing anything is `NotPermitted`; damage is reported, not kept aside.
+    #[uniffi::constructor]
+    pub fn open_read_only(dir: String) -> Result<Arc<ConsentStore>, ConsentError> {
+        ConsentStore::open_read_only_with(Path::new(&dir), StoreOptions::default())
+    }
+
     /// The state of one feature.
     pub fn state(&self, feature: Feature) -> FeatureState {
         self.engine.feature_state(feature)
@@ -115,9 +124,16 @@ impl ConsentStore {
         Arc::new(self.engine.subscribe(observer))
     }
 
-    /// Why the store restarted its log after finding damage, if it did since the last erase.
+    /// Why the store restarted its log after finding damage, if it did since the last erase
+    /// (opened read-only: the damage found, left in place).
     pub fn recovery_notice(&self) -> Option<RecoveryNotice> {
         self.engine.recovery_notice()
+    }
+
+    /// Why the store stopped writing (a full disk, a failed write), if it did: every feature
+    /// is off until the store is reopened.
+    pub fn storage_failure(&self) -> Option<String> {
+        self.engine.failure()
     }
 
     /// The right to deletion: ends open sessions, removes all history (and damaged copies
@@ -195,6 +211,15 @@ impl ConsentStore {
         options: StoreOptions,
     ) -> Result<Arc<ConsentStore>, ConsentError> {
         let engine = Engine::open_dir(dir, config.as_ref(), &options)?;
+        Ok(Arc::new(ConsentStore { engine }))
+    }
+
+    /// `open_read_only` with options.
+    pub fn open_read_only_with(
+        dir: &Path,
+        options: StoreOptions,
+    ) -> Result<Arc<ConsentStore>, ConsentError> {
+        let engine = Engine::open_read_only(dir, &options)?;
         Ok(Arc::new(ConsentStore { engine }))
     }
 

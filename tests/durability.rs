@@ -299,10 +299,50 @@ fn damage_behind_the_snapshot_is_caught_by_verify() {
         .exists());
 }
 
-#[test]
-fn a_snapshot_that_disagrees_with_the_log_turns_everything_off() {
+/// Opens a store whose derived `file` was damaged: the state is the log's (as if the file
+/// were gone), the rebuild is recorded, nothing is turned off, and the next open finds the
+/// file sound again.
+fn assert_rebuilt_from_the_log(dir: &Path, file: DerivedFile, truth: &[FeatureState]) {
+    let store = open(dir, &clock());
+    assert_eq!(store.states(), truth);
+    assert!(
+        store.recovery_notice().is_none(),
+        "a derived file is not damage to the log"
+    );
+    let rebuilt: Vec<_> = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::DerivedFileRebuilt)
+        .collect();
+    assert_eq!(rebuilt.len(), 1, "{rebuilt:?}");
+    assert_eq!(rebuilt[0].rebuilt, Some(file));
+    assert!(store.verify().unwrap().intact);
+    store.close().unwrap();
+    let store = open(dir, &clock());
+    assert_eq!(store.states(), truth);
+    let again = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == AuditKind::DerivedFileRebuilt)
+        .count();
+    assert_eq!(again, 1, "rebuilt once, then believed");
+}
+
+/// The states a populated store's log says, and the store's directory.
+fn populated_truth(checkpoint_every: u64) -> (tempfile::TempDir, Vec<FeatureState>) {
     let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 4);
+    populated(dir.path(), checkpoint_every);
+    let store = open(dir.path(), &clock());
+    let states = store.states();
+    store.close().unwrap();
+    (dir, states)
+}
+
+#[test]
+fn a_snapshot_that_disagrees_with_its_checkpoint_is_rebuilt_from_the_log() {
+    let (dir, truth) = populated_truth(4);
     let snapshot = fs::read(dir.path().join(SNAPSHOT)).unwrap();
     // Someone edits the state in the snapshot and fixes up the file's own checksum
     // (`CKSNAP02` | body length | body | sha256(body)): only the checkpoint's digest disagrees.
@@ -312,7 +352,21 @@ fn a_snapshot_that_disagrees_with_the_log_turns_everything_off() {
     let checksum = sha2::Sha256::digest(&forged[12..body_end]);
     forged[body_end..].copy_from_slice(&checksum);
     fs::write(dir.path().join(SNAPSHOT), forged).unwrap();
-    assert_recovers_all_off(dir.path(), None);
+    assert_rebuilt_from_the_log(dir.path(), DerivedFile::Snapshot, &truth);
+}
+
+#[test]
+fn an_unreadable_snapshot_is_rebuilt_and_an_unreadable_log_header_is_damage() {
+    let (dir, truth) = populated_truth(4);
+    fs::write(dir.path().join(SNAPSHOT), b"{ not a snapshot").unwrap();
+    assert_rebuilt_from_the_log(dir.path(), DerivedFile::Snapshot, &truth);
+
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let mut bytes = fs::read(log_path(dir.path())).unwrap();
+    bytes[0] = b'X';
+    fs::write(log_path(dir.path()), &bytes).unwrap();
+    assert_recovers_all_off(dir.path(), Some(1));
 }
 
 #[test]
@@ -322,21 +376,6 @@ fn a_log_cut_short_before_its_snapshot_turns_everything_off() {
     let bytes = fs::read(log_path(dir.path())).unwrap();
     fs::write(log_path(dir.path()), &bytes[..frames(&bytes)[3].end]).unwrap();
     assert_recovers_all_off(dir.path(), None);
-}
-
-#[test]
-fn an_unreadable_snapshot_or_header_turns_everything_off() {
-    let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 4);
-    fs::write(dir.path().join(SNAPSHOT), b"{ not json").unwrap();
-    assert_recovers_all_off(dir.path(), Some(1));
-
-    let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 10_000);
-    let mut bytes = fs::read(log_path(dir.path())).unwrap();
-    bytes[0] = b'X';
-    fs::write(log_path(dir.path()), &bytes).unwrap();
-    assert_recovers_all_off(dir.path(), Some(1));
 }
 
 #[test]

@@ -236,3 +236,116 @@ fn an_existing_store_directory_and_its_quarantine_are_made_private() {
     assert_eq!(mode(&store_dir.join(&kept)), 0o700);
     assert_eq!(mode(&store_dir.join(&kept).join("consent.log")), 0o600);
 }
+
+/// Every file under `dir` with its bytes, for checking that nothing was written.
+fn snapshot_of(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn a_store_held_by_the_app_can_be_inspected_read_only_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let app = open(dir.path(), &clock);
+    camera_granted(&app);
+    let recording = app
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
+    let before = snapshot_of(dir.path());
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    assert_eq!(
+        inspector.state(Feature::Camera).status,
+        ConsentStatus::Granted
+    );
+    assert_eq!(
+        inspector.state(Feature::Camera).active_sessions,
+        1,
+        "the app's session"
+    );
+    assert!(
+        !inspector.is_allowed(Feature::Camera),
+        "an inspector uses nothing"
+    );
+    assert!(!inspector.state(Feature::Camera).allowed);
+    assert!(inspector.verify().unwrap().intact);
+    assert_eq!(inspector.head(), app.head());
+    assert!(matches!(
+        inspector.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User),
+        Err(ConsentError::NotPermitted { .. })
+    ));
+    inspector.close().unwrap();
+    drop(inspector);
+    assert_eq!(
+        snapshot_of(dir.path()),
+        before,
+        "the inspector wrote something"
+    );
+    // The app goes on, unaffected.
+    assert!(recording.is_active());
+    recording.end().unwrap();
+}
+
+#[test]
+fn a_read_only_inspector_reads_the_consistent_prefix_while_the_app_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let app = open(dir.path(), &clock);
+    camera_granted(&app);
+    let writer = {
+        let app = app.clone();
+        std::thread::spawn(move || {
+            for _ in 0..300 {
+                use_once(&app, Feature::Camera, "shoot_photo");
+            }
+        })
+    };
+    let mut last = 0;
+    while !writer.is_finished() {
+        let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+        let head = inspector.head().seq;
+        assert!(head >= last, "the prefix never shrinks");
+        last = head;
+        let log = inspector.audit_log(AuditFilter::default()).unwrap();
+        assert_eq!(
+            log.len() as u64,
+            head,
+            "gap-free up to the last complete record"
+        );
+        assert!(inspector.verify().unwrap().intact);
+    }
+    writer.join().unwrap();
+}
+
+#[test]
+fn a_damaged_store_inspected_read_only_reports_the_damage_and_keeps_nothing_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    {
+        let store = open(dir.path(), &clock);
+        camera_granted(&store);
+    }
+    let log = dir.path().join("consent.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[40] ^= 0x01;
+    std::fs::write(&log, &bytes).unwrap();
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    assert!(all_off(&inspector));
+    let report = inspector.verify().unwrap();
+    assert!(!report.intact);
+    assert_eq!(report.quarantined_as, None);
+    assert!(!dir.path().join("quarantine").exists());
+    assert_eq!(std::fs::read(&log).unwrap(), bytes);
+}

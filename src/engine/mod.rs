@@ -3,6 +3,7 @@
 mod changes;
 mod open;
 mod restart;
+mod write;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,12 +12,12 @@ use parking_lot::{RwLock, RwLockWriteGuard};
 
 use crate::clock::Clock;
 use crate::config::Resolved;
-use crate::entry::{Entry, RecoveryNotice};
+use crate::entry::RecoveryNotice;
 use crate::error::Error;
-use crate::log::{Appended, Durability, Hash, Journal, LogReader, Record, ReplayMachine};
+use crate::log::{Durability, Hash, Journal, LogReader, Record, ReplayMachine};
 use crate::model::{Feature, FeatureState};
-use crate::observer::{ConsentChange, ConsentObserver, Notifier, Subscription};
-use crate::rules::{Decision, Now, State};
+use crate::observer::{ConsentObserver, Notifier, Subscription};
+use crate::rules::{Now, State};
 
 pub(crate) use restart::{ChainStart, Verification};
 
@@ -36,21 +37,40 @@ struct Core {
     /// `None` once the store is closed.
     journal: Option<Journal>,
     /// Set when a write or fsync failed: from then on everything is off.
-    failed: Option<String>,
+    failed: Option<Failure>,
+    /// Damage found by a read-only opener, which keeps nothing aside and answers off.
+    unrecovered: Option<RecoveryNotice>,
+}
+
+/// Why the store stopped writing, until it is reopened.
+#[derive(Clone, Debug)]
+struct Failure {
+    /// No room could be reserved: closing decisions still go into the room kept for them.
+    /// Otherwise writing failed, and nothing more is written.
+    out_of_room: bool,
+    why: String,
 }
 
 impl Core {
+    /// The journal, if the store is open and nothing failed.
     fn usable(&self) -> Result<&Journal, Error> {
         let journal = self.journal.as_ref().ok_or(Error::Closed)?;
         match &self.failed {
-            Some(why) => Err(Error::Failed(why.clone())),
+            Some(failure) => Err(Error::Failed(failure.why.clone())),
             None => Ok(journal),
         }
     }
 
+    /// Whether features may be allowed at all: open, writable, not failed, not damaged.
+    fn may_allow(&self) -> bool {
+        self.journal.as_ref().is_some_and(|j| !j.read_only())
+            && self.failed.is_none()
+            && self.unrecovered.is_none()
+    }
+
     fn feature_state(&self, feature: Feature) -> FeatureState {
         let mut state = self.state.feature_state(feature);
-        state.allowed &= self.failed.is_none() && self.journal.is_some();
+        state.allowed &= self.may_allow();
         state
     }
 }
@@ -67,129 +87,26 @@ pub(crate) struct StateView {
 }
 
 impl Engine {
-    /// The one path by which anything changes: decide under the write lock, append and
-    /// apply, then wait for the fsync and tell observers with no lock held. Returns the
-    /// first appended sequence number (0 when nothing was written) with the outcome.
-    pub fn decide<T>(
-        &self,
-        verb: impl FnOnce(&State, Now) -> Decision<T>,
-    ) -> Result<(u64, T), Error> {
-        let (appended, outcome) = self.decide_at(None, verb)?;
-        if let Some(appended) = appended {
-            self.wait_durable(appended.ticket)?;
-        }
-        self.notifier.deliver();
-        let first_seq = appended.map_or(0, |a| a.first_seq);
-        outcome.map(|t| (first_seq, t)).map_err(Error::Refused)
-    }
-
-    /// The locked half of `decide`: at `at` (the clocks' time when `None`), up to the append.
-    fn decide_at<T>(
-        &self,
-        at: Option<Now>,
-        verb: impl FnOnce(&State, Now) -> Decision<T>,
-    ) -> Result<(Option<Appended>, Result<T, crate::rules::Refusal>), Error> {
-        let mut core = self.core.write();
-        core.usable()?;
-        let now = at.unwrap_or_else(|| self.now());
-        let Decision { entries, outcome } = verb(&core.state, now);
-        let appended = if entries.is_empty() {
-            None
-        } else {
-            Some(self.commit(&mut core, &entries, now)?)
-        };
-        Ok((appended, outcome))
-    }
-
-    /// Benchmarks only: `decide` at a given time, without waiting for durability.
-    #[cfg(feature = "bench-support")]
-    pub fn decide_unsynced(
-        &self,
-        at: Now,
-        verb: impl FnOnce(&State, Now) -> Decision,
-    ) -> Result<Option<Appended>, Error> {
-        let (appended, _) = self.decide_at(Some(at), verb)?;
-        self.notifier.deliver();
-        Ok(appended)
-    }
-
-    /// Benchmarks only: waits until everything appended so far is durable.
-    #[cfg(feature = "bench-support")]
-    pub fn sync_through(&self, appended: Appended) -> Result<(), Error> {
-        self.wait_durable(appended.ticket)
-    }
-
-    /// Appends `entries` at `now`, applies them one by one, queues each record's changes with
-    /// the state right after it, and checkpoints when due. Call with the write lock held.
-    fn commit(&self, core: &mut Core, entries: &[Entry], now: Now) -> Result<Appended, Error> {
-        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
-        let appended = journal
-            .append(now.wall_ms, entries)
-            .map_err(|e| Error::io("appending to the log", e))?;
-        let listening = self.notifier.has_observers();
-        let mut changes = Vec::new();
-        for (seq, entry) in (appended.first_seq..).zip(entries) {
-            core.state.apply(seq, now.wall_ms, entry, Some(now.mono_ms));
-            if listening {
-                changes.extend(changes::changes_of(&core.state, seq, entry));
-            }
-        }
-        if journal.checkpoint_due() {
-            if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
-                ::log::warn!("consentkit: checkpoint failed: {e}");
-            }
-        }
-        self.refresh_allowed(core);
-        self.notifier.enqueue(changes);
-        Ok(appended)
-    }
-
-    /// Waits for the fsync that covers `ticket`; a failure turns everything off for good.
-    fn wait_durable(&self, ticket: u64) -> Result<(), Error> {
-        self.durability.wait(ticket).map_err(|e| {
-            self.fail(e.to_string());
-            Error::io("making the log durable", e)
-        })
-    }
-
-    fn refresh_allowed(&self, core: &Core) {
-        let open = core.journal.is_some() && core.failed.is_none();
-        for feature in Feature::ALL {
-            self.allowed[feature.index()]
-                .store(open && core.state.is_allowed(feature), Ordering::Release);
-        }
-    }
-
-    /// A write or fsync failed: everything is off from now on, and observers hear of it.
-    fn fail(&self, why: String) {
-        ::log::error!("consentkit: storage failed, every feature is off: {why}");
-        {
-            let mut core = self.core.write();
-            core.failed.get_or_insert(why);
-            self.refresh_allowed(&core);
-            let seq = core.journal.as_ref().map_or(0, |j| j.head().0);
-            let changes = Feature::ALL.into_iter().map(|feature| ConsentChange {
-                chain: core.state.chain,
-                seq,
-                feature,
-                kind: crate::entry::AuditKind::Recovered,
-                end_reason: None,
-                state: core.feature_state(feature),
-            });
-            self.notifier.enqueue(changes);
-        }
-        self.notifier.deliver();
-    }
-
-    /// Ends every session and releases the directory; idempotent.
+    /// Ends every session and releases the directory; idempotent. A read-only store just
+    /// lets go of its files.
     pub fn close(&self) -> Result<(), Error> {
-        let result = self.decide(|state, now| state.close(now));
+        let read_only = self
+            .core
+            .read()
+            .journal
+            .as_ref()
+            .is_some_and(|j| j.read_only());
+        let result = if read_only {
+            Ok(())
+        } else {
+            self.decide(|state, now| state.close(now)).map(|_| ())
+        };
         let mut core = self.core.write();
         core.journal = None;
         self.refresh_allowed(&core);
         match result {
             Err(Error::Closed) => Ok(()),
-            other => other.map(|_| ()),
+            other => other,
         }
     }
 
@@ -228,8 +145,18 @@ impl Engine {
         core.usable().is_ok() && core.state.has_session(id)
     }
 
+    /// Why the chain was restarted after damage (or, opened read-only, the damage found and
+    /// left in place), until the person erases everything.
     pub fn recovery_notice(&self) -> Option<RecoveryNotice> {
-        self.core.read().state.recovery.clone()
+        let core = self.core.read();
+        core.unrecovered
+            .clone()
+            .or_else(|| core.state.recovery.clone())
+    }
+
+    /// Why the store stopped writing, if it did.
+    pub fn failure(&self) -> Option<String> {
+        self.core.read().failed.as_ref().map(|f| f.why.clone())
     }
 
     pub fn head(&self) -> (u64, Hash) {

@@ -7,9 +7,9 @@ use parking_lot::RwLock;
 
 use super::{ChainStart, Core, Engine};
 use crate::config::{resolve, ConsentConfig, Resolved, StoreOptions};
-use crate::entry::Entry;
+use crate::entry::{Entry, RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::error::Error;
-use crate::log::{self, Found, Journal, OpenError, LOG_FILE};
+use crate::log::{self, Faults, Found, Journal, OpenError, LOG_FILE};
 use crate::observer::Notifier;
 use crate::rules::State;
 
@@ -25,12 +25,58 @@ impl Engine {
         if config.is_none() && !path.join(LOG_FILE).exists() {
             return Err(Error::NoStore(path.to_path_buf()));
         }
-        let (journal, found) =
-            log::open_dir::<State>(path, options.checkpoint_every).map_err(|e| match e {
-                OpenError::Locked => Error::Locked(path.to_path_buf()),
-                OpenError::Io(e) => Error::io(format!("opening {}", path.display()), e),
-            })?;
+        let faults = Faults(options.io_faults.clone());
+        let (journal, found) = log::open_dir::<State>(path, options.checkpoint_every, faults)
+            .map_err(|e| open_error(path, e))?;
         Engine::start(journal, found, config, options)
+    }
+
+    /// Opens an existing store to inspect it: no lock, no writes, nothing kept aside. Works
+    /// while the app holds the store and on a read-only filesystem. Damage is reported (by
+    /// `recovery_notice` and `verify`) with everything off.
+    pub fn open_read_only(path: &Path, options: &StoreOptions) -> Result<Arc<Engine>, Error> {
+        let (journal, found) = log::open_read_only::<State>(path, options.checkpoint_every)
+            .map_err(|e| open_error(path, e))?;
+        let (state, unrecovered) = match found {
+            Found::New => return Err(Error::NoStore(path.to_path_buf())),
+            Found::Intact { machine, .. } => (machine, None),
+            Found::Damaged { damage, replayed } => {
+                let app_id = replayed.map(|s| s.app_id).unwrap_or_default();
+                let notice = RecoveryNotice::new(
+                    options.clock.now_ms(),
+                    damage.first_bad_seq,
+                    &damage.problem,
+                    String::new(),
+                );
+                (State::new(&app_id), Some(notice))
+            }
+        };
+        let config = Resolved::as_stored(&state.app_id);
+        Ok(Engine::new(journal, state, config, options, unrecovered))
+    }
+
+    fn new(
+        journal: Journal,
+        state: State,
+        config: Resolved,
+        options: &StoreOptions,
+        unrecovered: Option<RecoveryNotice>,
+    ) -> Arc<Engine> {
+        let engine = Arc::new(Engine {
+            durability: journal.durability(),
+            allowed: Default::default(),
+            notifier: Arc::<Notifier>::default(),
+            clock: options.clock.clone(),
+            core: RwLock::new(Core {
+                state,
+                journal: Some(journal),
+                failed: None,
+                unrecovered,
+            }),
+            config,
+        });
+        engine.refresh_allowed(&engine.core.read());
+        engine
     }
 
     /// A store that keeps everything in memory.
@@ -50,17 +96,21 @@ impl Engine {
         options: &StoreOptions,
     ) -> Result<Arc<Engine>, Error> {
         let last_alive_ms = journal.last_time();
-        let (state, chain_start, repaired) = match found {
-            Found::New => (State::new(""), Some(ChainStart::First), None),
+        let (state, chain_start, repaired, rebuilt) = match found {
+            Found::New => (State::new(""), Some(ChainStart::First), None, Vec::new()),
             Found::Damaged { damage, replayed } => {
                 let replayed = replayed.unwrap_or_else(|| State::new(""));
                 let chain_start = ChainStart::Recover {
                     damage,
                     seen_chain: None,
                 };
-                (replayed, Some(chain_start), None)
+                (replayed, Some(chain_start), None, Vec::new())
             }
-            Found::Intact { machine, repaired } => (machine, None, repaired),
+            Found::Intact {
+                machine,
+                repaired,
+                rebuilt,
+            } => (machine, None, repaired, rebuilt),
         };
         // Never write into (or quarantine) another app's store.
         let stored_app = state.app_id.clone();
@@ -80,39 +130,65 @@ impl Engine {
             None => stored_app,
         };
         let config = config.unwrap_or_else(|| Resolved::as_stored(&app_id));
-        let engine = Arc::new(Engine {
-            durability: journal.durability(),
-            allowed: Default::default(),
-            notifier: Arc::<Notifier>::default(),
-            clock: options.clock.clone(),
-            core: RwLock::new(Core {
-                state,
-                journal: Some(journal),
-                failed: None,
-            }),
-            config,
-        });
+        let engine = Engine::new(journal, state, config, options, None);
         match chain_start {
             Some(start) => {
                 engine.restart(start)?;
             }
             None => {
+                // What the log's own checks found comes first: a repaired tail, derived files
+                // that were not believed (rebuilt: the checkpoint below rewrites them).
+                let mut found = Vec::new();
+                if let Some(repair) = repaired {
+                    found.push(Entry::TailRepaired {
+                        cut_at: repair.cut_at,
+                        bytes_cut: repair.bytes_cut,
+                    });
+                }
+                for rebuilt in &rebuilt {
+                    let mut problem = rebuilt.problem.clone();
+                    problem.truncate(MAX_PROBLEM_LEN);
+                    found.push(Entry::DerivedFileRebuilt {
+                        file: rebuilt.file,
+                        problem,
+                    });
+                }
                 engine.decide(|state, _| {
                     let mut decision = state.reopened(last_alive_ms);
-                    if let Some(repair) = repaired {
-                        let repaired = Entry::TailRepaired {
-                            cut_at: repair.cut_at,
-                            bytes_cut: repair.bytes_cut,
-                        };
-                        decision.entries.insert(0, repaired);
-                    }
+                    found.extend(decision.entries);
+                    decision.entries = found;
                     decision
                 })?;
+                if !rebuilt.is_empty() {
+                    engine.checkpoint_now()?;
+                }
             }
         }
         if let Some(terms) = engine.config.terms.clone() {
             engine.decide(|state, _| state.apply_terms(&terms))?;
         }
         Ok(engine)
+    }
+}
+
+fn open_error(path: &Path, e: OpenError) -> Error {
+    match e {
+        OpenError::Locked => Error::Locked(path.to_path_buf()),
+        OpenError::Io(e) => Error::io(format!("opening {}", path.display()), e),
+    }
+}
+
+impl Engine {
+    /// Writes a checkpoint (and with it a fresh snapshot) now, rather than when one is due.
+    fn checkpoint_now(&self) -> Result<(), Error> {
+        let mut core = self.core.write();
+        let core = &mut *core;
+        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+        if let Err(e) = journal.checkpoint(&core.state, self.clock.now_ms()) {
+            let why = format!("writing a checkpoint failed: {e}");
+            self.fail_locked(core, false, why.clone());
+            return Err(Error::Failed(why));
+        }
+        Ok(())
     }
 }

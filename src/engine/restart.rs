@@ -44,7 +44,7 @@ impl Engine {
                 // the new chain syncs the old one, so these records are durable before they go.
                 let Decision { entries, .. } = core.state.erasing(now);
                 if !entries.is_empty() {
-                    self.commit(core, &entries, now)?;
+                    self.commit(core, &entries, now, true)?;
                 }
             }
             let journal = core.journal.as_mut().ok_or(Error::Closed)?;
@@ -78,9 +78,11 @@ impl Engine {
                 }
             };
             if let Err(e) = journal.start_chain(&genesis, now.wall_ms) {
+                let why = format!("starting a new log failed ({e})");
+                self.fail_locked(core, false, why.clone());
                 drop(guard);
-                self.fail(format!("starting a new log failed: {e}"));
-                return Err(Error::io("starting a new log", e));
+                self.notifier.deliver();
+                return Err(Error::Failed(why));
             }
             if matches!(genesis, Entry::Erased(_)) {
                 journal
@@ -95,7 +97,7 @@ impl Engine {
             let appended = if carried.is_empty() {
                 None
             } else {
-                Some(self.commit(core, &carried, now)?)
+                Some(self.commit(core, &carried, now, false)?)
             };
             self.refresh_allowed(core);
             (appended, notice)

@@ -1,204 +1,355 @@
-//! All file I/O of a store: its file names and modes, positional reads and writes, syncs, atomic replacement, quarantine and the directory lock.
+//! All file I/O of a store: file names and modes, positional reads and writes, syncs, atomic replacement, quarantine and the directory lock — each change to the disk reported to an optional fault injector.
+//!
+//! Files are opened relative to the store directory's descriptor and never through a
+//! symbolic link, so a link planted inside the store cannot redirect a write elsewhere.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use rustix::fs::{self as rfs, AtFlags, FlockOperation, Mode, OFlags};
 
 pub(crate) const LOG_FILE: &str = "consent.log";
 pub(crate) const SNAPSHOT_FILE: &str = "consent.snapshot";
 pub(crate) const INDEX_FILE: &str = "consent.index";
-pub(crate) const LOCK_FILE: &str = "consent.lock";
 pub(crate) const QUARANTINE_DIR: &str = "quarantine";
 
-/// The files of the store a new chain replaces or a quarantine keeps aside.
+/// The files of a chain: what a quarantine keeps aside.
 const CHAIN_FILES: [&str; 3] = [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE];
+/// Derived files are small; anything larger than this is not one of ours.
+const MAX_DERIVED_FILE: u64 = 64 << 20;
 
-/// The store's directory. Consent history is private: the directory is `0700` and its
-/// files `0600` on unix, whoever created them first.
-#[derive(Clone, Debug)]
+/// A change to the disk, as a fault injector sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IoKind {
+    /// A file created (or opened for writing for the first time).
+    Create,
+    /// Bytes written into a file.
+    Write,
+    /// A file extended with zeros and synced: the log's preallocation.
+    Allocate,
+    /// A file's data made durable (`fdatasync`).
+    SyncData,
+    /// A file's data and size made durable (`fsync`).
+    SyncAll,
+    /// A file cut short.
+    Truncate,
+    /// A file renamed over another.
+    Rename,
+    /// A hard link made (a quarantine keeping a file aside).
+    Link,
+    /// A file removed.
+    Remove,
+    /// A directory created.
+    MakeDir,
+    /// A directory's entries made durable.
+    DirSync,
+}
+
+/// One change to the disk: its kind, and the file (relative to the store directory; empty
+/// for the directory itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoOp {
+    /// What is done.
+    pub kind: IoKind,
+    /// To which file or directory, relative to the store directory.
+    pub file: String,
+}
+
+/// Fault injection for tests: told of every change to the disk before and after it.
+/// `before` returning an error fails the operation with it; `after` sees only successes.
+pub trait IoFaults: Send + Sync {
+    /// About to do `op`; an error makes it fail instead.
+    fn before(&self, op: &IoOp) -> io::Result<()>;
+    /// `op` succeeded.
+    fn after(&self, op: &IoOp) {
+        let _ = op;
+    }
+}
+
+/// The fault injector of a store, if any. Without one, operations cost nothing extra.
+#[derive(Clone, Default)]
+pub(crate) struct Faults(pub Option<Arc<dyn IoFaults>>);
+
+impl Faults {
+    fn run<T>(&self, kind: IoKind, file: &str, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        let Some(hook) = &self.0 else { return f() };
+        let op = IoOp {
+            kind,
+            file: file.to_string(),
+        };
+        hook.before(&op)?;
+        let out = f()?;
+        hook.after(&op);
+        Ok(out)
+    }
+}
+
+/// The store's directory, open. Consent history is private: the directory is `0700` and its
+/// files `0600`, whoever created them first.
+#[derive(Clone)]
 pub(crate) struct StoreDir {
+    fd: Arc<OwnedFd>,
     path: PathBuf,
+    faults: Faults,
+}
+
+/// Held for as long as the store is open for writing: an exclusive `flock` on the store
+/// directory itself, so no file inside can be deleted or replaced to let a second writer in.
+/// The OS releases it when the descriptor closes, including when the process dies.
+pub(crate) struct DirLock {
+    _fd: OwnedFd,
 }
 
 impl StoreDir {
-    /// Creates the directory (and its parents) if needed and makes it private.
-    pub fn create(path: &Path) -> io::Result<StoreDir> {
-        create_private_dir(path)?;
+    /// Creates the directory (and its parents) if needed, makes it private, and opens it.
+    pub fn create(path: &Path, faults: Faults) -> io::Result<StoreDir> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(path)?;
+        let dir = StoreDir::open_existing(path, faults)?;
+        // An existing directory keeps its mode through `create`: tighten it.
+        if rfs::fstat(&*dir.fd)?.st_mode & 0o777 != 0o700 {
+            rfs::fchmod(&*dir.fd, Mode::RWXU)?;
+        }
+        Ok(dir)
+    }
+
+    /// Opens an existing directory without changing anything (for read-only inspection).
+    pub fn open_existing(path: &Path, faults: Faults) -> io::Result<StoreDir> {
+        let fd = rfs::open(
+            path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
         Ok(StoreDir {
+            fd: Arc::new(fd),
             path: path.to_path_buf(),
+            faults,
         })
     }
 
-    fn join(&self, name: &str) -> PathBuf {
-        self.path.join(name)
-    }
-
-    pub fn exists(&self, name: &str) -> bool {
-        self.join(name).exists()
-    }
-
-    /// Locks the directory for this handle; `None` when another holds it.
+    /// Locks the directory for this handle; `None` when another handle holds it.
     pub fn lock(&self) -> io::Result<Option<DirLock>> {
-        let mut options = OpenOptions::new();
-        options.create(true).truncate(false).write(true);
-        owner_only(&mut options);
-        let file = options.open(self.join(LOCK_FILE))?;
-        Ok(try_lock(&file).then_some(DirLock { _file: file }))
-    }
-
-    /// The log for reading and positional writing, if there is one.
-    pub fn open_log(&self) -> io::Result<Option<Bytes>> {
-        let mut options = OpenOptions::new();
-        options.read(true).write(true);
-        owner_only(&mut options);
-        match options.open(self.join(LOG_FILE)) {
-            Ok(file) => Ok(Some(Bytes::Disk(Arc::new(file)))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+        // A descriptor of its own, so two handles in one process exclude each other too.
+        let fd = rfs::openat(
+            &*self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Some(DirLock { _fd: fd })),
+            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
-    /// Replaces the log with `bytes` atomically (a crash leaves the old log or the new one,
-    /// never a partial one) and opens it for writing.
+    /// Whether `name` is present (as anything, a symbolic link included).
+    pub fn exists(&self, name: &str) -> bool {
+        rfs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok()
+    }
+
+    fn open_at(&self, name: &str, flags: OFlags) -> io::Result<Option<File>> {
+        let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        match rfs::openat(&*self.fd, name, flags, Mode::RUSR | Mode::WUSR) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(rustix::io::Errno::LOOP) => Err(io::Error::other(format!(
+                "{name} is a symbolic link; store files must be plain files"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A file for reading (and, unless `read_only`, positional writing), if it exists.
+    pub fn open_file(&self, name: &str, read_only: bool) -> io::Result<Option<Bytes>> {
+        let flags = if read_only {
+            OFlags::RDONLY
+        } else {
+            OFlags::RDWR
+        };
+        let file = self.open_at(name, flags)?;
+        Ok(file.map(|file| Bytes::disk(file, name, self.faults.clone())))
+    }
+
+    /// The whole content of a small file, if it exists.
+    pub fn read(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
+        let Some(file) = self.open_at(name, OFlags::RDONLY)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_DERIVED_FILE + 1).read_to_end(&mut bytes)?;
+        if bytes.len() as u64 > MAX_DERIVED_FILE {
+            return Err(io::Error::other(format!(
+                "{name} is larger than any file of ours"
+            )));
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Replaces a file atomically — temp file, fsync, rename, fsync of the directory — so a
+    /// crash leaves the old file or the new one, never a partial one, and no temp file stays
+    /// behind a failure.
+    pub fn replace(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let tmp = format!("{name}.tmp");
+        self.remove(&tmp)?;
+        let written = self.write_new(&tmp, bytes).and_then(|()| {
+            self.faults.run(IoKind::Rename, name, || {
+                rfs::renameat(&*self.fd, tmp.as_str(), &*self.fd, name).map_err(Into::into)
+            })
+        });
+        if let Err(e) = written {
+            let _ = self.remove(&tmp);
+            return Err(e);
+        }
+        self.sync()
+    }
+
+    /// Creates `name` (which must not exist: never a planted link) with `bytes`, synced.
+    fn write_new(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let file = self.faults.run(IoKind::Create, name, || {
+            self.open_at(name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)?
+                .ok_or_else(|| io::Error::other(format!("{name} vanished as it was created")))
+        })?;
+        let file = Bytes::disk(file, name, self.faults.clone());
+        file.write_at(bytes, 0)?;
+        file.sync_all()
+    }
+
+    /// Replaces the log with `bytes` atomically and opens it for writing.
     pub fn replace_log(&self, bytes: &[u8]) -> io::Result<Bytes> {
         self.replace(LOG_FILE, bytes)?;
-        self.open_log()?
+        self.open_file(LOG_FILE, false)?
             .ok_or_else(|| io::Error::other("the new log vanished after it was written"))
-    }
-
-    /// The whole content of a file, if it exists.
-    pub fn read(&self, name: &str) -> io::Result<Option<Vec<u8>>> {
-        match File::open(self.join(name)) {
-            Ok(mut file) => {
-                let mut bytes = Vec::new();
-                file.read_to_end(&mut bytes)?;
-                Ok(Some(bytes))
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Replaces a file atomically: temp file, fsync, rename, fsync of the directory.
-    pub fn replace(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let tmp = self.join(&format!("{name}.tmp"));
-        let mut options = OpenOptions::new();
-        options.create(true).write(true).truncate(true);
-        owner_only(&mut options);
-        let file = options.open(&tmp)?;
-        write_all_at(&file, bytes, 0)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, self.join(name))?;
-        self.sync()
     }
 
     /// A file opened for appending (the time index), created if missing.
     pub fn open_append(&self, name: &str) -> io::Result<Bytes> {
-        let mut options = OpenOptions::new();
-        options.create(true).read(true).append(true);
-        owner_only(&mut options);
-        Ok(Bytes::Disk(Arc::new(options.open(self.join(name))?)))
+        let file = match self.open_at(name, OFlags::RDWR | OFlags::APPEND)? {
+            Some(file) => file,
+            None => self.faults.run(IoKind::Create, name, || {
+                self.open_at(name, OFlags::RDWR | OFlags::APPEND | OFlags::CREATE)?
+                    .ok_or_else(|| io::Error::other(format!("{name} vanished as it was created")))
+            })?,
+        };
+        Ok(Bytes::disk(file, name, self.faults.clone()))
     }
 
+    /// Removes a file (a link itself, never its target); nothing when it is not there.
     pub fn remove(&self, name: &str) -> io::Result<()> {
-        match fs::remove_file(self.join(name)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        if !self.exists(name) {
+            return Ok(());
         }
+        self.faults.run(IoKind::Remove, name, || {
+            match rfs::unlinkat(&*self.fd, name, AtFlags::empty()) {
+                Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    /// Removes what an interrupted write may have left behind.
+    pub fn remove_leftovers(&self) -> io::Result<()> {
+        for name in [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE] {
+            self.remove(&format!("{name}.tmp"))?;
+        }
+        Ok(())
     }
 
     /// Makes renames and new files in the directory durable.
     pub fn sync(&self) -> io::Result<()> {
-        #[cfg(unix)]
-        File::open(&self.path)?.sync_all()?;
-        Ok(())
+        self.faults.run(IoKind::DirSync, "", || {
+            rfs::fsync(&*self.fd).map_err(Into::into)
+        })
     }
 
-    /// Moves the chain's files aside into `quarantine/<time>/`, never deleting them (damaged
-    /// files are evidence), and returns that folder relative to the store directory.
+    fn sync_subdir(&self, name: &str) -> io::Result<()> {
+        self.faults.run(IoKind::DirSync, name, || {
+            let fd = rfs::openat(
+                &*self.fd,
+                name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            rfs::fsync(&fd).map_err(Into::into)
+        })
+    }
+
+    fn make_dir(&self, name: &str) -> io::Result<()> {
+        self.faults.run(IoKind::MakeDir, name, || {
+            match rfs::mkdirat(&*self.fd, name, Mode::RWXU) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    /// Keeps the chain's files aside in `quarantine/<time>/` — hard links, or copies where
+    /// the filesystem has none — and returns that folder relative to the store directory.
+    /// Nothing is moved or deleted: until a new chain replaces the log, the damage is still
+    /// where the next open will find it again.
     pub fn quarantine(&self, time_ms: i64) -> io::Result<String> {
-        let parent = self.join(QUARANTINE_DIR);
-        create_private_dir(&parent)?;
+        self.make_dir(QUARANTINE_DIR)?;
         let mut name = format!("{QUARANTINE_DIR}/{time_ms}");
         let mut n = 1;
-        while self.join(&name).exists() {
+        while self.exists(&name) {
             n += 1;
             name = format!("{QUARANTINE_DIR}/{time_ms}-{n}");
         }
-        let target = self.join(&name);
-        create_private_dir(&target)?;
+        self.make_dir(&name)?;
         for file in CHAIN_FILES {
-            match fs::rename(self.join(file), target.join(file)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
+            if self.exists(file) {
+                self.keep_aside(file, &format!("{name}/{file}"))?;
             }
         }
-        File::open(&target)?.sync_all()?;
-        File::open(&parent)?.sync_all()?;
+        self.sync_subdir(&name)?;
+        self.sync_subdir(QUARANTINE_DIR)?;
         self.sync()?;
         Ok(name)
     }
 
+    fn keep_aside(&self, file: &str, kept: &str) -> io::Result<()> {
+        let linked = self.faults.run(IoKind::Link, kept, || {
+            rfs::linkat(&*self.fd, file, &*self.fd, kept, AtFlags::empty()).map_err(Into::into)
+        });
+        match linked {
+            Ok(()) => Ok(()),
+            // Filesystems without hard links (some FUSE and FAT ones): a synced copy.
+            Err(e)
+                if e.raw_os_error().is_some_and(|c| {
+                    c == libc::EPERM || c == libc::EXDEV || c == libc::ENOTSUP
+                }) =>
+            {
+                let bytes = self.read_whole(file)?;
+                self.write_new(kept, &bytes)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read_whole(&self, name: &str) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        if let Some(mut file) = self.open_at(name, OFlags::RDONLY)? {
+            file.read_to_end(&mut bytes)?;
+        }
+        Ok(bytes)
+    }
+
     /// Deletes everything kept aside (the right to erasure covers damaged copies too).
     pub fn erase_quarantine(&self) -> io::Result<()> {
-        match fs::remove_dir_all(self.join(QUARANTINE_DIR)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        if !self.exists(QUARANTINE_DIR) {
+            return Ok(());
         }
+        self.faults.run(IoKind::Remove, QUARANTINE_DIR, || {
+            std::fs::remove_dir_all(self.path.join(QUARANTINE_DIR))
+        })?;
+        self.sync()
     }
-}
-
-/// Held for as long as the store is open; the OS releases it when the file closes, including
-/// when the process dies.
-pub(crate) struct DirLock {
-    _file: File,
-}
-
-/// `flock`, not `std::fs::File::try_lock`: the standard library does not support it on
-/// Android, and flock is what Android's own databases rely on.
-#[cfg(unix)]
-fn try_lock(file: &File) -> bool {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: flock on a valid, open descriptor has no memory-safety preconditions.
-    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
-}
-
-#[cfg(not(unix))]
-fn try_lock(file: &File) -> bool {
-    file.try_lock().is_ok()
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        // An existing directory keeps its mode through `create`: tighten it.
-        let mode = fs::metadata(dir)?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    builder.create(dir)
-}
-
-fn owner_only(options: &mut OpenOptions) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = options;
 }
 
 /// The bytes of a log or index: a file read and written by position, or a buffer for
@@ -206,7 +357,13 @@ fn owner_only(options: &mut OpenOptions) {
 #[derive(Clone)]
 pub(crate) enum Bytes {
     Memory(Arc<RwLock<Vec<u8>>>),
-    Disk(Arc<File>),
+    Disk(Arc<DiskFile>),
+}
+
+pub(crate) struct DiskFile {
+    file: File,
+    name: String,
+    faults: Faults,
 }
 
 impl Bytes {
@@ -214,10 +371,25 @@ impl Bytes {
         Bytes::Memory(Arc::new(RwLock::new(initial)))
     }
 
+    fn disk(file: File, name: &str, faults: Faults) -> Bytes {
+        Bytes::Disk(Arc::new(DiskFile {
+            file,
+            name: name.to_string(),
+            faults,
+        }))
+    }
+
+    fn run<T>(&self, kind: IoKind, f: impl FnOnce(&File) -> io::Result<T>) -> io::Result<T> {
+        match self {
+            Bytes::Disk(disk) => disk.faults.run(kind, &disk.name, || f(&disk.file)),
+            Bytes::Memory(_) => unreachable!("memory bytes do no file I/O"),
+        }
+    }
+
     pub fn len(&self) -> io::Result<u64> {
         match self {
             Bytes::Memory(buf) => Ok(buf.read().len() as u64),
-            Bytes::Disk(file) => Ok(file.metadata()?.len()),
+            Bytes::Disk(disk) => Ok(disk.file.metadata()?.len()),
         }
     }
 
@@ -226,15 +398,16 @@ impl Bytes {
         match self {
             Bytes::Memory(bytes) => {
                 let bytes = bytes.read();
-                let start = (offset.min(bytes.len() as u64)) as usize;
+                let start = offset.min(bytes.len() as u64) as usize;
                 let n = buf.len().min(bytes.len() - start);
                 buf[..n].copy_from_slice(&bytes[start..start + n]);
                 Ok(n)
             }
-            Bytes::Disk(file) => {
+            Bytes::Disk(disk) => {
                 let mut filled = 0;
                 while filled < buf.len() {
-                    match read_at(file, &mut buf[filled..], offset + filled as u64)? {
+                    let at = offset + filled as u64;
+                    match std::os::unix::fs::FileExt::read_at(&disk.file, &mut buf[filled..], at)? {
                         0 => break,
                         n => filled += n,
                     }
@@ -255,7 +428,9 @@ impl Bytes {
                 bytes[offset as usize..end].copy_from_slice(buf);
                 Ok(())
             }
-            Bytes::Disk(file) => write_all_at(file, buf, offset),
+            Bytes::Disk(_) => self.run(IoKind::Write, |file| {
+                std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+            }),
         }
     }
 
@@ -266,17 +441,20 @@ impl Bytes {
                 bytes.write().extend_from_slice(buf);
                 Ok(())
             }
-            Bytes::Disk(file) => io::Write::write_all(&mut &**file, buf),
+            Bytes::Disk(_) => {
+                self.run(IoKind::Write, |file| io::Write::write_all(&mut &*file, buf))
+            }
         }
     }
 
+    /// Cuts the bytes at `len`, without syncing: what is cut was never part of the chain.
     pub fn set_len(&self, len: u64) -> io::Result<()> {
         match self {
             Bytes::Memory(bytes) => {
                 bytes.write().truncate(len as usize);
                 Ok(())
             }
-            Bytes::Disk(file) => file.set_len(len),
+            Bytes::Disk(_) => self.run(IoKind::Truncate, |file| file.set_len(len)),
         }
     }
 
@@ -284,7 +462,7 @@ impl Bytes {
     pub fn sync_data(&self) -> io::Result<()> {
         match self {
             Bytes::Memory(_) => Ok(()),
-            Bytes::Disk(file) => file.sync_data(),
+            Bytes::Disk(_) => self.run(IoKind::SyncData, File::sync_data),
         }
     }
 
@@ -292,20 +470,32 @@ impl Bytes {
     pub fn sync_all(&self) -> io::Result<()> {
         match self {
             Bytes::Memory(_) => Ok(()),
-            Bytes::Disk(file) => file.sync_all(),
+            Bytes::Disk(_) => self.run(IoKind::SyncAll, File::sync_all),
         }
     }
 
-    /// Extends with zeros from `from` to `to` and makes that durable, size included.
+    /// Extends with zeros from `from` to `to` and makes that durable, size included: space
+    /// reserved ahead of need, so appending into it needs no new blocks and commits no size.
     pub fn zero_fill(&self, from: u64, to: u64) -> io::Result<()> {
-        let zeros = vec![0u8; 64 * 1024];
-        let mut at = from;
-        while at < to {
-            let n = (to - at).min(zeros.len() as u64) as usize;
-            self.write_at(&zeros[..n], at)?;
-            at += n as u64;
+        if from >= to {
+            return Ok(());
         }
-        self.sync_all()
+        match self {
+            Bytes::Memory(bytes) => {
+                bytes.write().resize(to as usize, 0);
+                Ok(())
+            }
+            Bytes::Disk(_) => self.run(IoKind::Allocate, |file| {
+                let zeros = vec![0u8; 64 * 1024];
+                let mut at = from;
+                while at < to {
+                    let n = (to - at).min(zeros.len() as u64) as usize;
+                    std::os::unix::fs::FileExt::write_all_at(file, &zeros[..n], at)?;
+                    at += n as u64;
+                }
+                file.sync_all()
+            }),
+        }
     }
 
     /// A reader from `offset` that never shares a file cursor with the writer.
@@ -326,35 +516,10 @@ pub(crate) struct PositionalReader {
 impl Read for PositionalReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = match &self.bytes {
-            Bytes::Disk(file) => read_at(file, buf, self.pos)?,
+            Bytes::Disk(disk) => std::os::unix::fs::FileExt::read_at(&disk.file, buf, self.pos)?,
             memory => memory.read_at(buf, self.pos)?,
         };
         self.pos += n as u64;
         Ok(n)
     }
-}
-
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, pos)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, pos)
-}
-
-#[cfg(unix)]
-fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        let n = std::os::windows::fs::FileExt::seek_write(file, buf, offset)?;
-        buf = &buf[n..];
-        offset += n as u64;
-    }
-    Ok(())
 }

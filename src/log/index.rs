@@ -9,11 +9,15 @@
 
 use std::io;
 
+use sha2::{Digest, Sha256};
+
 use super::fs::Bytes;
 use super::record::{decode_frame, Decoded, MAGIC, MAX_FRAME};
 use crate::entry::Entry;
 
-const ENTRY_LEN: usize = 16;
+/// `offset: u64 | seq: u64 | check: u64`, the check being the first 8 bytes of the SHA-256
+/// of the other 16: a damaged entry is caught, an edited one can only name a real checkpoint.
+const ENTRY_LEN: usize = 24;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct IndexEntry {
@@ -22,18 +26,21 @@ pub(crate) struct IndexEntry {
 }
 
 impl IndexEntry {
-    fn encode(&self) -> [u8; ENTRY_LEN] {
+    pub fn encode(&self) -> [u8; ENTRY_LEN] {
         let mut out = [0u8; ENTRY_LEN];
         out[..8].copy_from_slice(&self.offset.to_le_bytes());
-        out[8..].copy_from_slice(&self.seq.to_le_bytes());
+        out[8..16].copy_from_slice(&self.seq.to_le_bytes());
+        let check = Sha256::digest(&out[..16]);
+        out[16..].copy_from_slice(&check[..8]);
         out
     }
 
-    fn decode(bytes: &[u8]) -> IndexEntry {
-        IndexEntry {
+    fn decode(bytes: &[u8]) -> Option<IndexEntry> {
+        let check = Sha256::digest(&bytes[..16]);
+        (check[..8] == bytes[16..24]).then(|| IndexEntry {
             offset: u64::from_le_bytes(bytes[..8].try_into().unwrap()),
             seq: u64::from_le_bytes(bytes[8..16].try_into().unwrap()),
-        }
+        })
     }
 }
 
@@ -42,17 +49,41 @@ pub(crate) fn append(index: &Bytes, entry: &IndexEntry) -> io::Result<()> {
     index.append(&entry.encode())
 }
 
-/// Reads the entries of an index; a torn last entry is ignored.
-pub(crate) fn read(index: &Bytes) -> Vec<IndexEntry> {
-    let len = index.len().unwrap_or(0) as usize;
+/// Reads the entries of an index. A last entry cut short (the index is not synced) is left
+/// out; an entry that fails its check makes the whole index unusable.
+pub(crate) fn read(index: &Bytes) -> Result<Vec<IndexEntry>, String> {
+    let len = index.len().map_err(|e| e.to_string())? as usize;
     let mut bytes = vec![0u8; len - len % ENTRY_LEN];
-    match index.read_at(&mut bytes, 0) {
-        Ok(n) if n == bytes.len() => bytes
-            .chunks_exact(ENTRY_LEN)
-            .map(IndexEntry::decode)
-            .collect(),
-        _ => Vec::new(),
+    let n = index.read_at(&mut bytes, 0).map_err(|e| e.to_string())?;
+    bytes[..n]
+        .chunks_exact(ENTRY_LEN)
+        .map(|chunk| {
+            IndexEntry::decode(chunk).ok_or_else(|| "an index entry fails its check".to_string())
+        })
+        .collect()
+}
+
+/// Whether an index agrees with the log: entries move forward, lie inside the log, and the
+/// last one names a checkpoint record at its offset. (Each entry is checked again when used.)
+pub(crate) fn check(entries: &[IndexEntry], end: u64, log: &Bytes) -> Result<(), String> {
+    let mut last = (0, 0);
+    for entry in entries {
+        if entry.offset <= last.0 || entry.seq <= last.1 || entry.offset >= end {
+            return Err("index entries are out of order or beyond the log".into());
+        }
+        last = (entry.offset, entry.seq);
     }
+    match entries.last() {
+        Some(entry) if checkpoint_time(log, entry, end).is_none() => {
+            Err("the index names a record that is not a checkpoint".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The whole index as bytes, for rewriting it after a rebuild.
+pub(crate) fn encode_all(entries: &[IndexEntry]) -> Vec<u8> {
+    entries.iter().flat_map(|e| e.encode()).collect()
 }
 
 /// The offset a scan for records at or after `since_ms` may start from, given the index
@@ -89,7 +120,7 @@ pub(crate) fn start_offset(entries: &[IndexEntry], end: u64, since_ms: i64, log:
 
 /// The `max_time_before` of the checkpoint an entry names, if the frame there is that record.
 fn checkpoint_time(log: &Bytes, entry: &IndexEntry, end: u64) -> Option<i64> {
-    let len = (end - entry.offset).min(MAX_FRAME as u64) as usize;
+    let len = end.checked_sub(entry.offset)?.min(MAX_FRAME as u64) as usize;
     let mut buf = vec![0u8; len];
     if log.read_at(&mut buf, entry.offset).ok()? != len {
         return None;
@@ -109,6 +140,25 @@ fn checkpoint_time(log: &Bytes, entry: &IndexEntry, end: u64) -> Option<i64> {
 mod tests {
     use super::*;
     use crate::log::record::{encode_frame, GENESIS_PREV};
+
+    #[test]
+    fn a_damaged_entry_is_caught_and_a_cut_one_left_out() {
+        let entries = [
+            IndexEntry { offset: 8, seq: 1 },
+            IndexEntry { offset: 90, seq: 5 },
+        ];
+        let bytes = encode_all(&entries);
+        assert_eq!(read(&Bytes::memory(bytes.clone())), Ok(entries.to_vec()));
+        assert_eq!(
+            read(&Bytes::memory(bytes[..bytes.len() - 3].to_vec())),
+            Ok(entries[..1].to_vec())
+        );
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x10;
+            assert!(read(&Bytes::memory(bad)).is_err(), "byte {i}");
+        }
+    }
 
     /// A log of six checkpoints at times 100..600, each noting the largest time before it.
     fn log() -> (Bytes, Vec<u64>) {

@@ -1,23 +1,24 @@
 //! The durable, hash-chained audit log: appending with group commit, checkpoints and snapshots, and new chains. It knows nothing of the rules.
 
 mod durability;
-mod fs;
-mod index;
+pub(crate) mod fs;
+pub(crate) mod index;
 mod open;
 mod reader;
 pub(crate) mod record;
-mod replay;
-mod scan;
-mod snapshot;
+pub(crate) mod replay;
+pub(crate) mod scan;
+pub(crate) mod snapshot;
 
 use std::io;
 use std::sync::Arc;
 
 pub(crate) use durability::Durability;
-pub(crate) use fs::LOG_FILE;
 use fs::{Bytes, DirLock, StoreDir, INDEX_FILE, SNAPSHOT_FILE};
+pub(crate) use fs::{Faults, LOG_FILE};
+pub use fs::{IoFaults, IoKind, IoOp};
 use index::IndexEntry;
-pub(crate) use open::{open_dir, open_memory, Found, OpenError};
+pub(crate) use open::{open_dir, open_memory, open_read_only, Found, OpenError};
 pub(crate) use reader::LogReader;
 use record::{encode_frame, ChainCheck, MAGIC};
 pub(crate) use record::{Hash, Record};
@@ -29,6 +30,9 @@ use crate::entry::Entry;
 /// The log grows by this much at a time, zero-filled and synced, so that appending a record
 /// overwrites space that already exists and its fsync has no file size to commit.
 const PREALLOCATE: u64 = 1 << 20;
+/// Room kept zeroed ahead of the last record: hundreds of closing decisions (a revoke and the
+/// sessions it ends) fit in it, so one always has room even when the disk is full.
+const RESERVE: u64 = 64 << 10;
 
 /// Where the chain lives.
 enum Place {
@@ -39,13 +43,38 @@ enum Place {
         dir: StoreDir,
         _lock: DirLock,
     },
+    /// Inspection: read the consistent prefix, write nothing, take no lock.
+    ReadOnly,
 }
 
 /// Where an append went: the first sequence number, and the ticket to wait on for durability.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Appended {
     pub first_seq: u64,
     pub ticket: u64,
+    /// Written into the reserved room, but no more room could be reserved after it.
+    pub out_of_room: Option<String>,
+}
+
+/// Why nothing was appended.
+#[derive(Debug)]
+pub(crate) enum AppendError {
+    /// No room could be reserved for the records (the disk is full).
+    NoRoom(io::Error),
+    /// Writing failed.
+    Io(io::Error),
+    /// The log was opened read-only.
+    ReadOnly,
+}
+
+impl std::fmt::Display for AppendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppendError::NoRoom(e) => write!(f, "no room left to record it ({e})"),
+            AppendError::Io(e) => write!(f, "writing the log failed ({e})"),
+            AppendError::ReadOnly => write!(f, "the store was opened read-only"),
+        }
+    }
 }
 
 /// The open log: where the next record goes and what it links to.
@@ -56,8 +85,8 @@ pub(crate) struct Journal {
     chain: ChainCheck,
     /// Bytes in the log; everything before this is whole frames.
     end: u64,
-    /// Length of the log file: the zeroed space past `end` is free for appends.
-    allocated: u64,
+    /// Bytes past `end` up to here are zeroed and synced: room for appends.
+    zeroed: u64,
     since_checkpoint: u64,
     checkpoint_every: u64,
     /// Largest record time so far (wall clocks jump: not the last record's time).
@@ -79,7 +108,7 @@ impl Journal {
             index,
             chain: ChainCheck::new(),
             end: 0,
-            allocated: 0,
+            zeroed: 0,
             since_checkpoint: 0,
             checkpoint_every: checkpoint_every.max(2),
             max_time: i64::MIN,
@@ -103,11 +132,23 @@ impl Journal {
         self.last_time
     }
 
-    /// Writes `entries` as consecutive records (one write) at `time_ms`. On failure nothing
-    /// is appended.
-    pub fn append(&mut self, time_ms: i64, entries: &[Entry]) -> io::Result<Appended> {
+    /// Writes `entries` as consecutive records (one write) at `time_ms`, keeping room reserved
+    /// after them. When no more room can be reserved, `closing` records (which can only turn
+    /// things off) still go into the room already reserved; others are refused. On failure
+    /// nothing is appended.
+    pub fn append(
+        &mut self,
+        time_ms: i64,
+        entries: &[Entry],
+        closing: bool,
+    ) -> Result<Appended, AppendError> {
+        if matches!(self.place, Place::ReadOnly) {
+            return Err(AppendError::ReadOnly);
+        }
         if self.chain.next_seq == 1 && !entries.first().is_some_and(|e| e.kind().is_genesis()) {
-            return Err(io::Error::other("the log has no chain to append to"));
+            return Err(AppendError::Io(io::Error::other(
+                "the log has no chain to append to",
+            )));
         }
         let first_seq = self.chain.next_seq;
         let mut chain = self.chain.clone();
@@ -123,15 +164,22 @@ impl Journal {
             chain.next_seq += 1;
         }
         let needed = self.end + self.scratch.len() as u64;
-        if matches!(self.place, Place::Disk { .. }) && needed > self.allocated {
-            let grown = needed.div_ceil(PREALLOCATE) * PREALLOCATE;
-            self.log.zero_fill(self.allocated, grown)?;
-            self.allocated = grown;
+        let mut out_of_room = None;
+        if matches!(self.place, Place::Disk { .. }) && needed + RESERVE > self.zeroed {
+            let wanted = (needed + RESERVE).div_ceil(PREALLOCATE) * PREALLOCATE;
+            if let Err(e) = self.log.zero_fill(self.zeroed, wanted) {
+                if !(closing && needed <= self.zeroed) {
+                    return Err(AppendError::NoRoom(e));
+                }
+                out_of_room = Some(format!("no room left to reserve in the log ({e})"));
+            } else {
+                self.zeroed = wanted;
+            }
         }
         if let Err(e) = self.log.write_at(&self.scratch, self.end) {
             // Zero any partial frame so the next append starts on a boundary.
             let _ = self.log.write_at(&vec![0; self.scratch.len()], self.end);
-            return Err(e);
+            return Err(AppendError::Io(e));
         }
         self.chain = chain;
         self.max_time = self.max_time.max(time_ms);
@@ -143,6 +191,7 @@ impl Journal {
         Ok(Appended {
             first_seq,
             ticket: self.ticket,
+            out_of_room,
         })
     }
 
@@ -151,7 +200,8 @@ impl Journal {
     }
 
     /// Appends a checkpoint carrying the machine's digest, makes it durable, then writes the
-    /// snapshot bound to it. A failed index or snapshot write only costs time later.
+    /// snapshot bound to it. A failed index or snapshot write only costs time later (both are
+    /// checked and rebuilt on open); a failed append or sync is a storage failure.
     pub fn checkpoint<M: ReplayMachine>(&mut self, machine: &M, time_ms: i64) -> io::Result<()> {
         let offset = self.end;
         let max_time_before = self.max_time;
@@ -159,7 +209,9 @@ impl Journal {
             digest: machine.digest(),
             max_time_before,
         };
-        let appended = self.append(time_ms, std::slice::from_ref(&checkpoint))?;
+        let appended = self
+            .append(time_ms, std::slice::from_ref(&checkpoint), false)
+            .map_err(|e| io::Error::other(e.to_string()))?;
         self.since_checkpoint = 0;
         let hint = IndexEntry {
             offset,
@@ -198,13 +250,17 @@ impl Journal {
         let (log, index) = match &self.place {
             Place::Memory => (Bytes::memory(bytes.clone()), Bytes::memory(Vec::new())),
             Place::Disk { dir, .. } => {
-                self.log.sync_data()?;
-                // The snapshot goes first: a crash then leaves the old log to replay in full.
+                if self.chain.next_seq > 1 {
+                    self.log.sync_data()?;
+                }
+                // The snapshot goes first: a crash then leaves the old log to replay in full,
+                // never a new log beside a snapshot of the old one.
                 dir.remove(SNAPSHOT_FILE)?;
                 let log = dir.replace_log(&bytes)?;
                 dir.remove(INDEX_FILE)?;
                 (log, dir.open_append(INDEX_FILE)?)
             }
+            Place::ReadOnly => return Err(io::Error::other("the store was opened read-only")),
         };
         self.durability.replace_file(log.clone());
         self.durability.synced_up_to(self.ticket);
@@ -212,7 +268,7 @@ impl Journal {
         self.index = index;
         self.chain = chain;
         self.end = bytes.len() as u64;
-        self.allocated = self.end;
+        self.zeroed = self.end;
         self.max_time = time_ms;
         self.last_time = time_ms;
         self.since_checkpoint = 0;
@@ -230,6 +286,7 @@ impl Journal {
                 dir.quarantine(time_ms)
             }
             Place::Memory => Ok(String::from("(memory store: nothing kept)")),
+            Place::ReadOnly => Err(io::Error::other("the store was opened read-only")),
         }
     }
 
@@ -237,8 +294,13 @@ impl Journal {
     pub fn erase_kept_aside(&self) -> io::Result<()> {
         match &self.place {
             Place::Disk { dir, .. } => dir.erase_quarantine(),
-            Place::Memory => Ok(()),
+            Place::Memory | Place::ReadOnly => Ok(()),
         }
+    }
+
+    /// Whether records can be written at all.
+    pub fn read_only(&self) -> bool {
+        matches!(self.place, Place::ReadOnly)
     }
 
     /// A reader of the chain as it is now.

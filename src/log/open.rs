@@ -1,14 +1,16 @@
-//! Opening a log: the snapshot checked against its checkpoint plus a short tail replayed, a torn tail cut off, and anything else reported as damage.
+//! Opening a log: the snapshot checked against its checkpoint and a short tail replayed, a torn tail cut off, derived files checked (and rebuilt from the log when they disagree), and damage reported.
 
-use std::io;
+use std::io::{self, BufReader};
+use std::path::Path;
 
-use super::fs::{Bytes, StoreDir, INDEX_FILE, SNAPSHOT_FILE};
+use super::fs::{Bytes, Faults, StoreDir, INDEX_FILE, LOG_FILE, SNAPSHOT_FILE};
+use super::index::{self, IndexEntry};
 use super::record::{check_magic, decode_frame, ChainCheck, Decoded, HEADER_LEN, MAGIC, MAX_FRAME};
 use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
-use super::scan::Scanner;
+use super::scan::{ScanStop, Scanner};
 use super::snapshot::Snapshot;
-use super::{Journal, Place};
-use crate::entry::Entry;
+use super::{Journal, Place, PREALLOCATE};
+use crate::entry::{DerivedFile, Entry};
 
 /// What opening found.
 pub(crate) enum Found<M> {
@@ -17,8 +19,10 @@ pub(crate) enum Found<M> {
     /// A log whose checks pass, replayed into the machine.
     Intact {
         machine: M,
-        /// Set when a torn last record was cut off.
+        /// Set when bytes that were not part of the chain were cut off its end.
         repaired: Option<Repair>,
+        /// Derived files that disagreed with the log and were rebuilt from it.
+        rebuilt: Vec<Rebuilt>,
     },
     /// A log that failed its checks. The journal has no chain yet; the damaged files are
     /// still in place, to be kept aside. `replayed` is the state up to the damage, when any
@@ -26,11 +30,19 @@ pub(crate) enum Found<M> {
     Damaged { damage: Damage, replayed: Option<M> },
 }
 
-/// A torn tail cut off on open.
+/// Bytes cut off the end of the log on open: a torn append, or junk beyond the space the log
+/// ever reserved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Repair {
     pub cut_at: u64,
     pub bytes_cut: u64,
+}
+
+/// A derived file that was not believed, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Rebuilt {
+    pub file: DerivedFile,
+    pub problem: String,
 }
 
 #[derive(Debug)]
@@ -55,44 +67,40 @@ pub(crate) fn open_memory(checkpoint_every: u64) -> Journal {
     )
 }
 
-/// Opens (or creates) the store directory, locks it, and reads its log.
+/// Opens (or creates) the store directory for writing, locks it, and reads its log.
 pub(crate) fn open_dir<M: ReplayMachine>(
-    path: &std::path::Path,
+    path: &Path,
     checkpoint_every: u64,
+    faults: Faults,
 ) -> Result<(Journal, Found<M>), OpenError> {
-    let dir = StoreDir::create(path)?;
+    let dir = StoreDir::create(path, faults)?;
     let lock = dir.lock()?.ok_or(OpenError::Locked)?;
-    let Some(log) = dir.open_log()? else {
+    dir.remove_leftovers()?;
+    let log = match dir.open_file(LOG_FILE, false) {
+        Ok(log) => log,
+        Err(e) if !is_plain_file_problem(&e) => return Err(e.into()),
+        Err(e) => {
+            return Ok(chainless(
+                dir,
+                lock,
+                checkpoint_every,
+                damaged(1, e.to_string()),
+            ))
+        }
+    };
+    let Some(log) = log else {
         let found = if dir.exists(SNAPSHOT_FILE) {
-            Found::Damaged {
-                damage: Damage {
-                    first_bad_seq: 1,
-                    problem: "the log is missing but its snapshot is present".into(),
-                },
-                replayed: None,
-            }
+            damaged(1, "the log is missing but its snapshot is present".into())
         } else {
             Found::New
         };
-        let place = Place::Disk { dir, _lock: lock };
-        let journal = Journal::new(
-            place,
-            Bytes::memory(Vec::new()),
-            Bytes::memory(Vec::new()),
-            checkpoint_every,
-        );
-        return Ok((journal, found));
+        return Ok(chainless(dir, lock, checkpoint_every, found));
     };
-    let loaded = load::<M>(&dir, &log)?;
-    let index = dir.open_append(INDEX_FILE)?;
-    let mut journal = Journal::new(
-        Place::Disk { dir, _lock: lock },
-        log.clone(),
-        index,
-        checkpoint_every,
-    );
-    let loaded = match loaded {
-        Err((damage, replayed)) => return Ok((journal, Found::Damaged { damage, replayed })),
+    let loaded = match load::<M>(&dir, &log)? {
+        Err((damage, replayed)) => {
+            let found = Found::Damaged { damage, replayed };
+            return Ok(chainless(dir, lock, checkpoint_every, found));
+        }
         Ok(loaded) => loaded,
     };
     let Loaded {
@@ -100,81 +108,191 @@ pub(crate) fn open_dir<M: ReplayMachine>(
         end,
         file_len,
         torn_at,
+        mut rebuilt,
     } = loaded;
-    if let Some(cut_at) = torn_at {
+    // Cut a torn append, and junk beyond any space the log ever reserved (it is never read,
+    // but must not sit where the log will grow).
+    let ours = end.div_ceil(PREALLOCATE) * PREALLOCATE + PREALLOCATE;
+    let cut_at = torn_at.or((file_len > ours).then_some(ours));
+    if let Some(cut_at) = cut_at {
         log.set_len(cut_at)?;
         log.sync_all()?;
     }
-    journal.chain = replay.chain;
-    journal.end = end;
-    journal.allocated = torn_at.unwrap_or(file_len);
-    journal.since_checkpoint = replay.since_checkpoint;
-    journal.max_time = replay.max_time;
-    journal.last_time = replay.last_time;
-    let repaired = torn_at.map(|cut_at| Repair {
+    let index = check_index(&dir, &log, end, &mut rebuilt)?;
+    let mut journal = Journal::new(
+        Place::Disk { dir, _lock: lock },
+        log,
+        index,
+        checkpoint_every,
+    );
+    resume(&mut journal, &replay, end);
+    let repaired = cut_at.map(|cut_at| Repair {
         cut_at,
         bytes_cut: file_len - cut_at,
     });
-    Ok((
-        journal,
-        Found::Intact {
-            machine: replay.machine,
-            repaired,
+    let found = Found::Intact {
+        machine: replay.machine,
+        repaired,
+        rebuilt,
+    };
+    Ok((journal, found))
+}
+
+/// Opens a store to inspect it: reads the consistent prefix up to the last complete record,
+/// writes nothing (not even a repair), takes no lock. Works while the app holds the store,
+/// and on a read-only filesystem.
+pub(crate) fn open_read_only<M: ReplayMachine>(
+    path: &Path,
+    checkpoint_every: u64,
+) -> Result<(Journal, Found<M>), OpenError> {
+    let none = || Bytes::memory(Vec::new());
+    let dir = match StoreDir::open_existing(path, Faults::default()) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok((
+                Journal::new(Place::ReadOnly, none(), none(), checkpoint_every),
+                Found::New,
+            ))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let log = match dir.open_file(LOG_FILE, true) {
+        Ok(Some(log)) => log,
+        Ok(None) => {
+            return Ok((
+                Journal::new(Place::ReadOnly, none(), none(), checkpoint_every),
+                Found::New,
+            ))
+        }
+        Err(e) if is_plain_file_problem(&e) => {
+            let journal = Journal::new(Place::ReadOnly, none(), none(), checkpoint_every);
+            return Ok((journal, damaged(1, e.to_string())));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // A record the app is writing this very moment can read as damaged: look again before
+    // calling it damage.
+    let mut loaded = load::<M>(&dir, &log)?;
+    for _ in 0..3 {
+        if loaded.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        loaded = load::<M>(&dir, &log)?;
+    }
+    let index = match dir.open_file(INDEX_FILE, true) {
+        Ok(Some(index)) => index,
+        _ => none(),
+    };
+    let mut journal = Journal::new(Place::ReadOnly, log, index, checkpoint_every);
+    let found = match loaded {
+        Err((damage, replayed)) => Found::Damaged { damage, replayed },
+        Ok(loaded) => {
+            // A torn last record is an append in progress, or a crash's: read up to it.
+            resume(&mut journal, &loaded.replay, loaded.end);
+            Found::Intact {
+                machine: loaded.replay.machine,
+                repaired: None,
+                rebuilt: Vec::new(),
+            }
+        }
+    };
+    Ok((journal, found))
+}
+
+fn chainless<M>(
+    dir: StoreDir,
+    lock: super::fs::DirLock,
+    every: u64,
+    found: Found<M>,
+) -> (Journal, Found<M>) {
+    let none = || Bytes::memory(Vec::new());
+    let journal = Journal::new(Place::Disk { dir, _lock: lock }, none(), none(), every);
+    (journal, found)
+}
+
+fn damaged<M>(first_bad_seq: u64, problem: String) -> Found<M> {
+    Found::Damaged {
+        damage: Damage {
+            first_bad_seq,
+            problem,
         },
-    ))
+        replayed: None,
+    }
+}
+
+/// A store file that is a symbolic link (or otherwise not a plain file) is damage, not an
+/// I/O failure: it is kept aside like any other damage.
+fn is_plain_file_problem(e: &io::Error) -> bool {
+    e.to_string().contains("symbolic link")
+}
+
+fn resume<M>(journal: &mut Journal, replay: &Replay<M>, end: u64) {
+    journal.chain = replay.chain.clone();
+    journal.end = end;
+    // Nothing past the last record is trusted to be zero until the journal zeroes it.
+    journal.zeroed = end;
+    journal.since_checkpoint = replay.since_checkpoint;
+    journal.max_time = replay.max_time;
+    journal.last_time = replay.last_time;
 }
 
 struct Loaded<M> {
     replay: Replay<M>,
-    /// Where the whole frames end (after a cut, if any).
+    /// Where the whole frames end (before a torn tail, if any).
     end: u64,
     file_len: u64,
     torn_at: Option<u64>,
-}
-
-fn damage<T>(first_bad_seq: u64, problem: impl Into<String>) -> io::Result<Result<T, Damage>> {
-    Ok(Err(Damage {
-        first_bad_seq,
-        problem: problem.into(),
-    }))
+    rebuilt: Vec<Rebuilt>,
 }
 
 /// Damage found while loading, with the state replayed before it, if any.
 type Unloadable<M> = (Damage, Option<M>);
 
-/// Reads the snapshot and the records after it, checking everything it reads.
+/// Reads the snapshot and the records after it, checking everything it reads. A snapshot
+/// whose own checksum fails, or whose state disagrees with the checkpoint it names, is not
+/// believed: the log is replayed from its start instead. A snapshot naming a checkpoint the
+/// log no longer holds is evidence that records were lost: damage.
 fn load<M: ReplayMachine>(
     dir: &StoreDir,
     log: &Bytes,
 ) -> io::Result<Result<Loaded<M>, Unloadable<M>>> {
-    let unloadable = |damage: Damage| Ok(Err((damage, None)));
+    let unloadable = |first_bad_seq: u64, problem: String| {
+        Ok(Err((
+            Damage {
+                first_bad_seq,
+                problem,
+            },
+            None,
+        )))
+    };
     let file_len = log.len()?;
     let mut header = [0u8; MAGIC.len()];
     let n = log.read_at(&mut header, 0)?;
     if let Err(problem) = check_magic(&header[..n]) {
-        return unloadable(Damage {
-            first_bad_seq: 1,
+        return unloadable(1, problem);
+    }
+    let mut rebuilt = Vec::new();
+    let mut not_believed = |problem: String| {
+        rebuilt.push(Rebuilt {
+            file: DerivedFile::Snapshot,
             problem,
         });
-    }
-    let snapshot = match Snapshot::read(dir) {
-        Ok(snapshot) => snapshot,
-        Err(problem) => {
-            return unloadable(Damage {
-                first_bad_seq: 1,
-                problem,
-            })
-        }
+        None
     };
-    let (mut replay, start) = match snapshot {
-        None => (Replay::<M>::from_start(), MAGIC.len() as u64),
-        Some(snapshot) => match resume_from(log, file_len, snapshot)? {
-            Ok(resumed) => resumed,
-            Err(damage) => return unloadable(damage),
+    let resumed = match Snapshot::read(dir) {
+        Ok(None) => None,
+        Err(problem) => not_believed(problem),
+        Ok(Some(snapshot)) => match resume_from::<M>(log, file_len, snapshot)? {
+            Resumed::Yes(replay, start) => Some((replay, start)),
+            Resumed::Disagrees(problem) => not_believed(problem),
+            Resumed::LogLost(seq, problem) => return unloadable(seq, problem),
         },
     };
+    let (mut replay, start) =
+        resumed.unwrap_or_else(|| (Replay::<M>::from_start(), MAGIC.len() as u64));
     let mut scanner = Scanner::new(
-        std::io::BufReader::with_capacity(64 * 1024, log.reader_at(start)),
+        BufReader::with_capacity(64 * 1024, log.reader_at(start)),
         start,
         file_len,
     );
@@ -184,17 +302,23 @@ fn load<M: ReplayMachine>(
         Err(ReplayStop::Io(e)) => return Err(e),
     };
     if replay.chain.next_seq == 1 {
-        return unloadable(Damage {
-            first_bad_seq: 1,
-            problem: "the log holds no records".into(),
-        });
+        return unloadable(1, "the log holds no records".into());
     }
     Ok(Ok(Loaded {
         replay,
         end: torn_at.unwrap_or(scanner.offset),
         file_len,
         torn_at,
+        rebuilt,
     }))
+}
+
+enum Resumed<M> {
+    Yes(Replay<M>, u64),
+    /// The snapshot is wrong; the log may well be right.
+    Disagrees(String),
+    /// The log does not hold the checkpoint the snapshot was bound to: it lost records.
+    LogLost(u64, String),
 }
 
 /// A snapshot counts only if the checkpoint record it names is where it says, with the hash
@@ -203,12 +327,12 @@ fn resume_from<M: ReplayMachine>(
     log: &Bytes,
     file_len: u64,
     snapshot: Snapshot,
-) -> io::Result<Result<(Replay<M>, u64), Damage>> {
-    let disagrees = |why: &str| {
-        damage(
+) -> io::Result<Resumed<M>> {
+    let lost = |why: &str| {
+        Ok(Resumed::LogLost(
             snapshot.seq,
-            format!("the snapshot disagrees with the log: {why}"),
-        )
+            format!("the log no longer holds the checkpoint its snapshot names: {why}"),
+        ))
     };
     let in_bounds = snapshot.offset >= MAGIC.len() as u64
         && snapshot
@@ -216,25 +340,29 @@ fn resume_from<M: ReplayMachine>(
             .checked_add(HEADER_LEN as u64)
             .is_some_and(|end| end <= file_len);
     if !in_bounds {
-        return disagrees("its checkpoint lies beyond the end of the log");
+        return lost("it lies beyond the end of the log");
     }
     let available = (file_len - snapshot.offset).min(MAX_FRAME as u64) as usize;
     let mut buf = vec![0u8; available];
     log.read_at(&mut buf, snapshot.offset)?;
     let (record, len) = match decode_frame(&buf) {
         Decoded::Record(record, len) => (record, len),
-        _ => return disagrees("its checkpoint record is unreadable"),
+        _ => return lost("there is no whole record where it should be"),
     };
     let Entry::Checkpoint { digest, .. } = record.entry else {
-        return disagrees("its checkpoint record is a different record");
+        return lost("a different record stands where it should be");
     };
     if record.seq != snapshot.seq || record.hash != snapshot.hash {
-        return disagrees("its checkpoint record is a different record");
+        return lost("a different checkpoint stands where it should be");
     }
     let machine = match M::decode(&snapshot.state) {
         Ok(machine) if machine.digest() == digest => machine,
-        Ok(_) => return disagrees("its state does not match the checkpoint's digest"),
-        Err(why) => return disagrees(&why),
+        Ok(_) => {
+            return Ok(Resumed::Disagrees(
+                "the snapshot's state does not match its checkpoint's digest".into(),
+            ))
+        }
+        Err(why) => return Ok(Resumed::Disagrees(why)),
     };
     let replay = Replay {
         machine,
@@ -246,5 +374,58 @@ fn resume_from<M: ReplayMachine>(
         max_time: snapshot.max_time.max(record.time_ms),
         last_time: record.time_ms,
     };
-    Ok(Ok((replay, snapshot.offset + len as u64)))
+    Ok(Resumed::Yes(replay, snapshot.offset + len as u64))
+}
+
+/// The time index, checked against the log; rebuilt from the log's checkpoints (and the
+/// rebuild noted) when it fails its checks.
+fn check_index(
+    dir: &StoreDir,
+    log: &Bytes,
+    end: u64,
+    rebuilt: &mut Vec<Rebuilt>,
+) -> io::Result<Bytes> {
+    let problem = match dir.open_file(INDEX_FILE, true) {
+        Ok(None) => None,
+        Err(e) => Some(e.to_string()),
+        Ok(Some(index)) => match index::read(&index) {
+            Err(problem) => Some(problem),
+            Ok(entries) => index::check(&entries, end, log).err(),
+        },
+    };
+    if let Some(problem) = problem {
+        let entries = checkpoints(log, end)?;
+        dir.remove(INDEX_FILE)?;
+        dir.replace(INDEX_FILE, &index::encode_all(&entries))?;
+        rebuilt.push(Rebuilt {
+            file: DerivedFile::Index,
+            problem,
+        });
+    }
+    dir.open_append(INDEX_FILE)
+}
+
+/// Where every checkpoint of the log is: a full scan, for rebuilding the index.
+fn checkpoints(log: &Bytes, end: u64) -> io::Result<Vec<IndexEntry>> {
+    let start = MAGIC.len() as u64;
+    let reader = BufReader::with_capacity(64 * 1024, log.reader_at(start));
+    let mut scanner = Scanner::new(reader, start, end);
+    let mut entries = Vec::new();
+    loop {
+        let offset = scanner.offset;
+        match scanner.next_record() {
+            Ok(Some(record)) => {
+                if matches!(record.entry, Entry::Checkpoint { .. }) {
+                    entries.push(IndexEntry {
+                        offset,
+                        seq: record.seq,
+                    });
+                }
+            }
+            Ok(None) | Err(ScanStop::Torn { .. }) | Err(ScanStop::Corrupt { .. }) => {
+                return Ok(entries)
+            }
+            Err(ScanStop::Io(e)) => return Err(e),
+        }
+    }
 }

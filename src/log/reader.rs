@@ -47,7 +47,8 @@ impl LogReader {
         since_ms: i64,
         visit: impl FnMut(Record) -> ControlFlow<()>,
     ) -> Result<(), ScanStop> {
-        let entries = index::read(&self.index);
+        // An index that fails its checks is ignored here (and rebuilt on the next open).
+        let entries = index::read(&self.index).unwrap_or_default();
         let start = index::start_offset(&entries, self.end, since_ms, &self.log);
         self.for_each_from(start, visit)
     }

@@ -1,8 +1,8 @@
-//! Streams records out of a log, telling the end (zeroed free space), a torn tail and damage apart.
+//! Streams records out of a log in fixed-size reads, telling the end (zeroed free space), a torn tail and damage apart.
 
 use std::io::{self, Read};
 
-use super::record::{decode_frame, frame_len, Decoded, Record, HASH_LEN, HEADER_LEN};
+use super::record::{decode_frame, frame_len, Decoded, Record, HASH_LEN, HEADER_LEN, MAX_FRAME};
 
 /// Why a scan stopped before the end.
 #[derive(Debug)]
@@ -31,7 +31,10 @@ impl std::fmt::Display for ScanStop {
     }
 }
 
-/// Reads frames one by one from `offset` up to `end` (bytes), through a buffered reader.
+/// Reads frames one by one from `offset` up to `end` (bytes). Memory and time stay bounded
+/// whatever the file holds: one frame at a time, and after the last record only as much free
+/// space is checked as one record could occupy — enough to tell a torn append from damage,
+/// and the cost of opening does not depend on how much space is preallocated.
 pub(crate) struct Scanner<R> {
     reader: R,
     pub offset: u64,
@@ -62,7 +65,11 @@ impl<R: Read> Scanner<R> {
         };
         self.frame.clear();
         if remaining < HEADER_LEN as u64 {
-            return if self.rest_is_zero()? {
+            self.frame.resize(remaining as usize, 0);
+            self.reader
+                .read_exact(&mut self.frame)
+                .map_err(ScanStop::Io)?;
+            return if self.frame.iter().all(|&b| b == 0) {
                 Ok(None)
             } else {
                 Err(torn)
@@ -72,15 +79,15 @@ impl<R: Read> Scanner<R> {
         self.reader
             .read_exact(&mut self.frame)
             .map_err(ScanStop::Io)?;
-        let Some(len) = frame_len(self.frame[..HEADER_LEN].try_into().unwrap()) else {
-            let header_zero = self.frame.iter().all(|&b| b == 0);
-            let check_zero = self.frame[4..].iter().all(|&b| b == 0);
-            let rest_zero = self.rest_is_zero()?;
-            if rest_zero && header_zero {
-                return Ok(None); // free space the log has not used yet
-            }
-            if rest_zero && check_zero {
-                return Err(torn); // a header cut short by a crash, in free space
+        let header: [u8; HEADER_LEN] = self.frame[..HEADER_LEN].try_into().unwrap();
+        let Some(len) = frame_len(&header) else {
+            let header_zero = header.iter().all(|&b| b == 0);
+            if (header_zero || is_cut_header(&header)) && self.rest_is_zero()? {
+                return if header_zero {
+                    Ok(None) // free space the log has not used yet
+                } else {
+                    Err(torn) // a header cut short by a crash, in free space
+                };
             }
             return Err(self.corrupt("frame header is inconsistent".into()));
         };
@@ -110,15 +117,24 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Whether everything after the current frame's bytes, to the end, is zero.
+    /// Whether the bytes after the current frame's, up to one frame's worth past its start,
+    /// are zero.
     fn rest_is_zero(&mut self) -> Result<bool, ScanStop> {
         let consumed = self.offset + self.frame.len() as u64;
-        let mut rest = Vec::new();
-        (&mut self.reader)
-            .take(self.end.saturating_sub(consumed))
-            .read_to_end(&mut rest)
-            .map_err(ScanStop::Io)?;
-        Ok(rest.iter().all(|&b| b == 0))
+        let limit = (self.offset + MAX_FRAME as u64).min(self.end);
+        let mut left = limit.saturating_sub(consumed);
+        let mut buf = [0u8; 4096];
+        while left > 0 {
+            let n = left.min(buf.len() as u64) as usize;
+            self.reader
+                .read_exact(&mut buf[..n])
+                .map_err(ScanStop::Io)?;
+            if buf[..n].iter().any(|&b| b != 0) {
+                return Ok(false);
+            }
+            left -= n as u64;
+        }
+        Ok(true)
     }
 
     fn corrupt(&self, reason: String) -> ScanStop {
@@ -126,5 +142,100 @@ impl<R: Read> Scanner<R> {
             offset: self.offset,
             reason,
         }
+    }
+}
+
+/// Whether `header` is the first bytes of a sound header with the rest still zero: an append
+/// a crash cut inside its header. The bytes of the check half that were written must match.
+fn is_cut_header(header: &[u8; HEADER_LEN]) -> bool {
+    let check = (!u32::from_le_bytes(header[..4].try_into().unwrap())).to_le_bytes();
+    (1..HEADER_LEN).any(|written| {
+        header[written..].iter().all(|&b| b == 0)
+            && (written <= 4 || header[4..written] == check[..written - 4])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::{Entry, Genesis};
+    use crate::log::record::{encode_frame, GENESIS_PREV};
+
+    fn one_record() -> Vec<u8> {
+        let mut log = Vec::new();
+        let genesis = Entry::ChainStarted(Genesis {
+            app_id: "a".into(),
+            chain: 1,
+            recovery: None,
+        });
+        encode_frame(&mut log, &GENESIS_PREV, 1, 0, &genesis);
+        log
+    }
+
+    fn scan(bytes: &[u8]) -> (Vec<u64>, Option<String>) {
+        let mut scanner = Scanner::new(bytes, 0, bytes.len() as u64);
+        let mut seqs = Vec::new();
+        loop {
+            match scanner.next_record() {
+                Ok(Some(r)) => seqs.push(r.seq),
+                Ok(None) => return (seqs, None),
+                Err(ScanStop::Torn { .. }) => return (seqs, Some("torn".into())),
+                Err(stop) => return (seqs, Some(stop.to_string())),
+            }
+        }
+    }
+
+    #[test]
+    fn zeros_end_the_log_and_a_zeroed_header_mid_log_is_damage_not_the_end() {
+        let record = one_record();
+        let mut log = record.clone();
+        log.extend_from_slice(&[0; 100]);
+        assert_eq!(scan(&log), (vec![1], None));
+        // A zeroed header followed by a real record is not free space: later records would
+        // be silently ignored.
+        let mut hidden = record.clone();
+        hidden.extend_from_slice(&[0; 8]);
+        hidden.extend_from_slice(&record);
+        let (seqs, stop) = scan(&hidden);
+        assert_eq!(seqs, vec![1]);
+        assert!(stop.unwrap().contains("inconsistent"));
+        // Nor is a header whose check half alone is zero, when bytes follow.
+        let mut half = record.clone();
+        half.extend_from_slice(&[9, 0, 0, 0, 0, 0, 0, 0]);
+        half.extend_from_slice(&record);
+        assert!(scan(&half).1.unwrap().contains("inconsistent"));
+    }
+
+    #[test]
+    fn a_header_partly_written_into_free_space_is_a_torn_tail() {
+        let record = one_record();
+        for kept in 1..HEADER_LEN {
+            let mut log = record.clone();
+            log.extend_from_slice(&record[..kept]);
+            log.resize(log.len() + 64, 0);
+            let (seqs, stop) = scan(&log);
+            assert_eq!(seqs, vec![1]);
+            assert_eq!(stop.as_deref(), Some("torn"), "{kept} header bytes");
+        }
+    }
+
+    #[test]
+    fn only_a_window_of_the_free_space_is_read() {
+        let record = one_record();
+        let mut log = record.clone();
+        log.resize(record.len() + MAX_FRAME + 10, 0);
+        let far = log.len() - 1;
+        log[far] = 7;
+        assert_eq!(
+            scan(&log),
+            (vec![1], None),
+            "beyond one frame: not looked at"
+        );
+        let near = record.len() + MAX_FRAME - 1;
+        log[near] = 7;
+        assert!(
+            scan(&log).1.unwrap().contains("inconsistent"),
+            "within one frame: damage"
+        );
     }
 }

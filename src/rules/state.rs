@@ -205,7 +205,9 @@ impl State {
             Entry::PolicyApplied { feature, terms } => self.terms[feature.index()] = terms.clone(),
             Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
-            | Entry::Checkpoint { .. } => {}
+            | Entry::Checkpoint { .. }
+            | Entry::DerivedFileRebuilt { .. }
+            | Entry::StorageFailed { .. } => {}
         }
     }
 }

@@ -7,6 +7,9 @@ use std::sync::Arc;
 use consentkit::*;
 use parking_lot::Mutex;
 
+#[cfg(unix)]
+pub mod faults;
+
 pub const APP: &str = "com.example.camera";
 pub const T0: i64 = 1_790_000_000_000;
 

@@ -146,7 +146,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         output::states(&store.states(), cli.json);
         return Ok(ExitCode::SUCCESS);
     }
-    let store = open_existing(dir)?;
+    let inspecting = matches!(
+        cli.command,
+        Command::State
+            | Command::Log { .. }
+            | Command::Report { .. }
+            | Command::Verify
+            | Command::Export { .. }
+    );
+    // Inspecting never writes: it works while the app holds the store, on a read-only
+    // filesystem, and on a damaged store (which it reports, and leaves for the app to keep aside).
+    let store = if inspecting {
+        ConsentStore::open_read_only_with(dir, StoreOptions::default()).map_err(describe)?
+    } else {
+        open_existing(dir)?
+    };
     let by = |app: bool| if app { Actor::App } else { Actor::User };
     match cli.command {
         Command::Demo | Command::Init { .. } => unreachable!("handled above"),

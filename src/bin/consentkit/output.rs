@@ -166,8 +166,13 @@ pub fn verify(report: &VerifyReport, as_json: bool) {
             report.first_bad_seq.unwrap_or(0),
             report.problem.as_deref().unwrap_or("?")
         );
-        if let Some(kept) = &report.quarantined_as {
-            println!("the damaged log is kept aside in {kept}; every feature was turned off");
+        match &report.quarantined_as {
+            Some(kept) => {
+                println!("the damaged log is kept aside in {kept}; every feature was turned off")
+            }
+            None => println!(
+                "inspected read-only: the damaged log is left in place; the app keeps it aside and turns every feature off when it next opens the store"
+            ),
         }
     }
 }

@@ -1,0 +1,199 @@
+//! The one write path — decide under the lock, append, apply, wait for durability, notify — and what happens when the disk fails: everything off, closing decisions still taking effect.
+
+use super::{changes, Core, Engine, Failure};
+use crate::entry::{Entry, MAX_PROBLEM_LEN};
+use crate::error::Error;
+use crate::log::{AppendError, Appended};
+use crate::model::Feature;
+use crate::observer::ConsentChange;
+use crate::rules::{Decision, Now, Refusal, State};
+
+/// What the locked half of a decision produced.
+type Decided<T> = (Option<Appended>, Result<T, Refusal>);
+
+impl Engine {
+    /// The one path by which anything changes: decide under the write lock, append and
+    /// apply, then wait for the fsync and tell observers with no lock held. Returns the
+    /// first appended sequence number (0 when nothing was written) with the outcome.
+    pub fn decide<T>(
+        &self,
+        verb: impl FnOnce(&State, Now) -> Decision<T>,
+    ) -> Result<(u64, T), Error> {
+        let decided = self.decide_at(None, verb);
+        let waited = match &decided {
+            Ok((Some(appended), _)) => self.wait_durable(appended.ticket),
+            _ => Ok(()),
+        };
+        self.notifier.deliver();
+        let (appended, outcome) = decided?;
+        waited?;
+        let first_seq = appended.map_or(0, |a| a.first_seq);
+        outcome.map(|t| (first_seq, t)).map_err(Error::Refused)
+    }
+
+    /// The locked half of `decide`: at `at` (the clocks' time when `None`), up to the append.
+    ///
+    /// After a storage failure only closing decisions (those that can only turn things off)
+    /// are taken: written into the room kept for them when the disk is full, or — when
+    /// writing itself failed — applied in memory, so a revoke takes effect at once even when
+    /// it cannot be recorded. Either way the caller hears of the failure.
+    pub(super) fn decide_at<T>(
+        &self,
+        at: Option<Now>,
+        verb: impl FnOnce(&State, Now) -> Decision<T>,
+    ) -> Result<Decided<T>, Error> {
+        let mut core = self.core.write();
+        let journal = core.journal.as_ref().ok_or(Error::Closed)?;
+        if journal.read_only() {
+            return Err(Error::ReadOnly);
+        }
+        let now = at.unwrap_or_else(|| self.now());
+        let Decision { entries, outcome } = verb(&core.state, now);
+        let closing = !entries.is_empty() && entries.iter().all(Entry::is_closing);
+        if let Some(failure) = core.failed.clone() {
+            if !closing {
+                // A refusal still says why; anything else is answered with the failure.
+                return match outcome {
+                    Err(refusal) if entries.is_empty() => Ok((None, Err(refusal))),
+                    _ => Err(Error::Failed(failure.why)),
+                };
+            }
+            if !failure.out_of_room {
+                self.apply_unrecorded(&mut core, &entries, now);
+                return Err(Error::Failed(failure.why));
+            }
+        }
+        if entries.is_empty() {
+            return Ok((None, outcome));
+        }
+        let appended = self.commit(&mut core, &entries, now, closing)?;
+        Ok((Some(appended), outcome))
+    }
+
+    /// Appends `entries` at `now`, applies them one by one, queues each record's changes with
+    /// the state right after it, and checkpoints when due. Call with the write lock held.
+    pub(super) fn commit(
+        &self,
+        core: &mut Core,
+        entries: &[Entry],
+        now: Now,
+        closing: bool,
+    ) -> Result<Appended, Error> {
+        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+        let appended = match journal.append(now.wall_ms, entries, closing) {
+            Ok(appended) => appended,
+            Err(AppendError::ReadOnly) => return Err(Error::ReadOnly),
+            Err(e) => {
+                let out_of_room = matches!(e, AppendError::NoRoom(_));
+                if closing {
+                    self.apply_unrecorded(core, entries, now);
+                }
+                let why = e.to_string();
+                self.fail_locked(core, out_of_room, why.clone());
+                return Err(Error::Failed(why));
+            }
+        };
+        let listening = self.notifier.has_observers();
+        let mut changes = Vec::new();
+        for (seq, entry) in (appended.first_seq..).zip(entries) {
+            core.state.apply(seq, now.wall_ms, entry, Some(now.mono_ms));
+            if listening {
+                changes.extend(changes::changes_of(&core.state, seq, entry));
+            }
+        }
+        self.notifier.enqueue(changes);
+        if let Some(why) = appended.out_of_room.clone() {
+            self.fail_locked(core, true, why);
+        } else if journal.checkpoint_due() {
+            if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
+                self.fail_locked(core, false, format!("writing a checkpoint failed: {e}"));
+            }
+        }
+        self.refresh_allowed(core);
+        Ok(appended)
+    }
+
+    /// A closing decision that could not be recorded still takes effect in this process.
+    fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
+        let head = core.journal.as_ref().map_or(0, |j| j.head().0);
+        let mut changes = Vec::new();
+        for entry in entries {
+            // Not a record of the log: no sequence number of its own, no decision id.
+            core.state.apply(0, now.wall_ms, entry, None);
+            changes.extend(changes::changes_of(&core.state, head, entry));
+        }
+        self.notifier.enqueue(changes);
+        self.refresh_allowed(core);
+    }
+
+    /// Waits for the fsync that covers `ticket`; a failure turns everything off for good.
+    pub(super) fn wait_durable(&self, ticket: u64) -> Result<(), Error> {
+        self.durability.wait(ticket).map_err(|e| {
+            let why = format!("making the log durable failed ({e})");
+            self.fail_locked(&mut self.core.write(), false, why.clone());
+            Error::Failed(why)
+        })
+    }
+
+    /// Storage failed: every feature is off from now on, the failure is recorded when there
+    /// is room to, and observers hear of it. Call with the write lock held.
+    pub(super) fn fail_locked(&self, core: &mut Core, out_of_room: bool, why: String) {
+        if core.failed.is_some() {
+            return;
+        }
+        ::log::error!("consentkit: storage failed, every feature is off until reopened: {why}");
+        core.failed = Some(Failure {
+            out_of_room,
+            why: why.clone(),
+        });
+        self.refresh_allowed(core);
+        let mut seq = core.journal.as_ref().map_or(0, |j| j.head().0);
+        // Out of room, the reserved room still takes the failure itself; after a failed
+        // write, nothing more is written.
+        if let (true, Some(journal)) = (out_of_room, core.journal.as_mut()) {
+            let mut problem = why;
+            problem.truncate(MAX_PROBLEM_LEN);
+            let failed = [Entry::StorageFailed { problem }];
+            if let Ok(appended) = journal.append(self.clock.now_ms(), &failed, true) {
+                seq = appended.first_seq;
+            }
+        }
+        let changes = Feature::ALL.into_iter().map(|feature| ConsentChange {
+            chain: core.state.chain,
+            seq,
+            feature,
+            kind: crate::entry::AuditKind::StorageFailed,
+            end_reason: None,
+            state: core.feature_state(feature),
+        });
+        self.notifier.enqueue(changes);
+    }
+
+    pub(super) fn refresh_allowed(&self, core: &Core) {
+        let may = core.may_allow();
+        for feature in Feature::ALL {
+            self.allowed[feature.index()].store(
+                may && core.state.is_allowed(feature),
+                std::sync::atomic::Ordering::Release,
+            );
+        }
+    }
+
+    /// Benchmarks only: `decide` at a given time, without waiting for durability.
+    #[cfg(feature = "bench-support")]
+    pub fn decide_unsynced(
+        &self,
+        at: Now,
+        verb: impl FnOnce(&State, Now) -> Decision,
+    ) -> Result<Option<Appended>, Error> {
+        let (appended, _) = self.decide_at(Some(at), verb)?;
+        self.notifier.deliver();
+        Ok(appended)
+    }
+
+    /// Benchmarks only: waits until everything appended so far is durable.
+    #[cfg(feature = "bench-support")]
+    pub fn sync_through(&self, appended: Appended) -> Result<(), Error> {
+        self.wait_durable(appended.ticket)
+    }
+}

@@ -1,0 +1,220 @@
+//! A real full disk: a small tmpfs filled to the brim while the app grants, revokes, checkpoints and recovers. Needs permission to mount; where that is missing, each test says why it did not run.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use consentkit::*;
+
+/// A small tmpfs mounted for one test, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    /// `None` (having said why) where this process may not mount.
+    fn mount(size_kib: u64) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size_kib}k,mode=0700"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
+            Ok(out) => {
+                println!(
+                    "NOT RUN: mounting a tmpfs is not permitted here ({})",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                println!("NOT RUN: no mount command ({e})");
+                None
+            }
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a filler file until the filesystem is full; returns its path.
+    fn fill(&self) -> PathBuf {
+        let filler = self.path().join("filler");
+        let mut file = fs::File::create(&filler).unwrap();
+        let chunk = vec![0xA5u8; 4096];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+fn store_dir(disk: &Tmpfs) -> PathBuf {
+    disk.path().join("consent")
+}
+
+#[test]
+fn on_a_full_disk_grants_are_refused_everything_turns_off_and_a_revoke_still_lands() {
+    let Some(disk) = Tmpfs::mount(3 * 1024) else {
+        return;
+    };
+    let dir = store_dir(&disk);
+    let clock = clock();
+    let store = ConsentStore::open_with(&dir, Some(config()), checkpointing(&clock, 16)).unwrap();
+    camera_granted(&store);
+    let recording = store
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
+    let filler = disk.fill();
+
+    // Keep using the store (checkpoints included) until it can no longer reserve room.
+    let mut refused = None;
+    let mut shots = 0;
+    for _ in 0..100_000 {
+        clock.advance(1_000);
+        match store.begin_use(Feature::Camera, "shoot_photo".into()) {
+            Ok(shot) => {
+                shots += 1;
+                shot.end().unwrap_or(())
+            }
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    println!("{shots} photos after the disk filled up, in space reserved before");
+    assert!(shots > 100, "the log had room reserved ahead: {shots}");
+    let refused = refused.expect("a full disk must stop the store eventually");
+    assert!(
+        matches!(refused, ConsentError::Storage { .. }),
+        "{refused:?}"
+    );
+    assert!(all_features_off(&store));
+    assert!(!recording.is_active(), "what was in use stopped");
+    assert!(store.storage_failure().is_some());
+    assert!(matches!(
+        store.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User),
+        Err(ConsentError::Storage { .. })
+    ));
+
+    // The person withdraws consent: it lands in the room kept for it.
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
+    drop(recording);
+    drop(store);
+
+    fs::remove_file(filler).unwrap();
+    let store = open(&dir, &clock);
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
+    let kinds = kinds(&store);
+    assert!(
+        kinds.contains(&AuditKind::StorageFailed),
+        "the failure is on record"
+    );
+    assert!(store.verify().unwrap().intact);
+}
+
+#[test]
+fn on_a_full_disk_damage_is_kept_until_there_is_room_to_recover() {
+    let Some(disk) = Tmpfs::mount(3 * 1024) else {
+        return;
+    };
+    let dir = store_dir(&disk);
+    let clock = clock();
+    {
+        let store = open(&dir, &clock);
+        camera_granted(&store);
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    let log = dir.join("consent.log");
+    let mut bytes = fs::read(&log).unwrap();
+    bytes[120] ^= 0x04;
+    fs::write(&log, &bytes).unwrap();
+    let filler = disk.fill();
+
+    let full = ConsentStore::open_with(&dir, Some(config()), options(&clock));
+    match full {
+        // No room for the new chain: nothing opens, and the damaged log is still there.
+        Err(ConsentError::Storage { .. }) => {
+            assert_eq!(
+                fs::read(&log).unwrap(),
+                bytes,
+                "the damage is never forgotten"
+            );
+        }
+        // Room enough (hard links and one small file): recovered, and it says so.
+        Ok(store) => {
+            assert!(store.recovery_notice().is_some());
+            assert!(all_off(&store));
+        }
+        Err(other) => panic!("{other:?}"),
+    }
+    fs::remove_file(filler).unwrap();
+    let store = open(&dir, &clock);
+    let notice = store
+        .recovery_notice()
+        .expect("recovered once there was room");
+    assert!(dir
+        .join(&notice.quarantined_as)
+        .join("consent.log")
+        .exists());
+    assert!(all_off(&store));
+}
+
+#[test]
+fn a_store_on_a_read_only_filesystem_can_be_inspected_and_verified() {
+    let Some(disk) = Tmpfs::mount(4 * 1024) else {
+        return;
+    };
+    let dir = store_dir(&disk);
+    {
+        let store = open(&dir, &clock());
+        camera_granted(&store);
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    let remount = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(disk.path())
+        .status()
+        .unwrap();
+    assert!(remount.success());
+    let store = ConsentStore::open_read_only_with(&dir, StoreOptions::default()).unwrap();
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    assert!(!store.is_allowed(Feature::Camera));
+    assert!(store.verify().unwrap().intact);
+    assert_eq!(
+        store.privacy_report(0, i64::MAX).unwrap().features[0].uses,
+        1
+    );
+    assert!(matches!(
+        store.revoke(Feature::Camera, Actor::User),
+        Err(ConsentError::NotPermitted { .. })
+    ));
+    // A writer cannot open it there, and says why.
+    assert!(ConsentStore::open_with(&dir, Some(config()), StoreOptions::default()).is_err());
+}
+
+fn all_features_off(store: &ConsentStore) -> bool {
+    Feature::ALL
+        .into_iter()
+        .all(|f| !store.is_allowed(f) && !store.state(f).allowed)
+}
