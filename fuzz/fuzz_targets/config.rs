@@ -1,0 +1,6 @@
+//! Fuzz target: arbitrary bytes through consentkit's config parser.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    consentkit::fuzzing::config(data);
+});

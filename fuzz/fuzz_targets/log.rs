@@ -1,0 +1,6 @@
+//! Fuzz target: arbitrary bytes through consentkit's log parser.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    consentkit::fuzzing::log(data);
+});
