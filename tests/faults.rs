@@ -180,17 +180,34 @@ fn at_every_operation(fault: Fault, prepare: impl Fn(&Path) -> bool, script: &[S
         let damaged = prepare(dir.path());
         let plan = Arc::new(FaultPlan::new(dir.path(), at, fault));
         let what = format!("{fault:?} at operation {at}");
-        let acks = match ConsentStore::open_with(dir.path(), Some(config()), options(&plan)) {
-            Ok(store) => {
-                let acks = steps(&store, script);
-                let _ = store.close();
-                acks
-            }
-            Err(ConsentError::Storage { .. }) => Vec::new(),
-            Err(other) => panic!("{what}: opening failed with {other:?}"),
-        };
+        let (acks, reported) =
+            match ConsentStore::open_with(dir.path(), Some(config()), options(&plan)) {
+                Ok(store) => {
+                    let acks = steps(&store, script);
+                    let _ = store.close();
+                    (acks, store.storage_failure().is_some())
+                }
+                Err(ConsentError::Storage { .. }) => (Vec::new(), true),
+                Err(other) => panic!("{what}: opening failed with {other:?}"),
+            };
         if !plan.fired() {
             return at - 1;
+        }
+        if let Fault::Fail(_) = fault {
+            // A failed write or sync of the log is never shrugged off; only the derived
+            // files (snapshot, index), rebuilt from the log when needed, may fail quietly.
+            let seen = plan.seen.lock().clone();
+            let failed = &seen[at as usize - 1];
+            let derived = failed.file.starts_with("consent.snapshot")
+                || (failed.file == "consent.index" && failed.kind == IoKind::Write)
+                || (failed.kind == IoKind::DirSync
+                    && seen.get(at as usize - 2).is_some_and(|op| {
+                        op.kind == IoKind::Rename && op.file == "consent.snapshot"
+                    }));
+            assert!(
+                derived || reported,
+                "{what}: {failed:?} failed and nobody was told"
+            );
         }
         if fault == Fault::CrashAfter {
             plan.power_cut();

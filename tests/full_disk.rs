@@ -50,6 +50,18 @@ impl Tmpfs {
         self.dir.path()
     }
 
+    /// Frees what `fill` took. Truncated before it is removed: a process another test forks
+    /// may hold the file open for a moment, and removing it alone would free nothing yet.
+    fn free(filler: &Path) {
+        fs::OpenOptions::new()
+            .write(true)
+            .open(filler)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        fs::remove_file(filler).unwrap();
+    }
+
     /// Writes a filler file until the filesystem is full; returns its path.
     fn fill(&self) -> PathBuf {
         let filler = self.path().join("filler");
@@ -122,7 +134,7 @@ fn on_a_full_disk_grants_are_refused_everything_turns_off_and_a_revoke_still_lan
     drop(recording);
     drop(store);
 
-    fs::remove_file(filler).unwrap();
+    Tmpfs::free(&filler);
     let store = open(&dir, &clock);
     assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
     let kinds = kinds(&store);
@@ -168,7 +180,7 @@ fn on_a_full_disk_damage_is_kept_until_there_is_room_to_recover() {
         }
         Err(other) => panic!("{other:?}"),
     }
-    fs::remove_file(filler).unwrap();
+    Tmpfs::free(&filler);
     let store = open(&dir, &clock);
     let notice = store
         .recovery_notice()

@@ -276,3 +276,54 @@ fn leftover_temp_files_are_removed_on_open() {
         assert!(!dir.path().join(name).exists(), "{name}");
     }
 }
+
+/// An index entry as the store writes it: offset, sequence number, and a check of the two.
+fn index_entry(offset: u64, seq: u64) -> Vec<u8> {
+    let mut entry = offset.to_le_bytes().to_vec();
+    entry.extend_from_slice(&seq.to_le_bytes());
+    let check = <sha2::Sha256 as sha2::Digest>::digest(&entry);
+    entry.extend_from_slice(&check[..8]);
+    entry
+}
+
+#[test]
+fn a_well_formed_index_that_disagrees_with_the_log_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_history(dir.path(), 4);
+    let path = dir.path().join("consent.index");
+    let good = fs::read(&path).unwrap();
+    let last = good.len() - 24;
+    let (offset, seq) = (
+        u64::from_le_bytes(good[last..last + 8].try_into().unwrap()),
+        u64::from_le_bytes(good[last + 8..last + 16].try_into().unwrap()),
+    );
+    let disagreeing = [
+        // Names the genesis record, which is no checkpoint.
+        index_entry(8, 1),
+        // Goes backwards.
+        [good[24..48].to_vec(), good[..24].to_vec()].concat(),
+        // Offsets go backwards while sequence numbers go forward, and the other way round,
+        // before a genuine last checkpoint.
+        [index_entry(offset + 1, 1), good[last..].to_vec()].concat(),
+        [index_entry(9, seq + 1), good[last..].to_vec()].concat(),
+        // Points past the end of the log.
+        index_entry(u64::MAX - 7, 2),
+    ];
+    for (case, index) in disagreeing.iter().enumerate() {
+        fs::write(&path, index).unwrap();
+        let store = open(dir.path(), &clock());
+        let rebuilds = store
+            .audit_log(AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.rebuilt == Some(DerivedFile::Index))
+            .count();
+        assert_eq!(rebuilds, case + 1, "case {case}");
+        store.close().unwrap();
+        assert_eq!(
+            fs::read(&path).unwrap()[..24],
+            good[..24],
+            "rebuilt as it was"
+        );
+    }
+}

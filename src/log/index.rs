@@ -90,29 +90,21 @@ pub(crate) fn encode_all(entries: &[IndexEntry]) -> Vec<u8> {
 /// entries, the log's end, and the log's bytes.
 pub(crate) fn start_offset(entries: &[IndexEntry], end: u64, since_ms: i64, log: &Bytes) -> u64 {
     let beginning = MAGIC.len() as u64;
-    // Entries must move forward and lie inside the log; trust none after the first that does not.
-    let mut usable = 0;
-    let (mut last_offset, mut last_seq) = (0, 0);
-    for entry in entries {
-        if entry.offset <= last_offset || entry.seq <= last_seq || entry.offset >= end {
-            break;
-        }
-        (last_offset, last_seq) = (entry.offset, entry.seq);
-        usable += 1;
-    }
-    let entries = &entries[..usable];
     // `max_time_before` never decreases along the chain: binary search for the last
-    // checkpoint older than the window, reading each probed checkpoint from the log.
+    // checkpoint older than the window, reading each probed checkpoint from the log. Entries
+    // out of order only make the search land earlier than it could: whichever checkpoint it
+    // settles on, its time comes from the record itself, so everything before it is older
+    // than the window.
     let (mut lo, mut hi, mut best) = (0, entries.len(), beginning);
     while lo < hi {
         let mid = (lo + hi) / 2;
         match checkpoint_time(log, &entries[mid], end) {
-            None => return beginning,
             Some(max_time_before) if max_time_before < since_ms => {
                 best = entries[mid].offset;
                 lo = mid + 1;
             }
-            Some(_) => hi = mid,
+            // Too recent, or not a checkpoint at all: look earlier.
+            _ => hi = mid,
         }
     }
     best
@@ -195,12 +187,50 @@ mod tests {
             ..entry(3)
         }];
         assert_eq!(start(&wrong, end, 10_000), MAGIC.len() as u64);
-        // Nor is one beyond the end of the log, nor anything after an entry going backwards.
+        // Nor is one beyond the end of the log.
         assert_eq!(start(&entries, offsets[4], 10_000), offsets[3]);
-        assert_eq!(
-            start(&[entry(3), entry(1), entry(5)], end, 10_000),
-            offsets[3]
+        // Out of order, the search may land on any checkpoint older than the window.
+        let shuffled = start(&[entry(3), entry(1), entry(5)], end, 350);
+        assert!(
+            [8, offsets[1], offsets[3]].contains(&shuffled),
+            "{shuffled}"
         );
+    }
+
+    #[test]
+    fn the_search_finds_the_last_checkpoint_older_than_any_window() {
+        // Fifty checkpoints ten apart; every subset of the index, every window.
+        let mut bytes = MAGIC.to_vec();
+        let mut prev = GENESIS_PREV;
+        let mut entries = Vec::new();
+        for seq in 1..=50u64 {
+            entries.push(IndexEntry {
+                offset: bytes.len() as u64,
+                seq,
+            });
+            let entry = Entry::Checkpoint {
+                digest: [0; 32],
+                max_time_before: seq as i64 * 10,
+            };
+            prev = encode_frame(&mut bytes, &prev, seq, seq as i64 * 10 + 5, &entry);
+        }
+        let end = bytes.len() as u64;
+        let log = Bytes::memory(bytes);
+        for keep in [1, 2, 3, 7, 16, 49, 50] {
+            let index: Vec<_> = entries.iter().step_by(50 / keep).copied().collect();
+            for since in [0, 9, 10, 11, 15, 99, 100, 101, 255, 499, 500, 501, 10_000] {
+                let expected = index
+                    .iter()
+                    .rfind(|e| (e.seq as i64) * 10 < since)
+                    .map_or(MAGIC.len() as u64, |e| e.offset);
+                assert_eq!(
+                    start_offset(&index, end, since, &log),
+                    expected,
+                    "{keep} entries, since {since}"
+                );
+            }
+        }
+        assert_eq!(start_offset(&[], end, 10_000, &log), MAGIC.len() as u64);
     }
 
     #[test]

@@ -225,6 +225,26 @@ mod tests {
     }
 
     #[test]
+    fn the_frame_length_limits_are_exact() {
+        let header = |len: u32| {
+            let mut h = [0u8; HEADER_LEN];
+            h[..4].copy_from_slice(&len.to_le_bytes());
+            h[4..].copy_from_slice(&(!len).to_le_bytes());
+            h
+        };
+        assert_eq!(frame_len(&header(MAX_PAYLOAD as u32)), Some(MAX_PAYLOAD));
+        assert_eq!(frame_len(&header(MAX_PAYLOAD as u32 + 1)), None);
+        assert_eq!(
+            frame_len(&header(FIXED_PAYLOAD as u32)),
+            Some(FIXED_PAYLOAD)
+        );
+        assert_eq!(frame_len(&header(FIXED_PAYLOAD as u32 - 1)), None);
+        let mut inconsistent = header(100);
+        inconsistent[5] ^= 1;
+        assert_eq!(frame_len(&inconsistent), None);
+    }
+
+    #[test]
     fn a_cut_frame_is_torn_and_a_flipped_byte_is_corrupt() {
         let mut buf = Vec::new();
         encode_frame(&mut buf, &GENESIS_PREV, 1, 0, &sample());
@@ -292,6 +312,12 @@ mod tests {
             .contains("version 01"));
         assert!(check_magic(b"SQLite f").unwrap_err().contains("header"));
         assert!(check_magic(b"CKL").is_err());
+        assert!(check_magic(b"CKLOG01X").unwrap_err().contains("header"));
+        // A header and nothing else: inconsistent is damage, whatever follows.
+        assert!(matches!(
+            decode_frame(&[1, 2, 3, 4, 5, 6, 7, 8]),
+            Decoded::Corrupt(_)
+        ));
     }
 
     #[test]

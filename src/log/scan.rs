@@ -117,11 +117,10 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Whether the bytes after the current frame's, up to one frame's worth past its start,
-    /// are zero.
+    /// Whether the next frame's worth of bytes after the current frame's are zero.
     fn rest_is_zero(&mut self) -> Result<bool, ScanStop> {
         let consumed = self.offset + self.frame.len() as u64;
-        let limit = (self.offset + MAX_FRAME as u64).min(self.end);
+        let limit = (consumed + MAX_FRAME as u64).min(self.end);
         let mut left = limit.saturating_sub(consumed);
         let mut buf = [0u8; 4096];
         while left > 0 {
@@ -159,7 +158,7 @@ fn is_cut_header(header: &[u8; HEADER_LEN]) -> bool {
 mod tests {
     use super::*;
     use crate::entry::{Entry, Genesis};
-    use crate::log::record::{encode_frame, GENESIS_PREV};
+    use crate::log::record::{encode_frame, GENESIS_PREV, MAX_PAYLOAD};
 
     fn one_record() -> Vec<u8> {
         let mut log = Vec::new();
@@ -220,22 +219,40 @@ mod tests {
     }
 
     #[test]
-    fn only_a_window_of_the_free_space_is_read() {
+    fn only_one_frame_of_the_free_space_is_read() {
         let record = one_record();
         let mut log = record.clone();
-        log.resize(record.len() + MAX_FRAME + 10, 0);
-        let far = log.len() - 1;
+        log.resize(record.len() + HEADER_LEN + MAX_FRAME + 10, 0);
+        let far = record.len() + HEADER_LEN + MAX_FRAME;
         log[far] = 7;
         assert_eq!(
             scan(&log),
             (vec![1], None),
             "beyond one frame: not looked at"
         );
-        let near = record.len() + MAX_FRAME - 1;
-        log[near] = 7;
+        log[far - 1] = 7;
         assert!(
             scan(&log).1.unwrap().contains("inconsistent"),
             "within one frame: damage"
+        );
+    }
+
+    #[test]
+    fn a_largest_frame_with_an_unwritten_hash_is_torn_only_if_zeros_follow() {
+        let mut frame = Vec::new();
+        frame.extend_from_slice(&(MAX_PAYLOAD as u32).to_le_bytes());
+        frame.extend_from_slice(&(!(MAX_PAYLOAD as u32)).to_le_bytes());
+        frame.extend(std::iter::repeat_n(0x5A, MAX_PAYLOAD));
+        frame.extend_from_slice(&[0; HASH_LEN]);
+        let mut log = one_record();
+        log.extend_from_slice(&frame);
+        log.resize(log.len() + MAX_FRAME, 0);
+        assert_eq!(scan(&log).1.as_deref(), Some("torn"));
+        let last = log.len() - 1;
+        log[last] = 1;
+        assert!(
+            scan(&log).1.unwrap().contains("hash"),
+            "garbage after it: damage"
         );
     }
 }

@@ -254,3 +254,28 @@ fn digest_changes_with_state_and_survives_a_snapshot() {
     let decoded = State::decode(&state.encode()).unwrap();
     assert_eq!(decoded.digest(), state.digest());
 }
+
+#[test]
+fn new_terms_ask_again_only_for_a_grant_under_another_revision() {
+    let default_terms = || -> Vec<FeatureTerms> {
+        Feature::ALL
+            .into_iter()
+            .map(FeatureTerms::default_for)
+            .collect()
+    };
+    let (state, _) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    // A feature never granted takes new terms without any reconsent.
+    let mut terms = default_terms();
+    terms[Feature::Microphone.index()].terms_revision = 3;
+    let applied = state.apply_terms(&terms);
+    assert_eq!(applied.entries.len(), 1);
+    assert!(matches!(applied.entries[0], Entry::PolicyApplied { .. }));
+    // A granted feature whose purposes change under the same revision: the terms apply.
+    let mut terms = default_terms();
+    terms[0].purposes.push("scan_code".into());
+    let applied = state.apply_terms(&terms);
+    assert!(applied
+        .entries
+        .iter()
+        .all(|e| !matches!(e, Entry::ReconsentRequired { .. })));
+}
