@@ -448,3 +448,32 @@ fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
         "a full read meets the damage"
     );
 }
+
+#[test]
+fn checkpoints_keep_their_spacing_across_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let open_every_5 = || {
+        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 5)).unwrap()
+    };
+    let store = open_every_5();
+    for feature in &Feature::ALL[..6] {
+        grant(&store, *feature, GrantScope::UntilRevoked);
+    }
+    // A reopen between checkpoints must count the records since the last one.
+    store.close().unwrap();
+    let store = open_every_5();
+    for feature in &Feature::ALL[..4] {
+        store.deny(*feature, Actor::User).unwrap();
+    }
+    let checkpoints: Vec<u64> = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .iter()
+        .rev()
+        .filter(|e| e.kind == AuditKind::Checkpoint)
+        .map(|e| e.seq)
+        .collect();
+    // The genesis and four grants, a checkpoint; five more records, a checkpoint.
+    assert_eq!(checkpoints, vec![6, 12]);
+}

@@ -271,7 +271,8 @@ impl Journal {
         self.zeroed = self.end;
         self.max_time = time_ms;
         self.last_time = time_ms;
-        self.since_checkpoint = 0;
+        // The genesis record counts, as replay counts it.
+        self.since_checkpoint = 1;
         Ok(())
     }
 

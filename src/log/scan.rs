@@ -206,6 +206,16 @@ mod tests {
     }
 
     #[test]
+    fn the_last_eight_bytes_are_judged_as_a_header() {
+        let mut log = one_record();
+        log.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert!(scan(&log).1.unwrap().contains("inconsistent"));
+        let mut log = one_record();
+        log.extend_from_slice(&[0; 8]);
+        assert_eq!(scan(&log), (vec![1], None));
+    }
+
+    #[test]
     fn a_header_partly_written_into_free_space_is_a_torn_tail() {
         let record = one_record();
         for kept in 1..HEADER_LEN {
