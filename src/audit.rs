@@ -49,6 +49,8 @@ pub struct AuditEntry {
     pub rebuilt: Option<DerivedFile>,
     /// What was wrong, for `DerivedFileRebuilt` and `StorageFailed`.
     pub problem: Option<String>,
+    /// For `Sealed`: the epoch whose key made the seal.
+    pub seal_epoch: Option<u64>,
     /// Hex SHA-256 of the previous record.
     pub prev_hash: String,
     /// Hex SHA-256 of this record.
@@ -78,6 +80,7 @@ impl AuditEntry {
             recovery: None,
             rebuilt: None,
             problem: None,
+            seal_epoch: None,
             prev_hash: hex::encode(record.prev_hash),
             hash: hex::encode(record.hash),
         };
@@ -151,6 +154,7 @@ impl AuditEntry {
                 out.problem = Some(problem.clone());
             }
             Entry::StorageFailed { problem } => out.problem = Some(problem.clone()),
+            Entry::Sealed { epoch, .. } => out.seal_epoch = Some(*epoch),
             Entry::TailRepaired { .. } | Entry::Checkpoint { .. } => {}
         }
         out

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
-use crate::log::IoFaults;
+use crate::log::{IoFaults, Sealer};
 use crate::model::{is_valid_app_id, purpose_problem, Feature, FeatureTerms};
 
 /// Most purposes one feature may declare.
@@ -79,6 +79,8 @@ pub struct StoreOptions {
     pub checkpoint_every: u64,
     /// Tests only: told of every change to the disk, and may fail any of them.
     pub io_faults: Option<Arc<dyn IoFaults>>,
+    /// Seals the log with a key the platform holds (see [`Sealer`]).
+    pub sealer: Option<Arc<dyn Sealer>>,
 }
 
 impl Default for StoreOptions {
@@ -87,6 +89,7 @@ impl Default for StoreOptions {
             clock: Arc::new(SystemClock::default()),
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             io_faults: None,
+            sealer: None,
         }
     }
 }

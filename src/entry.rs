@@ -100,6 +100,12 @@ pub(crate) enum Entry {
     StorageFailed {
         problem: String,
     },
+    /// A seal over the record before it, made with the key of its epoch (the count of seals
+    /// before it in the chain).
+    Sealed {
+        epoch: u64,
+        tag: [u8; 32],
+    },
 }
 
 /// What a chain's first record says: whose store it is, which chain of the store, and why it
@@ -134,6 +140,15 @@ impl Entry {
             Entry::Checkpoint { .. } => AuditKind::Checkpoint,
             Entry::DerivedFileRebuilt { .. } => AuditKind::DerivedFileRebuilt,
             Entry::StorageFailed { .. } => AuditKind::StorageFailed,
+            Entry::Sealed { .. } => AuditKind::Sealed,
+        }
+    }
+
+    /// The genesis facts of a chain's first record.
+    pub fn genesis(&self) -> Option<&Genesis> {
+        match self {
+            Entry::ChainStarted(g) | Entry::Erased(g) | Entry::Recovered(g) => Some(g),
+            _ => None,
         }
     }
 
@@ -150,7 +165,8 @@ impl Entry {
             | Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
             | Entry::DerivedFileRebuilt { .. }
-            | Entry::StorageFailed { .. } => true,
+            | Entry::StorageFailed { .. }
+            | Entry::Sealed { .. } => true,
             Entry::OsPermissionChanged { permission, .. } => *permission == OsPermission::Denied,
             Entry::ForegroundChanged { foreground } => !foreground,
             _ => false,
@@ -219,11 +235,13 @@ pub enum AuditKind {
     /// The store could not reserve room or write, and turned every feature off until it is
     /// reopened. Written when there was room to; observers hear of it either way.
     StorageFailed,
+    /// A seal over the chain up to here, with a key the platform holds.
+    Sealed,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 19] = [
+    pub const ALL: [AuditKind; 20] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
@@ -243,6 +261,7 @@ impl AuditKind {
         AuditKind::Recovered,
         AuditKind::DerivedFileRebuilt,
         AuditKind::StorageFailed,
+        AuditKind::Sealed,
     ];
 
     /// Kinds that may only start a chain.
@@ -276,6 +295,7 @@ impl AuditKind {
             Recovered => "recovered",
             DerivedFileRebuilt => "derived_file_rebuilt",
             StorageFailed => "storage_failed",
+            Sealed => "sealed",
         }
     }
 }

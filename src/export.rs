@@ -111,6 +111,7 @@ struct LogLine {
 pub(crate) fn json(
     reader: &LogReader,
     view: &StateView,
+    head: LogHead,
     how_to_withdraw: impl Fn(Feature) -> String,
     now_ms: i64,
 ) -> Result<String, Error> {
@@ -154,7 +155,7 @@ pub(crate) fn json(
         exported_at: iso8601(now_ms),
         consent_records,
         log,
-        head: LogHead::new(view.chain, view.head),
+        head,
     };
     serde_json::to_string_pretty(&export).map_err(|e| Error::InvalidArgument(e.to_string()))
 }
@@ -248,7 +249,6 @@ mod tests {
             chain_started_ms: 1,
             states: Vec::new(),
             decisions: Vec::new(),
-            head: (0, [0; 32]),
         }
     }
 

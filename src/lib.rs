@@ -15,6 +15,9 @@ mod engine;
 mod entry;
 mod error;
 mod export;
+#[cfg(feature = "testing")]
+#[doc(hidden)]
+pub mod forge;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -35,13 +38,13 @@ pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, M
 pub use entry::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use error::ConsentError;
 pub use export::{access_category, iso8601, iso8601_local};
-pub use log::{IoFaults, IoKind, IoOp};
+pub use log::{software_sealer, IoFaults, IoKind, IoOp, Sealer, SealerError};
 pub use model::{
     is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,
     MAX_PURPOSE_LEN,
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
-pub use report::{FeatureReport, LogHead, PrivacyReport, PurposeUse, VerifyReport};
+pub use report::{FeatureReport, HeadCheck, LogHead, PrivacyReport, PurposeUse, VerifyReport};
 pub use session::UseSession;
 pub use store::ConsentStore;
 

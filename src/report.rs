@@ -10,8 +10,9 @@ use crate::error::Error;
 use crate::log::{Hash, LogReader, Record};
 use crate::model::{ConsentStatus, Feature, OsPermission};
 
-/// The last record of a chain: an anchor an app can keep elsewhere to detect truncation.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
+/// The last record of a chain, with its seal when the store has a sealer: save it elsewhere
+/// (the app's server) and `verify_extends` later proves the log still holds it unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, uniffi::Record)]
 pub struct LogHead {
     /// Which chain of the store.
     pub chain: u64,
@@ -19,14 +20,46 @@ pub struct LogHead {
     pub seq: u64,
     /// Its hex SHA-256.
     pub hash: String,
+    /// Hex HMAC of the head by this store's key, when it has a sealer.
+    #[uniffi(default = None)]
+    #[serde(default)]
+    pub seal: Option<String>,
+    /// The epoch whose key made `seal`.
+    #[uniffi(default = None)]
+    #[serde(default)]
+    pub seal_epoch: Option<u64>,
 }
 
 impl LogHead {
-    pub(crate) fn new(chain: u64, (seq, hash): (u64, Hash)) -> LogHead {
+    pub(crate) fn new(
+        chain: u64,
+        (seq, hash): (u64, Hash),
+        seal: Option<(u64, [u8; 32])>,
+    ) -> LogHead {
         LogHead {
             chain,
             seq,
             hash: hex::encode(hash),
+            seal: seal.map(|(_, tag)| hex::encode(tag)),
+            seal_epoch: seal.map(|(epoch, _)| epoch),
+        }
+    }
+}
+
+/// Whether the log still holds a head saved earlier.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
+pub struct HeadCheck {
+    /// True when the log holds the head unchanged (and its seal is this store's).
+    pub extends: bool,
+    /// Why not.
+    pub problem: Option<String>,
+}
+
+impl HeadCheck {
+    pub(crate) fn refused(problem: String) -> HeadCheck {
+        HeadCheck {
+            extends: false,
+            problem: Some(problem),
         }
     }
 }
@@ -47,6 +80,11 @@ pub struct VerifyReport {
     pub quarantined_as: Option<String>,
     /// The current chain's head.
     pub head: LogHead,
+    /// With a sealer: the last record a sound seal covers. Records after it are the unsealed
+    /// tail, sealed at the next checkpoint or on close.
+    pub sealed_through: Option<u64>,
+    /// Records after the last seal (all of them without a sealer).
+    pub unsealed_records: u64,
 }
 
 /// How one purpose was used.
@@ -211,6 +249,12 @@ pub(crate) fn verify_report(verification: Verification, head: LogHead) -> Verify
         quarantined_as: notice
             .map(|n| n.quarantined_as)
             .filter(|kept| !kept.is_empty()),
+        unsealed_records: verification.records_checked
+            - verification
+                .sealed_through
+                .unwrap_or(0)
+                .min(verification.records_checked),
+        sealed_through: verification.sealed_through,
         head,
     }
 }

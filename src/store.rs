@@ -9,9 +9,10 @@ use crate::engine::Engine;
 use crate::entry::RecoveryNotice;
 use crate::error::ConsentError;
 use crate::export;
+use crate::log::Sealer;
 use crate::model::{Actor, Feature, FeatureState, GrantScope, OsPermission};
 use crate::observer::{ConsentObserver, Subscription};
-use crate::report::{self, LogHead, PrivacyReport, VerifyReport};
+use crate::report::{self, HeadCheck, LogHead, PrivacyReport, VerifyReport};
 use crate::rules::{Decision, Now, State};
 use crate::session::UseSession;
 
@@ -29,6 +30,22 @@ impl ConsentStore {
     #[uniffi::constructor]
     pub fn open(dir: String, config: ConsentConfig) -> Result<Arc<ConsentStore>, ConsentError> {
         ConsentStore::open_with(Path::new(&dir), Some(config), StoreOptions::default())
+    }
+
+    /// `open`, with the log sealed by a key the platform holds: a seal at every checkpoint
+    /// and on close, checked on open (with the anchor the sealer keeps beside the key) and by
+    /// `verify()`. Edits, cuts and restored old copies are then damage, kept aside.
+    #[uniffi::constructor]
+    pub fn open_sealed(
+        dir: String,
+        config: ConsentConfig,
+        sealer: Arc<dyn Sealer>,
+    ) -> Result<Arc<ConsentStore>, ConsentError> {
+        let options = StoreOptions {
+            sealer: Some(sealer),
+            ..StoreOptions::default()
+        };
+        ConsentStore::open_with(Path::new(&dir), Some(config), options)
     }
 
     /// A store that keeps everything in memory, for previews and tests.
@@ -173,10 +190,16 @@ impl ConsentStore {
         Ok(report::verify_report(verification, self.head()))
     }
 
-    /// The chain's last record.
+    /// The chain's last record, with its seal when the store has a sealer: keep it elsewhere
+    /// (on the app's server) and `verify_extends` proves later that the log still holds it.
     pub fn head(&self) -> LogHead {
-        let view = self.engine.view();
-        LogHead::new(view.chain, view.head)
+        self.engine.sealed_head()
+    }
+
+    /// Whether the log still holds `head` (from `head()`, saved earlier) unchanged: the same
+    /// chain, the same record at its sequence number, and a seal made with this store's key.
+    pub fn verify_extends(&self, head: LogHead) -> Result<HeadCheck, ConsentError> {
+        Ok(self.engine.verify_extends(&head)?)
     }
 
     /// Everything the store holds about the person, machine-readable: one consent record per
@@ -188,6 +211,7 @@ impl ConsentStore {
         Ok(export::json(
             &reader,
             &engine.view(),
+            engine.sealed_head(),
             |f| engine.how_to_withdraw(f).to_string(),
             engine.now_ms(),
         )?)

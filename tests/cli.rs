@@ -246,3 +246,48 @@ fn access_intervals_carry_the_devices_local_offset() {
         assert!(stamp.ends_with(offset), "{zone}: {stamp}");
     }
 }
+
+#[test]
+fn a_sealed_store_from_the_command_line_catches_a_restored_copy_and_a_saved_head_checks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("seal.key");
+    let key = key.to_str().unwrap();
+    let sealed = |args: &[&str]| {
+        let mut all = vec!["--seal-key", key];
+        all.extend_from_slice(args);
+        consentkit(dir.path(), &all)
+    };
+    assert!(sealed(&["init", "--app-id", "com.example.camera"])
+        .status
+        .success());
+    assert!(sealed(&["grant", "camera"]).status.success());
+    let head = sealed(&["head", "--json"]);
+    let saved = keys.path().join("head.json");
+    std::fs::write(&saved, &head.stdout).unwrap();
+    let head: serde_json::Value = serde_json::from_slice(&head.stdout).unwrap();
+    assert!(head["seal"].is_string(), "{head}");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.path().join("consent.log"),
+        copy.path().join("consent.log"),
+    )
+    .unwrap();
+    assert!(sealed(&["revoke", "camera"]).status.success());
+
+    let verify = sealed(&["verify", "--head", saved.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("sealed through record"));
+    assert!(stdout(&verify).contains("still holds the saved head"));
+
+    // An old copy put back: the anchor beside the key says the log lost records.
+    std::fs::copy(
+        copy.path().join("consent.log"),
+        dir.path().join("consent.log"),
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(dir.path().join("consent.snapshot"));
+    let verify = sealed(&["verify"]);
+    assert!(!verify.status.success());
+    assert!(stdout(&verify).contains("DAMAGED"), "{}", stdout(&verify));
+}

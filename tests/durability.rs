@@ -453,9 +453,8 @@ fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
 fn checkpoints_keep_their_spacing_across_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let open_every_5 = || {
-        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 5)).unwrap()
-    };
+    let open_every_5 =
+        || ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 5)).unwrap();
     let store = open_every_5();
     for feature in &Feature::ALL[..6] {
         grant(&store, *feature, GrantScope::UntilRevoked);

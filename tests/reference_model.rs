@@ -77,12 +77,14 @@ impl Model {
             && self.sessions.contains(&f)
     }
 
-    /// Ends session `i`; a single-use grant that still stands is used up.
+    /// Ends session `i`; a single-use grant that still stands is used up once no session of
+    /// its feature is left open.
     fn end(&mut self, i: usize, grant_stands: bool) {
         let f = self.sessions.remove(i);
         if grant_stands
             && self.status[f.index()] == ConsentStatus::Granted
             && self.scope[f.index()] == Some(GrantScope::Once)
+            && !self.sessions.contains(&f)
         {
             self.status[f.index()] = ConsentStatus::NotAsked;
             self.scope[f.index()] = None;

@@ -1,6 +1,7 @@
 //! The engine: the one write path (decide under the lock → append → apply → wait for durability → notify), storage failures and chain restarts, and read access for the rest.
 
 mod changes;
+mod heads;
 mod open;
 mod restart;
 mod write;
@@ -83,7 +84,6 @@ pub(crate) struct StateView {
     pub states: Vec<FeatureState>,
     /// Per feature, the sequence number of the record that decided it (0: never decided).
     pub decisions: Vec<u64>,
-    pub head: (u64, Hash),
 }
 
 impl Engine {
@@ -102,6 +102,15 @@ impl Engine {
             self.decide(|state, now| state.close(now)).map(|_| ())
         };
         let mut core = self.core.write();
+        // Seal what this process wrote, so the key's anchor names the very last record.
+        let healthy = result.is_ok() && core.failed.is_none();
+        if let (true, Some(journal)) = (healthy, core.journal.as_mut()) {
+            if !journal.read_only() {
+                if let Err(e) = journal.seal_now(self.clock.now_ms()) {
+                    ::log::warn!("consentkit: sealing on close failed: {e}");
+                }
+            }
+        }
         core.journal = None;
         self.refresh_allowed(&core);
         match result {
@@ -186,7 +195,6 @@ impl Engine {
                 .into_iter()
                 .map(|f| core.state.record(f).decision_seq)
                 .collect(),
-            head: core.journal.as_ref().map_or((0, [0; 32]), |j| j.head()),
         }
     }
 
@@ -209,7 +217,10 @@ impl ReplayMachine for State {
         State::new("")
     }
 
+    /// Every record is checked against the rules before it is folded in: a log the live
+    /// rules could never have written is damage.
     fn replay(&mut self, record: &Record) -> Result<(), String> {
+        self.check(&record.entry)?;
         self.apply(record.seq, record.time_ms, &record.entry, None);
         Ok(())
     }

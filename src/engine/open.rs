@@ -26,8 +26,10 @@ impl Engine {
             return Err(Error::NoStore(path.to_path_buf()));
         }
         let faults = Faults(options.io_faults.clone());
-        let (journal, found) = log::open_dir::<State>(path, options.checkpoint_every, faults)
-            .map_err(|e| open_error(path, e))?;
+        let sealer = options.sealer.clone();
+        let (journal, found) =
+            log::open_dir::<State>(path, options.checkpoint_every, faults, sealer)
+                .map_err(|e| open_error(path, e))?;
         Engine::start(journal, found, config, options)
     }
 
@@ -35,7 +37,8 @@ impl Engine {
     /// while the app holds the store and on a read-only filesystem. Damage is reported (by
     /// `recovery_notice` and `verify`) with everything off.
     pub fn open_read_only(path: &Path, options: &StoreOptions) -> Result<Arc<Engine>, Error> {
-        let (journal, found) = log::open_read_only::<State>(path, options.checkpoint_every)
+        let sealer = options.sealer.clone();
+        let (journal, found) = log::open_read_only::<State>(path, options.checkpoint_every, sealer)
             .map_err(|e| open_error(path, e))?;
         let (state, unrecovered) = match found {
             Found::New => return Err(Error::NoStore(path.to_path_buf())),
@@ -85,7 +88,8 @@ impl Engine {
         options: &StoreOptions,
     ) -> Result<Arc<Engine>, Error> {
         let config = resolve(config)?;
-        let journal = log::open_memory(options.checkpoint_every);
+        let mut journal = log::open_memory(options.checkpoint_every);
+        journal.set_sealer(options.sealer.clone());
         Engine::start(journal, Found::New, Some(config), options)
     }
 

@@ -131,19 +131,43 @@ impl Engine {
 /// What a full check of the chain found.
 pub(crate) struct Verification {
     pub records_checked: u64,
-    /// Why the chain was restarted: by this check, or by an earlier one since the last erasure.
+    /// The last record a sound seal covers (with a sealer).
+    pub sealed_through: Option<u64>,
+    /// Why the chain was restarted: by this check, or by an earlier one since the last erasure
+    /// (or, opened read-only, the damage found and left in place).
     pub notice: Option<RecoveryNotice>,
 }
 
 impl Engine {
-    /// Replays the whole chain into a fresh state. Damage turns every feature off, keeps the
-    /// files aside and starts a new chain that names them.
+    /// Replays the whole chain into a fresh state, checking every record against the rules
+    /// and, with a sealer, every seal and the anchor. Damage turns every feature off, keeps
+    /// the files aside and starts a new chain that names them (opened read-only: reports it).
     pub fn verify(&self) -> Result<Verification, Error> {
-        let (reader, chain) = self.reader()?;
-        match reader.verify::<State>() {
-            Ok(records_checked) => Ok(Verification {
-                records_checked,
+        let (reader, chain, sealer, read_only) = {
+            let core = self.core.read();
+            let journal = core.journal.as_ref().ok_or(Error::Closed)?;
+            (
+                journal.reader(),
+                core.state.chain,
+                journal.sealer(),
+                journal.read_only(),
+            )
+        };
+        match reader.verify::<State>(sealer) {
+            Ok(verified) => Ok(Verification {
+                records_checked: verified.records,
+                sealed_through: verified.sealed_through,
                 notice: self.recovery_notice(),
+            }),
+            Err(failure) if read_only => Ok(Verification {
+                records_checked: failure.records_checked,
+                sealed_through: None,
+                notice: Some(RecoveryNotice::new(
+                    self.clock.now_ms(),
+                    failure.damage.first_bad_seq,
+                    &failure.damage.problem,
+                    String::new(),
+                )),
             }),
             Err(failure) => {
                 let found = self.restart(ChainStart::Recover {
@@ -152,6 +176,7 @@ impl Engine {
                 })?;
                 Ok(Verification {
                     records_checked: failure.records_checked,
+                    sealed_through: None,
                     notice: found.or_else(|| self.recovery_notice()),
                 })
             }

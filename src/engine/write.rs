@@ -96,6 +96,8 @@ impl Engine {
         let listening = self.notifier.has_observers();
         let mut changes = Vec::new();
         for (seq, entry) in (appended.first_seq..).zip(entries) {
+            // What replay will check, the live rules must have honoured.
+            debug_assert_eq!(core.state.check(entry), Ok(()), "{entry:?}");
             core.state.apply(seq, now.wall_ms, entry, Some(now.mono_ms));
             if listening {
                 changes.extend(changes::changes_of(&core.state, seq, entry));

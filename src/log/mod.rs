@@ -8,6 +8,7 @@ mod reader;
 pub(crate) mod record;
 pub(crate) mod replay;
 pub(crate) mod scan;
+pub(crate) mod seal;
 pub(crate) mod snapshot;
 
 use std::io;
@@ -23,6 +24,9 @@ pub(crate) use reader::LogReader;
 use record::{encode_frame, ChainCheck, MAGIC};
 pub(crate) use record::{Hash, Record};
 pub(crate) use replay::{Damage, ReplayMachine};
+pub(crate) use seal::SealKeys as Keys;
+use seal::SealKeys;
+pub use seal::{software_sealer, Sealer, SealerError};
 use snapshot::Snapshot;
 
 use crate::entry::Entry;
@@ -96,6 +100,16 @@ pub(crate) struct Journal {
     ticket: u64,
     durability: Arc<Durability>,
     scratch: Vec<u8>,
+    /// Whose chain it is and its number (from its genesis record).
+    owner: Option<(String, u64)>,
+    /// Seals in the chain so far: the next seal's epoch.
+    seals: u64,
+    /// Whether the last record is a seal (nothing new to seal).
+    last_is_seal: bool,
+    /// The platform's sealer, if the app gave one.
+    sealer: Option<Arc<dyn Sealer>>,
+    /// The current chain's seal keys (with a sealer).
+    keys: Option<SealKeys>,
 }
 
 impl Journal {
@@ -115,7 +129,28 @@ impl Journal {
             last_time: i64::MIN,
             ticket: 0,
             scratch: Vec::new(),
+            owner: None,
+            seals: 0,
+            last_is_seal: false,
+            sealer: None,
+            keys: None,
         }
+    }
+
+    /// Seals the chain from now on with `sealer`.
+    pub fn set_sealer(&mut self, sealer: Option<Arc<dyn Sealer>>) {
+        self.sealer = sealer;
+        self.keys = match (&self.sealer, &self.owner) {
+            (Some(sealer), Some((app_id, chain))) => {
+                Some(SealKeys::new(sealer.clone(), app_id, *chain))
+            }
+            _ => None,
+        };
+    }
+
+    /// The sealer, if the store has one.
+    pub fn sealer(&self) -> Option<Arc<dyn Sealer>> {
+        self.sealer.clone()
     }
 
     pub fn durability(&self) -> Arc<Durability> {
@@ -182,6 +217,11 @@ impl Journal {
             return Err(AppendError::Io(e));
         }
         self.chain = chain;
+        self.seals += entries
+            .iter()
+            .filter(|e| matches!(e, Entry::Sealed { .. }))
+            .count() as u64;
+        self.last_is_seal = matches!(entries.last(), Some(Entry::Sealed { .. }));
         self.max_time = self.max_time.max(time_ms);
         self.last_time = time_ms;
         self.end = needed;
@@ -217,25 +257,91 @@ impl Journal {
             offset,
             seq: appended.first_seq,
         };
+        let checkpoint_hash = self.chain.last_hash;
+        let seals_before = self.seals;
+        let sealed = self.append_seal(time_ms)?;
         if let Err(e) = index::append(&self.index, &hint) {
             ::log::warn!("consentkit: time index not extended ({e}); reports scan more");
         }
         if let Place::Disk { dir, .. } = &self.place {
             self.log.sync_data()?;
-            self.durability.synced_up_to(appended.ticket);
+            self.durability.synced_up_to(self.ticket);
+            let (app_id, chain) = self.owner.clone().unwrap_or_default();
             let snapshot = Snapshot {
                 seq: appended.first_seq,
                 offset,
-                hash: self.chain.last_hash,
+                hash: checkpoint_hash,
                 max_time: self.max_time,
                 last_time: time_ms,
+                app_id,
+                chain,
+                seals: seals_before,
                 state: machine.encode(),
             };
             if let Err(e) = snapshot.write(dir) {
                 ::log::warn!("consentkit: snapshot not written ({e}); the next open replays more");
             }
         }
+        if let Some(anchor) = sealed {
+            self.keep_anchor(anchor)?;
+        }
         Ok(())
+    }
+
+    /// Seals the chain up to its last record (on close), unless it ends with a seal already;
+    /// durable, and anchored beside the key.
+    pub fn seal_now(&mut self, time_ms: i64) -> io::Result<()> {
+        if let Some(anchor) = self.append_seal(time_ms)? {
+            self.log.sync_data()?;
+            self.durability.synced_up_to(self.ticket);
+            self.keep_anchor(anchor)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the seal of the last record, with the next epoch's key; returns the anchor to
+    /// keep once it is durable. Nothing without a sealer, or when the last record is a seal.
+    fn append_seal(&mut self, time_ms: i64) -> io::Result<Option<Vec<u8>>> {
+        let (head_seq, head_hash) = self.head();
+        let Some(keys) = self.keys.as_mut() else {
+            return Ok(None);
+        };
+        if self.last_is_seal {
+            return Ok(None);
+        }
+        let epoch = self.seals;
+        let tag = keys
+            .seal(epoch, head_seq, &head_hash)
+            .map_err(io::Error::other)?;
+        let sealed = Entry::Sealed { epoch, tag };
+        self.append(time_ms, std::slice::from_ref(&sealed), true)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let (seq, hash) = self.head();
+        let keys = self.keys.as_mut().expect("checked above");
+        keys.anchor(epoch, seq, &hash)
+            .map(Some)
+            .map_err(io::Error::other)
+    }
+
+    /// A seal of the head as it is now (for `head()` and exports), with the last sealed
+    /// epoch's key: `(epoch, tag)`, or `None` without a sealer.
+    pub fn seal_head(&mut self) -> io::Result<Option<(u64, [u8; 32])>> {
+        let (seq, hash) = self.head();
+        let epoch = self.seals.saturating_sub(1);
+        match self.keys.as_mut() {
+            Some(keys) => keys
+                .seal_head(epoch, seq, &hash)
+                .map(|tag| Some((epoch, tag)))
+                .map_err(io::Error::other),
+            None => Ok(None),
+        }
+    }
+
+    fn keep_anchor(&self, anchor: Vec<u8>) -> io::Result<()> {
+        match &self.keys {
+            Some(keys) => keys.store_anchor(anchor).map_err(io::Error::other),
+            None => Ok(()),
+        }
     }
 
     /// Replaces the chain with a new one that starts with `genesis`. The old chain's files
@@ -273,6 +379,11 @@ impl Journal {
         self.last_time = time_ms;
         // The genesis record counts, as replay counts it.
         self.since_checkpoint = 1;
+        self.owner = genesis.genesis().map(|g| (g.app_id.clone(), g.chain));
+        self.seals = 0;
+        self.last_is_seal = false;
+        let sealer = self.sealer.take();
+        self.set_sealer(sealer);
         Ok(())
     }
 

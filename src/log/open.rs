@@ -2,12 +2,14 @@
 
 use std::io::{self, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 
 use super::fs::{Bytes, Faults, StoreDir, INDEX_FILE, LOG_FILE, SNAPSHOT_FILE};
 use super::index::{self, IndexEntry};
-use super::record::{check_magic, decode_frame, ChainCheck, Decoded, HEADER_LEN, MAGIC, MAX_FRAME};
+use super::record::{check_magic, decode_frame, Decoded, HEADER_LEN, MAGIC, MAX_FRAME};
 use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
 use super::scan::{ScanStop, Scanner};
+use super::seal::{self, Sealer};
 use super::snapshot::Snapshot;
 use super::{Journal, Place, PREALLOCATE};
 use crate::entry::{DerivedFile, Entry};
@@ -72,6 +74,18 @@ pub(crate) fn open_dir<M: ReplayMachine>(
     path: &Path,
     checkpoint_every: u64,
     faults: Faults,
+    sealer: Option<Arc<dyn Sealer>>,
+) -> Result<(Journal, Found<M>), OpenError> {
+    let (mut journal, found) = open_for_writing(path, checkpoint_every, faults, sealer.as_ref())?;
+    journal.set_sealer(sealer);
+    Ok((journal, found))
+}
+
+fn open_for_writing<M: ReplayMachine>(
+    path: &Path,
+    checkpoint_every: u64,
+    faults: Faults,
+    sealer: Option<&Arc<dyn Sealer>>,
 ) -> Result<(Journal, Found<M>), OpenError> {
     let dir = StoreDir::create(path, faults)?;
     let lock = dir.lock()?.ok_or(OpenError::Locked)?;
@@ -96,7 +110,7 @@ pub(crate) fn open_dir<M: ReplayMachine>(
         };
         return Ok(chainless(dir, lock, checkpoint_every, found));
     };
-    let loaded = match load::<M>(&dir, &log)? {
+    let loaded = match load::<M>(&dir, &log, sealer)? {
         Err((damage, replayed)) => {
             let found = Found::Damaged { damage, replayed };
             return Ok(chainless(dir, lock, checkpoint_every, found));
@@ -144,6 +158,7 @@ pub(crate) fn open_dir<M: ReplayMachine>(
 pub(crate) fn open_read_only<M: ReplayMachine>(
     path: &Path,
     checkpoint_every: u64,
+    sealer: Option<Arc<dyn Sealer>>,
 ) -> Result<(Journal, Found<M>), OpenError> {
     let none = || Bytes::memory(Vec::new());
     let dir = match StoreDir::open_existing(path, Faults::default()) {
@@ -172,13 +187,13 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
     };
     // A record the app is writing this very moment can read as damaged: look again before
     // calling it damage.
-    let mut loaded = load::<M>(&dir, &log)?;
+    let mut loaded = load::<M>(&dir, &log, sealer.as_ref())?;
     for _ in 0..3 {
         if loaded.is_ok() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
-        loaded = load::<M>(&dir, &log)?;
+        loaded = load::<M>(&dir, &log, sealer.as_ref())?;
     }
     let index = match dir.open_file(INDEX_FILE, true) {
         Ok(Some(index)) => index,
@@ -197,6 +212,7 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
             }
         }
     };
+    journal.set_sealer(sealer);
     Ok((journal, found))
 }
 
@@ -235,6 +251,12 @@ fn resume<M>(journal: &mut Journal, replay: &Replay<M>, end: u64) {
     journal.since_checkpoint = replay.since_checkpoint;
     journal.max_time = replay.max_time;
     journal.last_time = replay.last_time;
+    journal.owner = replay.owner.clone();
+    journal.seals = replay.seals;
+    journal.last_is_seal = replay
+        .seen_seals
+        .last()
+        .is_some_and(|seal| seal.at.0 == replay.chain.next_seq - 1);
 }
 
 struct Loaded<M> {
@@ -256,6 +278,7 @@ type Unloadable<M> = (Damage, Option<M>);
 fn load<M: ReplayMachine>(
     dir: &StoreDir,
     log: &Bytes,
+    sealer: Option<&Arc<dyn Sealer>>,
 ) -> io::Result<Result<Loaded<M>, Unloadable<M>>> {
     let unloadable = |first_bad_seq: u64, problem: String| {
         Ok(Err((
@@ -284,7 +307,7 @@ fn load<M: ReplayMachine>(
         Ok(None) => None,
         Err(problem) => not_believed(problem),
         Ok(Some(snapshot)) => match resume_from::<M>(log, file_len, snapshot)? {
-            Resumed::Yes(replay, start) => Some((replay, start)),
+            Resumed::Yes(replay, start) => Some((*replay, start)),
             Resumed::Disagrees(problem) => not_believed(problem),
             Resumed::LogLost(seq, problem) => return unloadable(seq, problem),
         },
@@ -300,9 +323,18 @@ fn load<M: ReplayMachine>(
         Ok(torn_at) => torn_at,
         Err(ReplayStop::Damage(damage)) => return Ok(Err((damage, Some(replay.machine)))),
         Err(ReplayStop::Io(e)) => return Err(e),
+        Err(ReplayStop::Sealer(e)) => return Err(io::Error::other(e)),
     };
     if replay.chain.next_seq == 1 {
         return unloadable(1, "the log holds no records".into());
+    }
+    if let (Some(sealer), Some(owner)) = (sealer, &replay.owner) {
+        let head = replay.chain.next_seq - 1;
+        let checked = seal::check_chain(sealer, owner, &replay.seen_seals, head, replay.started_at)
+            .map_err(io::Error::other)?;
+        if let Err(damage) = checked {
+            return Ok(Err((damage, Some(replay.machine))));
+        }
     }
     Ok(Ok(Loaded {
         replay,
@@ -314,7 +346,7 @@ fn load<M: ReplayMachine>(
 }
 
 enum Resumed<M> {
-    Yes(Replay<M>, u64),
+    Yes(Box<Replay<M>>, u64),
     /// The snapshot is wrong; the log may well be right.
     Disagrees(String),
     /// The log does not hold the checkpoint the snapshot was bound to: it lost records.
@@ -364,17 +396,10 @@ fn resume_from<M: ReplayMachine>(
         }
         Err(why) => return Ok(Resumed::Disagrees(why)),
     };
-    let replay = Replay {
-        machine,
-        chain: ChainCheck {
-            next_seq: record.seq + 1,
-            last_hash: record.hash,
-        },
-        since_checkpoint: 0,
-        max_time: snapshot.max_time.max(record.time_ms),
-        last_time: record.time_ms,
-    };
-    Ok(Resumed::Yes(replay, snapshot.offset + len as u64))
+    let owner = (snapshot.app_id.clone(), snapshot.chain);
+    let max_time = snapshot.max_time.max(record.time_ms);
+    let replay = Replay::resumed(machine, &record, owner, snapshot.seals, max_time);
+    Ok(Resumed::Yes(Box::new(replay), snapshot.offset + len as u64))
 }
 
 /// The time index, checked against the log; rebuilt from the log's checkpoints (and the

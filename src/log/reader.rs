@@ -8,6 +8,8 @@ use super::index;
 use super::record::{Hash, Record, MAGIC};
 use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
 use super::scan::{ScanStop, Scanner};
+use super::seal::{check_chain, Sealer};
+use std::sync::Arc;
 
 /// A view of the log as it was when taken: the same bytes (even if a new chain replaces them
 /// later) up to the same end.
@@ -16,6 +18,13 @@ pub(crate) struct LogReader {
     index: Bytes,
     end: u64,
     head: (u64, Hash),
+}
+
+/// What a verification found: the records checked, and the last one a sound seal covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Verified {
+    pub records: u64,
+    pub sealed_through: Option<u64>,
 }
 
 /// Where and why a chain failed verification, and how far it verified.
@@ -76,8 +85,12 @@ impl LogReader {
     /// Checks the whole chain by replaying it into a fresh `M`: framing, hashes, links,
     /// gap-free sequence numbers, every record against the rules, every checkpoint against
     /// the state replayed up to it, and that it ends at the head. Returns the records checked.
-    pub fn verify<M: ReplayMachine>(&self) -> Result<u64, VerifyFailure> {
+    pub fn verify<M: ReplayMachine>(
+        &self,
+        sealer: Option<Arc<dyn Sealer>>,
+    ) -> Result<Verified, VerifyFailure> {
         let mut replay = Replay::<M>::from_start();
+        replay.check_seals = sealer.clone();
         let mut scanner = self.scanner(MAGIC.len() as u64);
         let outcome = replay.run(&mut scanner);
         let checked = replay.chain.next_seq - 1;
@@ -103,6 +116,12 @@ impl LogReader {
                 })
             }
             Err(ReplayStop::Io(e)) => return Err(fail(checked + 1, e.to_string())),
+            Err(ReplayStop::Sealer(e)) => {
+                return Err(fail(
+                    checked + 1,
+                    format!("the seals could not be checked: {e}"),
+                ))
+            }
         }
         if (checked, replay.chain.last_hash) != self.head {
             return Err(fail(
@@ -110,6 +129,27 @@ impl LogReader {
                 "the log on disk ends before the records the store wrote".into(),
             ));
         }
-        Ok(checked)
+        let mut sealed_through = None;
+        if let (Some(sealer), Some(owner)) = (&sealer, &replay.owner) {
+            match check_chain(sealer, owner, &replay.seen_seals, checked, 1) {
+                Ok(Ok(status)) => sealed_through = status.sealed_through,
+                Ok(Err(damage)) => {
+                    return Err(VerifyFailure {
+                        damage,
+                        records_checked: checked,
+                    })
+                }
+                Err(e) => {
+                    return Err(fail(
+                        checked + 1,
+                        format!("the seals could not be checked: {e}"),
+                    ))
+                }
+            }
+        }
+        Ok(Verified {
+            records: checked,
+            sealed_through,
+        })
     }
 }

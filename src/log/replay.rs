@@ -4,6 +4,9 @@ use std::io::Read;
 
 use super::record::{ChainCheck, Hash, Record};
 use super::scan::{ScanStop, Scanner};
+use std::sync::Arc;
+
+use super::seal::{SealKeys, Sealer};
 use crate::entry::Entry;
 
 /// A state machine the log can rebuild from records: the rules' state in the store, anything
@@ -39,12 +42,37 @@ pub(crate) struct Replay<M> {
     pub max_time: i64,
     /// The last record's time: the last moment the writing process was known alive.
     pub last_time: i64,
+    /// Whose chain it is and its number, from its genesis record (or the snapshot).
+    pub owner: Option<(String, u64)>,
+    /// Seals so far in the chain: the next seal's epoch.
+    pub seals: u64,
+    /// The seal records seen in this replay: what each covers, and where it stands.
+    pub seen_seals: Vec<SealSeen>,
+    /// With a sealer, every seal is checked as it comes (full verification); without, seals
+    /// are only counted, and opening checks the last one.
+    pub check_seals: Option<Arc<dyn Sealer>>,
+    keys: Option<SealKeys>,
+    /// The first record this replay read (those before came from a checked snapshot).
+    pub started_at: u64,
 }
 
-/// Why a replay stopped: damage, or an I/O error reading the log.
+/// A seal record as replay met it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SealSeen {
+    pub epoch: u64,
+    pub tag: [u8; 32],
+    /// The record it seals.
+    pub covers: (u64, Hash),
+    /// The seal record itself.
+    pub at: (u64, Hash),
+}
+
+/// Why a replay stopped: damage, an I/O error reading the log, or a sealer that could not
+/// check a seal (not damage: the keystore may be locked for a moment).
 pub(crate) enum ReplayStop {
     Damage(Damage),
     Io(std::io::Error),
+    Sealer(String),
 }
 
 impl<M: ReplayMachine> Replay<M> {
@@ -56,12 +84,85 @@ impl<M: ReplayMachine> Replay<M> {
             since_checkpoint: 0,
             max_time: i64::MIN,
             last_time: i64::MIN,
+            owner: None,
+            seals: 0,
+            seen_seals: Vec::new(),
+            check_seals: None,
+            keys: None,
+            started_at: 1,
         }
     }
 
-    /// Checks one record against the chain and, for a checkpoint, against the state folded so
-    /// far, then folds it in.
-    pub fn accept(&mut self, record: &Record) -> Result<(), Damage> {
+    /// A replay resumed after a checkpoint whose state a snapshot holds.
+    pub fn resumed(
+        machine: M,
+        after: &Record,
+        owner: (String, u64),
+        seals: u64,
+        max_time: i64,
+    ) -> Replay<M> {
+        Replay {
+            machine,
+            chain: ChainCheck {
+                next_seq: after.seq + 1,
+                last_hash: after.hash,
+            },
+            max_time,
+            last_time: after.time_ms,
+            owner: Some(owner),
+            seals,
+            started_at: after.seq + 1,
+            ..Replay::from_start()
+        }
+    }
+
+    /// Checks one record against the chain, a checkpoint against the state folded so far, a
+    /// seal against the count of seals before it (and its key, when checking seals), then
+    /// folds it in.
+    pub fn accept(&mut self, record: &Record) -> Result<(), ReplayStop> {
+        let damage = |problem: String| {
+            ReplayStop::Damage(Damage {
+                first_bad_seq: record.seq,
+                problem,
+            })
+        };
+        if let Some(genesis) = record.entry.genesis() {
+            self.owner = Some((genesis.app_id.clone(), genesis.chain));
+            self.seals = 0;
+            self.keys = self
+                .check_seals
+                .as_ref()
+                .map(|sealer| SealKeys::new(sealer.clone(), &genesis.app_id, genesis.chain));
+        }
+        if let Entry::Sealed { epoch, tag } = &record.entry {
+            if *epoch != self.seals {
+                return Err(damage("a seal is missing or out of order".into()));
+            }
+            let seen = SealSeen {
+                epoch: *epoch,
+                tag: *tag,
+                covers: (record.seq - 1, record.prev_hash),
+                at: (record.seq, record.hash),
+            };
+            if let Some(keys) = &mut self.keys {
+                let sound = keys
+                    .check(seen.epoch, seen.covers.0, &seen.covers.1, &seen.tag)
+                    .map_err(ReplayStop::Sealer)?;
+                if !sound {
+                    return Err(damage(format!(
+                        "the seal of record {} fails: the records it covers were changed, or it was not made with this store's key",
+                        seen.covers.0
+                    )));
+                }
+            }
+            self.seals += 1;
+            self.seen_seals.push(seen);
+        }
+        self.fold(record).map_err(ReplayStop::Damage)
+    }
+
+    /// The chain check, the checkpoint check, and the machine's own check and fold.
+    fn fold(&mut self, record: &Record) -> Result<(), Damage> {
         let at = record.seq.min(self.chain.next_seq);
         self.chain.accept(record).map_err(|problem| Damage {
             first_bad_seq: at,
@@ -92,7 +193,7 @@ impl<M: ReplayMachine> Replay<M> {
         loop {
             match scanner.next_record() {
                 Ok(None) => return Ok(None),
-                Ok(Some(record)) => self.accept(&record).map_err(ReplayStop::Damage)?,
+                Ok(Some(record)) => self.accept(&record)?,
                 Err(ScanStop::Torn { offset }) => return Ok(Some(offset)),
                 Err(ScanStop::Corrupt { reason, .. }) => {
                     return Err(ReplayStop::Damage(Damage {

@@ -22,6 +22,11 @@ pub(crate) struct Snapshot {
     pub max_time: i64,
     /// The checkpoint record's own time.
     pub last_time: i64,
+    /// Whose chain it is, and its number.
+    pub app_id: String,
+    pub chain: u64,
+    /// Seals in the chain before the checkpoint.
+    pub seals: u64,
     /// The state machine's snapshot bytes.
     pub state: Vec<u8>,
 }
@@ -81,6 +86,9 @@ mod tests {
             hash: [7; 32],
             max_time: 55,
             last_time: 50,
+            app_id: "com.example".into(),
+            chain: 2,
+            seals: 4,
             state: vec![1, 2, 3],
         };
         let bytes = snapshot.to_bytes();

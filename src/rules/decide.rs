@@ -1,10 +1,9 @@
 //! The verbs: each reads the state and decides the records to append with its outcome. A decision that changes nothing writes nothing.
 
+use super::check::os_permission_refusal;
 use super::{Decision, Now, OpenSession, Refusal, State};
-use crate::entry::{Entry, RefusalReason, SessionEndReason};
-use crate::model::{
-    is_valid_purpose, Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission,
-};
+use crate::entry::{Entry, SessionEndReason};
+use crate::model::{Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission};
 
 /// When sessions end: now, or — for sessions a dead process left open — at the last moment
 /// that process was known alive, so no hours of use are invented.
@@ -18,21 +17,13 @@ impl State {
     /// Only a person can open a door (rule 1), and only through the app's UI (rule 7).
     /// Granting what is already granted, the same way, changes nothing.
     pub fn grant(&self, feature: Feature, scope: GrantScope, actor: Actor) -> Decision {
-        if actor == Actor::App {
-            return Decision::refused(Refusal::AppCannotGrant);
+        if let Some(refusal) = self.grant_refusal(feature, actor) {
+            return Decision::refused(refusal);
         }
-        if !self.foreground {
-            return Decision::refused(Refusal::GrantInBackground(feature));
-        }
-        let record = self.record(feature);
-        let terms = self.terms(feature);
-        if record.status == ConsentStatus::Granted
-            && record.scope == Some(scope)
-            && record.terms_revision == terms.terms_revision
-            && record.purposes == terms.purposes
-        {
+        if self.grant_changes_nothing(feature, scope) {
             return Decision::nothing();
         }
+        let terms = self.terms(feature);
         Decision::records(vec![Entry::Granted {
             feature,
             actor,
@@ -46,7 +37,7 @@ impl State {
     /// (rule 3). Denying what is already denied changes nothing, so the first "no" keeps
     /// its author.
     pub fn deny(&self, feature: Feature, actor: Actor, now: Now) -> Decision {
-        if self.record(feature).status == ConsentStatus::Denied {
+        if !self.denial_changes_anything(feature) {
             return Decision::nothing();
         }
         let terms_revision = self.terms(feature).terms_revision;
@@ -61,10 +52,7 @@ impl State {
     /// Withdraws a grant (also one waiting for reconsent), ending the feature's sessions at
     /// once. There is nothing to withdraw from a feature never granted or already denied.
     pub fn revoke(&self, feature: Feature, actor: Actor, now: Now) -> Decision {
-        if matches!(
-            self.record(feature).status,
-            ConsentStatus::NotAsked | ConsentStatus::Denied
-        ) {
+        if !self.revocation_changes_anything(feature) {
             return Decision::nothing();
         }
         let terms_revision = self.terms(feature).terms_revision;
@@ -109,34 +97,6 @@ impl State {
         }
     }
 
-    fn use_refusal(&self, feature: Feature, purpose: &str) -> Option<RefusalReason> {
-        let record = self.record(feature);
-        if !is_valid_purpose(purpose) {
-            return Some(RefusalReason::InvalidPurpose);
-        }
-        if !self.terms(feature).declares(purpose) {
-            return Some(RefusalReason::UnknownPurpose);
-        }
-        match record.status {
-            ConsentStatus::NotAsked => Some(RefusalReason::ConsentRequired),
-            ConsentStatus::Denied => Some(RefusalReason::Denied),
-            ConsentStatus::NeedsReconsent => Some(RefusalReason::NeedsReconsent),
-            ConsentStatus::Granted if record.os_permission == OsPermission::Denied => {
-                Some(RefusalReason::OsPermissionDenied)
-            }
-            ConsentStatus::Granted if !self.foreground && feature.ends_in_background() => {
-                Some(RefusalReason::InBackground)
-            }
-            ConsentStatus::Granted
-                if record.scope == Some(GrantScope::Once)
-                    && self.sessions_of(feature).next().is_some() =>
-            {
-                Some(RefusalReason::SingleUseInProgress)
-            }
-            ConsentStatus::Granted => None,
-        }
-    }
-
     /// Ends one session (nothing when it is not open).
     pub fn end_session(&self, session: u64, reason: SessionEndReason, now: Now) -> Decision {
         Decision::records(self.end_sessions(|s| s.id == session, reason, Ending::At(now)))
@@ -150,8 +110,8 @@ impl State {
         permission: OsPermission,
         now: Now,
     ) -> Decision {
-        if permission == OsPermission::Limited && !feature.accepts_limited() {
-            return Decision::refused(Refusal::LimitedNotApplicable(feature));
+        if let Some(refusal) = os_permission_refusal(feature, permission) {
+            return Decision::refused(refusal);
         }
         if self.record(feature).os_permission == permission {
             return Decision::nothing();
@@ -248,7 +208,9 @@ impl State {
         ending: Ending,
     ) -> Vec<Entry> {
         let mut entries = Vec::new();
-        for session in self.sessions.iter().filter(|s| matches(s)) {
+        let ending_sessions: Vec<&OpenSession> =
+            self.sessions.iter().filter(|s| matches(s)).collect();
+        for (i, session) in ending_sessions.iter().enumerate() {
             let duration_ms = match ending {
                 Ending::At(now) => session
                     .began_mono_ms
@@ -263,10 +225,17 @@ impl State {
                 reason,
                 duration_ms,
             });
+            // A single-use grant is used up when its use ends: when no session of the
+            // feature is left open (one could be open from before the grant).
             let record = self.record(session.feature);
+            let still_open = self
+                .sessions_of(session.feature)
+                .filter(|s| !ending_sessions[..=i].iter().any(|e| e.id == s.id))
+                .count();
             if reason.grant_stands()
                 && record.status == ConsentStatus::Granted
                 && record.scope == Some(GrantScope::Once)
+                && still_open == 0
             {
                 entries.push(Entry::GrantConsumed {
                     feature: session.feature,
@@ -281,12 +250,7 @@ impl State {
     fn lapse_unused_once_grants(&self) -> Vec<Entry> {
         Feature::ALL
             .into_iter()
-            .filter(|&feature| {
-                let record = self.record(feature);
-                record.status == ConsentStatus::Granted
-                    && record.scope == Some(GrantScope::Once)
-                    && self.sessions_of(feature).next().is_none()
-            })
+            .filter(|&feature| self.has_unused_once_grant(feature))
             .map(|feature| Entry::GrantLapsed { feature })
             .collect()
     }

@@ -1,5 +1,6 @@
 //! The consent rules as a pure state machine: each verb decides the records to append and its outcome; `apply` folds a record into state. No I/O, no clock.
 
+mod check;
 mod decide;
 mod state;
 

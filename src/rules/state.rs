@@ -207,7 +207,8 @@ impl State {
             | Entry::TailRepaired { .. }
             | Entry::Checkpoint { .. }
             | Entry::DerivedFileRebuilt { .. }
-            | Entry::StorageFailed { .. } => {}
+            | Entry::StorageFailed { .. }
+            | Entry::Sealed { .. } => {}
         }
     }
 }

@@ -1,15 +1,15 @@
 //! The `consentkit` command-line tool: run the demo, inspect a store, and make decisions for QA.
 
 mod demo;
+mod keys;
 mod output;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use consentkit::{
-    Actor, AuditFilter, ConsentConfig, ConsentError, ConsentStore, Feature, GrantScope,
+    Actor, AuditFilter, ConsentConfig, ConsentError, ConsentStore, Feature, GrantScope, LogHead,
     StoreOptions,
 };
 
@@ -26,6 +26,10 @@ struct Cli {
     /// Machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    /// Seal the log with the software key in FILE (hex; created if missing), keeping the
+    /// anchor in FILE.anchor: for QA and tests, as an app does with its platform key.
+    #[arg(long, global = true, value_name = "FILE")]
+    seal_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -61,8 +65,15 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         days: u32,
     },
-    /// Checks the whole chain; exits non-zero unless the history is intact.
-    Verify,
+    /// Checks the whole chain (and, with --head, that it still holds a head saved
+    /// earlier); exits non-zero unless the history is intact.
+    Verify {
+        /// A head saved earlier (the JSON of `head --json`).
+        #[arg(long, value_name = "FILE")]
+        head: Option<PathBuf>,
+    },
+    /// The chain's head, with its seal: save it elsewhere, check it later with verify --head.
+    Head,
     /// Everything the store holds, for the user to take away.
     Export {
         /// `json`: consent records and log; `ndjson`: App-Privacy-Report-style access intervals.
@@ -135,13 +146,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .dir
         .as_deref()
         .ok_or("--dir DIR is required (the store directory)")?;
+    let options = StoreOptions {
+        sealer: cli.seal_key.as_deref().map(keys::sealer).transpose()?,
+        ..StoreOptions::default()
+    };
     if let Command::Init { app_id } = &cli.command {
-        let store = ConsentStore::open_with(
-            dir,
-            Some(ConsentConfig::new(app_id)),
-            StoreOptions::default(),
-        )
-        .map_err(describe)?;
+        let config = Some(ConsentConfig::new(app_id));
+        let store = ConsentStore::open_with(dir, config, options).map_err(describe)?;
         println!("created the store of {app_id} in {}", dir.display());
         output::states(&store.states(), cli.json);
         return Ok(ExitCode::SUCCESS);
@@ -151,15 +162,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::State
             | Command::Log { .. }
             | Command::Report { .. }
-            | Command::Verify
+            | Command::Verify { .. }
+            | Command::Head
             | Command::Export { .. }
     );
     // Inspecting never writes: it works while the app holds the store, on a read-only
     // filesystem, and on a damaged store (which it reports, and leaves for the app to keep aside).
     let store = if inspecting {
-        ConsentStore::open_read_only_with(dir, StoreOptions::default()).map_err(describe)?
+        ConsentStore::open_read_only_with(dir, options).map_err(describe)?
     } else {
-        open_existing(dir)?
+        ConsentStore::open_with(dir, None, options).map_err(describe)?
     };
     let by = |app: bool| if app { Actor::App } else { Actor::User };
     match cli.command {
@@ -190,13 +202,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(describe)?;
             output::report(&report, cli.json);
         }
-        Command::Verify => {
+        Command::Verify { head } => {
             let report = store.verify().map_err(describe)?;
             output::verify(&report, cli.json);
-            if !report.intact {
+            let mut fine = report.intact;
+            if let Some(path) = head {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let saved: LogHead = serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: not a head ({e})", path.display()))?;
+                let check = store.verify_extends(saved).map_err(describe)?;
+                output::head_check(&check, cli.json);
+                fine &= check.extends;
+            }
+            if !fine {
                 return Ok(ExitCode::FAILURE);
             }
         }
+        Command::Head => output::head(&store.head(), cli.json),
         Command::Export { format } => {
             let text = match format {
                 ExportFormat::Json => store.export_json(),
@@ -232,11 +255,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Opens with the configuration already stored, so inspecting a store never changes its policy.
-fn open_existing(dir: &Path) -> Result<Arc<ConsentStore>, String> {
-    ConsentStore::open_with(dir, None, StoreOptions::default()).map_err(describe)
 }
 
 fn describe(e: ConsentError) -> String {

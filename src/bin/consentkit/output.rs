@@ -1,6 +1,8 @@
 //! How the CLI prints states, logs, reports and verification: aligned tables for people, JSON for scripts.
 
-use consentkit::{iso8601, AuditEntry, AuditKind, FeatureState, PrivacyReport, VerifyReport};
+use consentkit::{
+    iso8601, AuditEntry, AuditKind, FeatureState, HeadCheck, LogHead, PrivacyReport, VerifyReport,
+};
 use serde::Serialize;
 
 fn json<T: Serialize + ?Sized>(value: &T) {
@@ -160,6 +162,13 @@ pub fn verify(report: &VerifyReport, as_json: bool) {
             "intact: {} records, head #{} {}",
             report.records_checked, report.head.seq, report.head.hash
         );
+        match report.sealed_through {
+            Some(seq) => println!(
+                "sealed through record #{seq}; {} records after it are sealed at the next checkpoint or on close",
+                report.unsealed_records
+            ),
+            None => println!("not sealed: no key was given (--seal-key), or nothing was sealed yet"),
+        }
     } else {
         println!(
             "DAMAGED at record #{}: {}",
@@ -174,5 +183,26 @@ pub fn verify(report: &VerifyReport, as_json: bool) {
                 "inspected read-only: the damaged log is left in place; the app keeps it aside and turns every feature off when it next opens the store"
             ),
         }
+    }
+}
+
+pub fn head(head: &LogHead, as_json: bool) {
+    if as_json {
+        return json(head);
+    }
+    println!("chain {} record #{} {}", head.chain, head.seq, head.hash);
+    match (&head.seal, head.seal_epoch) {
+        (Some(seal), Some(epoch)) => println!("sealed (epoch {epoch}): {seal}"),
+        _ => println!("not sealed (no key given)"),
+    }
+}
+
+pub fn head_check(check: &HeadCheck, as_json: bool) {
+    if as_json {
+        return json(check);
+    }
+    match &check.problem {
+        None => println!("the log still holds the saved head"),
+        Some(problem) => println!("the log does NOT hold the saved head: {problem}"),
     }
 }

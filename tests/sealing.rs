@@ -1,0 +1,326 @@
+//! The history cannot be quietly rewritten: replay holds every record to the rules, seals made with a platform key catch any rewrite, and the anchor kept beside the key catches cuts and restored old copies. Each forgery is made by a forger that knows the format but not the key.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use common::*;
+use consentkit::forge::{zero_last_record, Forger};
+use consentkit::*;
+
+fn sealer() -> Arc<dyn Sealer> {
+    software_sealer(b"a platform key, never exported..".to_vec(), None).unwrap()
+}
+
+fn sealed_options(clock: &Arc<FakeClock>, sealer: &Arc<dyn Sealer>) -> StoreOptions {
+    StoreOptions {
+        sealer: Some(sealer.clone()),
+        ..checkpointing(clock, 8)
+    }
+}
+
+fn open_sealed(dir: &Path, clock: &Arc<FakeClock>, sealer: &Arc<dyn Sealer>) -> Arc<ConsentStore> {
+    ConsentStore::open_with(dir, Some(config()), sealed_options(clock, sealer)).unwrap()
+}
+
+/// A camera app's history over more than two checkpoints: the camera granted and used, a
+/// revocation, the microphone granted; closed (and so sealed).
+fn history(dir: &Path, clock: &Arc<FakeClock>, sealer: Option<&Arc<dyn Sealer>>) {
+    let options = match sealer {
+        Some(sealer) => sealed_options(clock, sealer),
+        None => checkpointing(clock, 8),
+    };
+    let store = ConsentStore::open_with(dir, Some(config()), options).unwrap();
+    camera_granted(&store);
+    for _ in 0..6 {
+        clock.advance(60_000);
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    let recording = store
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
+    clock.advance(5_000);
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    drop(recording);
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    for _ in 0..6 {
+        clock.advance(60_000);
+        use_once(&store, Feature::Microphone, "voice_note");
+    }
+    store.close().unwrap();
+}
+
+/// Opening with the sealer finds the forgery: everything off, the damage recorded, the
+/// files kept aside.
+fn assert_caught_on_open(dir: &Path, sealer: &Arc<dyn Sealer>, what: &str) {
+    let store = open_sealed(dir, &clock(), sealer);
+    let notice = store
+        .recovery_notice()
+        .unwrap_or_else(|| panic!("{what}: the forgery passed"));
+    assert!(all_off(&store), "{what}");
+    assert!(
+        dir.join(&notice.quarantined_as)
+            .join("consent.log")
+            .exists(),
+        "{what}: kept aside"
+    );
+    println!("{what}: {}", notice.problem);
+}
+
+#[test]
+fn the_forger_reproduces_an_untouched_store_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &clock(), Some(&sealer()));
+    let log = fs::read(dir.path().join("consent.log")).unwrap();
+    let snapshot = fs::read(dir.path().join("consent.snapshot")).unwrap();
+    Forger::load(dir.path()).save();
+    assert_eq!(fs::read(dir.path().join("consent.log")).unwrap(), log);
+    assert_eq!(
+        fs::read(dir.path().join("consent.snapshot")).unwrap(),
+        snapshot
+    );
+}
+
+#[test]
+fn seals_are_made_at_checkpoints_and_on_close_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    let log = store.audit_log(AuditFilter::default()).unwrap();
+    let checkpoints = log
+        .iter()
+        .filter(|e| e.kind == AuditKind::Checkpoint)
+        .count();
+    let seals: Vec<_> = log.iter().filter(|e| e.kind == AuditKind::Sealed).collect();
+    assert!(checkpoints >= 2, "{checkpoints}");
+    assert_eq!(
+        seals.len(),
+        checkpoints + 1,
+        "one per checkpoint, one on close"
+    );
+    let mut epochs: Vec<_> = seals.iter().map(|s| s.seal_epoch.unwrap()).collect();
+    epochs.reverse();
+    assert_eq!(epochs, (0..seals.len() as u64).collect::<Vec<_>>());
+    camera_granted(&store);
+    let report = store.verify().unwrap();
+    assert!(report.intact, "{:?}", report.problem);
+    let last_seal = log[0].seq;
+    assert_eq!(log[0].kind, AuditKind::Sealed, "closing sealed the log");
+    assert_eq!(report.sealed_through, Some(last_seal - 1));
+    assert_eq!(
+        report.unsealed_records,
+        report.records_checked - (last_seal - 1)
+    );
+}
+
+#[test]
+fn a_grant_by_the_app_is_damage_even_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &clock(), None);
+    let mut forger = Forger::load(dir.path());
+    forger.grant_by_app(Feature::Camera);
+    forger.save();
+    let store = open(dir.path(), &clock());
+    let report = store.verify().unwrap();
+    assert!(!report.intact);
+    assert!(
+        report.problem.unwrap().contains("grant"),
+        "replay holds records to the rules"
+    );
+    assert!(all_off(&store));
+}
+
+#[test]
+fn a_revocation_turned_into_a_grant_is_caught_by_the_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forger.revoke_to_grant(Feature::Camera);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "revoked into granted");
+}
+
+#[test]
+fn a_removed_use_session_is_caught_by_the_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forger.remove_session(1);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "a session removed");
+}
+
+#[test]
+fn a_grant_by_the_app_is_caught_by_the_seal_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forger.grant_by_app(Feature::Camera);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "a grant by the app");
+}
+
+#[test]
+fn a_zeroed_last_record_is_caught_by_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    {
+        let store = open_sealed(dir.path(), &clock, &sealer);
+        camera_granted(&store);
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+    }
+    // The close seal and then the revocation, zeroed as if never written.
+    zero_last_record(dir.path());
+    zero_last_record(dir.path());
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    assert!(
+        store.recovery_notice().is_some(),
+        "the camera would be granted again"
+    );
+    assert!(all_off(&store));
+}
+
+#[test]
+fn a_log_cut_short_without_its_snapshot_and_index_is_caught_by_the_anchor_and_the_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    let saved = open_sealed(dir.path(), &clock, &sealer).head();
+    let mut forger = Forger::load(dir.path());
+    forger.truncate(20);
+    forger.save();
+    let _ = fs::remove_file(dir.path().join("consent.snapshot"));
+    // Without the key, the head saved elsewhere still says so.
+    let unsealed = ConsentStore::open_read_only_with(dir.path(), StoreOptions::default()).unwrap();
+    let check = unsealed.verify_extends(saved.clone()).unwrap();
+    assert!(!check.extends);
+    assert!(check.problem.unwrap().contains("ends before"));
+    drop(unsealed);
+    assert_caught_on_open(dir.path(), &sealer, "cut to 20 records");
+}
+
+#[test]
+fn an_old_copy_of_the_store_restored_is_caught_by_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    {
+        let store = open_sealed(dir.path(), &clock, &sealer);
+        camera_granted(&store);
+    }
+    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+        if dir.path().join(name).exists() {
+            fs::copy(dir.path().join(name), copy.path().join(name)).unwrap();
+        }
+    }
+    {
+        let store = open_sealed(dir.path(), &clock, &sealer);
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+    }
+    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+        let _ = fs::remove_file(dir.path().join(name));
+        if copy.path().join(name).exists() {
+            fs::copy(copy.path().join(name), dir.path().join(name)).unwrap();
+        }
+    }
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    let notice = store
+        .recovery_notice()
+        .expect("the camera would be granted again");
+    assert!(notice.problem.contains("anchored"), "{}", notice.problem);
+    assert!(all_off(&store));
+}
+
+#[test]
+fn a_first_record_rewritten_to_hide_a_recovery_is_caught_by_the_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    // Damage, found and recorded: the new chain's first record says so.
+    let log = dir.path().join("consent.log");
+    let mut bytes = fs::read(&log).unwrap();
+    bytes[60] ^= 0x01;
+    fs::write(&log, bytes).unwrap();
+    let _ = fs::remove_file(dir.path().join("consent.snapshot"));
+    {
+        let store = open_sealed(dir.path(), &clock, &sealer);
+        assert!(store.recovery_notice().is_some());
+        camera_granted(&store);
+    }
+    let mut forger = Forger::load(dir.path());
+    forger.unrecover();
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "the recovery hidden");
+}
+
+#[test]
+fn a_head_saved_elsewhere_proves_the_log_still_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    let saved = store.head();
+    assert!(saved.seal.is_some() && saved.seal_epoch.is_some());
+    use_once(&store, Feature::Camera, "shoot_photo");
+    assert!(store.verify_extends(saved.clone()).unwrap().extends);
+    // A head this key never sealed, or one changed since, is not taken.
+    let mut forged = saved.clone();
+    forged.seal = Some("00".repeat(32));
+    assert!(!store.verify_extends(forged).unwrap().extends);
+    let mut other = saved.clone();
+    other.hash = "11".repeat(32);
+    assert!(!store.verify_extends(other).unwrap().extends);
+    // The export carries the sealed head.
+    let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
+    assert_eq!(export["head"]["seal"], serde_json::json!(store.head().seal));
+    store.erase_all().unwrap();
+    let check = store.verify_extends(saved).unwrap();
+    assert!(!check.extends, "an erased history no longer holds it");
+}
+
+#[test]
+fn a_revocation_removed_is_caught_by_the_seal_and_only_by_it() {
+    // With the key: caught on open.
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forger.remove_revocation(Feature::Camera);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "a revocation removed");
+
+    // Without it, what the unsealed log cannot prove (README, "What the log proves"): a
+    // forger who knows the format rewrites the history consistently, and it verifies.
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &clock(), None);
+    let mut forger = Forger::load(dir.path());
+    forger.remove_revocation(Feature::Camera);
+    forger.save();
+    let store = open(dir.path(), &clock());
+    assert!(store.verify().unwrap().intact);
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+}
+
+#[test]
+fn a_naive_revocation_turned_into_a_grant_is_damage_even_without_a_key() {
+    // The camera was granted when it was revoked: a second grant is one the rules never write.
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &clock(), None);
+    let mut forger = Forger::load(dir.path());
+    forger.revoke_to_grant(Feature::Camera);
+    forger.save();
+    let store = open(dir.path(), &clock());
+    assert!(!store.verify().unwrap().intact);
+}
