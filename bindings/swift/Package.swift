@@ -22,9 +22,18 @@ let package = Package(
     products: [.library(name: "ConsentKit", targets: ["ConsentKit"])],
     targets: [
         ffi,
+        // HMAC for the in-memory sealer where CryptoKit is missing (Linux): OpenSSL's libcrypto.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "ConsentKit",
-            dependencies: ["ConsentKitFFI"],
+            dependencies: [
+                "ConsentKitFFI",
+                .target(name: "COpenSSL", condition: .when(platforms: [.linux])),
+            ],
             path: "Sources/ConsentKit",
             linkerSettings: useXCFramework ? [] : [.linkedLibrary("consentkit")]
         ),

@@ -304,8 +304,12 @@ pub(crate) struct SoftwareSealer {
 }
 
 impl Sealer for SoftwareSealer {
+    /// Plain HMAC-SHA256, as the platforms compute it: a key shared with a Kotlin or Swift
+    /// sealer seals and verifies the same.
     fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, SealerError> {
-        Ok(hmac(&self.key, &[&message]).to_vec())
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        mac.update(&message);
+        Ok(mac.finalize().into_bytes().to_vec())
     }
 
     fn load_anchor(&self) -> Result<Option<Vec<u8>>, SealerError> {
@@ -369,6 +373,29 @@ mod tests {
             "com.example",
             1,
         )
+    }
+
+    #[test]
+    fn the_software_sealer_is_plain_hmac_sha256() {
+        // RFC 4231, test case 2.
+        let sealer = software_sealer(b"Jefe".repeat(4), None).unwrap();
+        let key = b"Jefe".to_vec();
+        let mut mac = HmacSha256::new_from_slice(&key).unwrap();
+        mac.update(b"what do ya want for nothing?");
+        let expected = mac.finalize().into_bytes().to_vec();
+        assert_eq!(
+            hex::encode(&expected),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let ours = sealer
+            .mac(b"what do ya want for nothing?".to_vec())
+            .unwrap();
+        assert_eq!(ours.len(), 32);
+        let same_key = software_sealer(b"Jefe".repeat(4), None).unwrap();
+        assert_eq!(
+            same_key.mac(b"x".to_vec()).unwrap(),
+            sealer.mac(b"x".to_vec()).unwrap()
+        );
     }
 
     #[test]

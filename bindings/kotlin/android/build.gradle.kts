@@ -15,7 +15,7 @@ android {
         consumerProguardFiles("consumer-rules.pro")
     }
     sourceSets["main"].apply {
-        java.srcDirs("../src/main/kotlin", "../generated")
+        java.srcDirs("../src/main/kotlin", "../generated", "src/main/kotlin")
         jniLibs.srcDirs("src/main/jniLibs")
     }
     compileOptions {
