@@ -11,7 +11,9 @@ struct PrivacyScreen;
 
 impl ConsentObserver for PrivacyScreen {
     fn on_change(&self, change: ConsentChange) {
-        println!("{:?} is now {:?}", change.feature, change.state.status);
+        if let Some(state) = change.state {
+            println!("{:?} is now {:?}", state.feature, state.status);
+        }
     }
 }
 

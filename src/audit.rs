@@ -2,11 +2,13 @@
 
 use serde::Serialize;
 
+use crate::age::AgeSignal;
 use crate::entry::{
     AuditKind, DerivedFile, Entry, RecoveryNotice, RefusalReason, SessionEndReason,
 };
 use crate::log::Record;
 use crate::model::{Actor, Feature, GrantScope, OsPermission};
+use crate::sdk::SdkBlock;
 
 /// One record of the audit log. Fields that do not apply to its kind are empty.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
@@ -51,6 +53,17 @@ pub struct AuditEntry {
     pub problem: Option<String>,
     /// For `Sealed`: the epoch whose key made the seal.
     pub seal_epoch: Option<u64>,
+    /// The privacy policy's revision, for `PolicyAgreed`, `PolicyDeclined` and
+    /// `AppTermsApplied` (none there: no agreement asked).
+    pub policy_revision: Option<u32>,
+    /// The SDK, for `SdkStarted` and `SdkRefused` (none for an undeclared one).
+    pub sdk: Option<String>,
+    /// Why an SDK's start was refused.
+    pub sdk_block: Option<SdkBlock>,
+    /// For `AppTermsApplied`: the declared SDKs' ids.
+    pub sdks: Vec<String>,
+    /// For `AgeSignalSet`: the range reported.
+    pub age: Option<AgeSignal>,
     /// Hex SHA-256 of the previous record.
     pub prev_hash: String,
     /// Hex SHA-256 of this record.
@@ -81,6 +94,11 @@ impl AuditEntry {
             rebuilt: None,
             problem: None,
             seal_epoch: None,
+            policy_revision: None,
+            sdk: None,
+            sdk_block: None,
+            sdks: Vec::new(),
+            age: None,
             prev_hash: hex::encode(record.prev_hash),
             hash: hex::encode(record.hash),
         };
@@ -155,6 +173,20 @@ impl AuditEntry {
             }
             Entry::StorageFailed { problem } => out.problem = Some(problem.clone()),
             Entry::Sealed { epoch, .. } => out.seal_epoch = Some(*epoch),
+            Entry::PolicyAgreed { revision, actor } | Entry::PolicyDeclined { revision, actor } => {
+                out.policy_revision = Some(*revision);
+                out.actor = Some(*actor);
+            }
+            Entry::AppTermsApplied(terms) => {
+                out.policy_revision = terms.policy_revision;
+                out.sdks = terms.sdks.iter().map(|s| s.id.clone()).collect();
+            }
+            Entry::SdkStarted { sdk } => out.sdk = Some(sdk.clone()),
+            Entry::SdkRefused { sdk, reason } => {
+                out.sdk = sdk.clone();
+                out.sdk_block = Some(*reason);
+            }
+            Entry::AgeSignalSet(signal) => out.age = Some(*signal),
             Entry::TailRepaired { .. } | Entry::Checkpoint { .. } => {}
         }
         out

@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::age::{age_of_digital_consent, is_valid_jurisdiction, MAX_AGE};
 use crate::clock::{Clock, SystemClock};
 use crate::log::{IoFaults, Sealer};
-use crate::model::{is_valid_app_id, purpose_problem, Feature, FeatureTerms};
+use crate::model::{is_valid_app_id, purpose_problem, AppTerms, Feature, FeatureTerms};
+use crate::sdk::{SdkPolicy, MAX_SDKS};
 
 /// Most purposes one feature may declare.
 pub const MAX_PURPOSES: usize = 16;
@@ -48,6 +50,26 @@ pub struct ConsentConfig {
     /// Per-feature policies; a feature left out gets [`FeaturePolicy::default_for`].
     #[uniffi(default = [])]
     pub features: Vec<FeaturePolicy>,
+    /// The privacy policy's revision, from 1, when the app must have its policy agreed to as a
+    /// whole before anything else (as Chinese apps must): until the current revision is agreed
+    /// to, the app is in basic mode. `None` (the GDPR asks for consent per purpose, not to a
+    /// notice): the per-feature rules alone apply.
+    #[uniffi(default = None)]
+    pub policy_revision: Option<u32>,
+    /// The third-party SDKs the app embeds, for the SDK gate and catalogue.
+    #[uniffi(default = [])]
+    pub sdks: Vec<SdkPolicy>,
+    /// Where the app's users are, as an ISO 3166 code (`CN`, `DE`, `US-CA`): selects the age
+    /// of digital consent (see `age_of_digital_consent`).
+    #[uniffi(default = None)]
+    pub jurisdiction: Option<String>,
+    /// Overrides the age of digital consent the jurisdiction gives.
+    #[uniffi(default = None)]
+    pub age_of_digital_consent: Option<u32>,
+    /// Treat a person whose age is unknown (no age signal yet) as a minor. Off by default: an
+    /// app for a general audience treats people as adults until a signal says otherwise.
+    #[uniffi(default = false)]
+    pub unknown_age_is_minor: bool,
 }
 
 impl ConsentConfig {
@@ -56,7 +78,25 @@ impl ConsentConfig {
         ConsentConfig {
             app_id: app_id.into(),
             features: Vec::new(),
+            policy_revision: None,
+            sdks: Vec::new(),
+            jurisdiction: None,
+            age_of_digital_consent: None,
+            unknown_age_is_minor: false,
         }
+    }
+
+    /// Asks for agreement to the privacy policy's revision `revision` before anything else.
+    pub fn with_policy_revision(mut self, revision: u32) -> ConsentConfig {
+        self.policy_revision = Some(revision);
+        self
+    }
+
+    /// Declares (or replaces) a third-party SDK.
+    pub fn with_sdk(mut self, sdk: SdkPolicy) -> ConsentConfig {
+        self.sdks.retain(|s| s.id != sdk.id);
+        self.sdks.push(sdk);
+        self
     }
 
     /// Replaces (or adds) the policy of one feature.
@@ -114,6 +154,10 @@ pub(crate) struct Resolved {
     pub app_id: String,
     /// The app's terms; `None` for tools that open a store as it is, with its stored terms.
     pub terms: Option<Vec<FeatureTerms>>,
+    /// The app's terms as a whole; `None` likewise.
+    pub app_terms: Option<AppTerms>,
+    /// The SDK catalogue's texts, in the config's order.
+    pub sdks: Vec<SdkPolicy>,
     pub how_to_withdraw: Vec<String>,
 }
 
@@ -123,6 +167,8 @@ impl Resolved {
         Resolved {
             app_id: app_id.to_string(),
             terms: None,
+            app_terms: None,
+            sdks: Vec::new(),
             how_to_withdraw: Feature::ALL
                 .into_iter()
                 .map(default_withdraw_text)
@@ -197,7 +243,51 @@ pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
         };
     }
     resolved.terms = Some(terms);
+    resolved.app_terms = Some(resolve_app_terms(config)?);
+    resolved.sdks = config.sdks.clone();
     Ok(resolved)
+}
+
+/// The policy revision, the SDKs and the age of consent, checked.
+fn resolve_app_terms(config: &ConsentConfig) -> Result<AppTerms, ConfigError> {
+    let bad = |why: String| Err(ConfigError(why));
+    if config.policy_revision == Some(0) {
+        return bad(
+            "policy_revision starts at 1 (leave it unset when no agreement is asked)".into(),
+        );
+    }
+    if config.sdks.len() > MAX_SDKS {
+        return bad(format!("at most {MAX_SDKS} SDKs may be declared"));
+    }
+    for (i, sdk) in config.sdks.iter().enumerate() {
+        if let Some(problem) = sdk.problem() {
+            return bad(problem);
+        }
+        if config.sdks[..i].iter().any(|s| s.id == sdk.id) {
+            return bad(format!("SDK {} is declared twice", sdk.id));
+        }
+    }
+    if let Some(code) = &config.jurisdiction {
+        if !is_valid_jurisdiction(code) {
+            let shown: String = code.chars().take(20).collect();
+            return bad(format!(
+                "jurisdiction {shown:?} is not an ISO 3166 code such as CN, DE or US-CA"
+            ));
+        }
+    }
+    let age_of_consent = match config.age_of_digital_consent {
+        Some(age) if age == 0 || age > MAX_AGE => {
+            return bad(format!("age_of_digital_consent must be 1 to {MAX_AGE}"))
+        }
+        Some(age) => age,
+        None => age_of_digital_consent(config.jurisdiction.clone()),
+    };
+    Ok(AppTerms {
+        policy_revision: config.policy_revision,
+        sdks: config.sdks.iter().map(SdkPolicy::terms).collect(),
+        age_of_consent,
+        unknown_age_is_minor: config.unknown_age_is_minor,
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Actor, Feature, FeatureTerms, GrantScope, OsPermission};
+use crate::age::AgeSignal;
+use crate::model::{Actor, AppTerms, Feature, FeatureTerms, GrantScope, OsPermission};
+use crate::sdk::SdkBlock;
 
 /// The content of one record, before the log gives it a sequence number, a time and hashes.
 ///
@@ -106,6 +108,29 @@ pub(crate) enum Entry {
         epoch: u64,
         tag: [u8; 32],
     },
+    /// A person agreed to the privacy policy's revision `revision`.
+    PolicyAgreed {
+        revision: u32,
+        actor: Actor,
+    },
+    /// A person (or the app) declined the privacy policy's revision `revision`: basic mode.
+    PolicyDeclined {
+        revision: u32,
+        actor: Actor,
+    },
+    /// The app's terms as a whole (policy revision, SDKs, age of consent) took effect.
+    AppTermsApplied(AppTerms),
+    /// A declared SDK started, when it was allowed to.
+    SdkStarted {
+        sdk: String,
+    },
+    /// An SDK's start was refused. Only a declared SDK's id is written.
+    SdkRefused {
+        sdk: Option<String>,
+        reason: SdkBlock,
+    },
+    /// The app reported how old the person is, as a range.
+    AgeSignalSet(AgeSignal),
 }
 
 /// What a chain's first record says: whose store it is, which chain of the store, and why it
@@ -141,6 +166,12 @@ impl Entry {
             Entry::DerivedFileRebuilt { .. } => AuditKind::DerivedFileRebuilt,
             Entry::StorageFailed { .. } => AuditKind::StorageFailed,
             Entry::Sealed { .. } => AuditKind::Sealed,
+            Entry::PolicyAgreed { .. } => AuditKind::PolicyAgreed,
+            Entry::PolicyDeclined { .. } => AuditKind::PolicyDeclined,
+            Entry::AppTermsApplied(_) => AuditKind::AppTermsApplied,
+            Entry::SdkStarted { .. } => AuditKind::SdkStarted,
+            Entry::SdkRefused { .. } => AuditKind::SdkRefused,
+            Entry::AgeSignalSet(_) => AuditKind::AgeSignalSet,
         }
     }
 
@@ -166,7 +197,9 @@ impl Entry {
             | Entry::TailRepaired { .. }
             | Entry::DerivedFileRebuilt { .. }
             | Entry::StorageFailed { .. }
-            | Entry::Sealed { .. } => true,
+            | Entry::Sealed { .. }
+            | Entry::PolicyDeclined { .. }
+            | Entry::SdkRefused { .. } => true,
             Entry::OsPermissionChanged { permission, .. } => *permission == OsPermission::Denied,
             Entry::ForegroundChanged { foreground } => !foreground,
             _ => false,
@@ -237,11 +270,23 @@ pub enum AuditKind {
     StorageFailed,
     /// A seal over the chain up to here, with a key the platform holds.
     Sealed,
+    /// A person agreed to the privacy policy (`policy_revision` says which revision).
+    PolicyAgreed,
+    /// The privacy policy was declined: basic mode.
+    PolicyDeclined,
+    /// The app's policy revision, SDK list or age of consent took effect.
+    AppTermsApplied,
+    /// A third-party SDK started (`sdk` says which).
+    SdkStarted,
+    /// A third-party SDK's start was refused (`sdk_block` says why).
+    SdkRefused,
+    /// The app reported the person's age range (`age`).
+    AgeSignalSet,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 20] = [
+    pub const ALL: [AuditKind; 26] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
@@ -262,6 +307,12 @@ impl AuditKind {
         AuditKind::DerivedFileRebuilt,
         AuditKind::StorageFailed,
         AuditKind::Sealed,
+        AuditKind::PolicyAgreed,
+        AuditKind::PolicyDeclined,
+        AuditKind::AppTermsApplied,
+        AuditKind::SdkStarted,
+        AuditKind::SdkRefused,
+        AuditKind::AgeSignalSet,
     ];
 
     /// Kinds that may only start a chain.
@@ -296,6 +347,12 @@ impl AuditKind {
             DerivedFileRebuilt => "derived_file_rebuilt",
             StorageFailed => "storage_failed",
             Sealed => "sealed",
+            PolicyAgreed => "policy_agreed",
+            PolicyDeclined => "policy_declined",
+            AppTermsApplied => "app_terms_applied",
+            SdkStarted => "sdk_started",
+            SdkRefused => "sdk_refused",
+            AgeSignalSet => "age_signal_set",
         }
     }
 }
@@ -336,11 +393,13 @@ pub enum SessionEndReason {
     Interrupted,
     /// The person erased all data while the session was open.
     Erased,
+    /// The privacy policy was declined while in use: basic mode.
+    PolicyDeclined,
 }
 
 impl SessionEndReason {
     /// Every reason.
-    pub const ALL: [SessionEndReason; 10] = [
+    pub const ALL: [SessionEndReason; 11] = [
         SessionEndReason::Ended,
         SessionEndReason::Released,
         SessionEndReason::Revoked,
@@ -351,6 +410,7 @@ impl SessionEndReason {
         SessionEndReason::StoreClosed,
         SessionEndReason::Interrupted,
         SessionEndReason::Erased,
+        SessionEndReason::PolicyDeclined,
     ];
 
     /// The stable snake_case name.
@@ -367,6 +427,7 @@ impl SessionEndReason {
             StoreClosed => "store_closed",
             Interrupted => "interrupted",
             Erased => "erased",
+            PolicyDeclined => "policy_declined",
         }
     }
 
@@ -402,6 +463,8 @@ pub enum RefusalReason {
     InBackground,
     /// The single-use grant is already in use.
     SingleUseInProgress,
+    /// The app is in basic mode: the current privacy policy is not agreed to.
+    PolicyNotAgreed,
 }
 
 impl RefusalReason {
@@ -417,6 +480,7 @@ impl RefusalReason {
             InvalidPurpose => "invalid_purpose",
             InBackground => "in_background",
             SingleUseInProgress => "single_use_in_progress",
+            PolicyNotAgreed => "policy_not_agreed",
         }
     }
 

@@ -6,6 +6,7 @@ use crate::config::ConfigError;
 use crate::entry::RefusalReason;
 use crate::model::{purpose_problem, Feature};
 use crate::rules::Refusal;
+use crate::sdk::SdkBlock;
 
 /// What went wrong inside the store, with everything a developer or a log line needs.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +97,21 @@ pub enum ConsentError {
         /// The refused purpose.
         purpose: String,
     },
+    /// Basic mode: the current privacy policy is not agreed to, so nothing can be used or
+    /// granted. Show the policy dialog, not the feature's prompt.
+    #[error("{}: the privacy policy is not agreed to (basic mode)", feature.as_str())]
+    PolicyNotAgreed {
+        /// The feature that was asked for.
+        feature: Feature,
+    },
+    /// A third-party SDK may not start now (the refusal is recorded).
+    #[error("SDK {sdk:?} may not start: {}", reason.as_str())]
+    SdkBlocked {
+        /// The SDK's id.
+        sdk: String,
+        /// Why not.
+        reason: SdkBlock,
+    },
     /// An argument is malformed (a purpose outside `[a-z0-9_]{1,64}`, a permission that does
     /// not apply to the feature, …).
     #[error("invalid argument: {reason}")]
@@ -152,6 +168,21 @@ impl ConsentError {
                 | ConsentError::SingleUseInProgress { .. }
                 | ConsentError::UnknownPurpose { .. }
                 | ConsentError::NotPermitted { .. }
+                | ConsentError::PolicyNotAgreed { .. }
+                | ConsentError::SdkBlocked { .. }
+        )
+    }
+
+    /// True when the app is in basic mode: show the privacy-policy dialog (not a feature's
+    /// prompt), and call again once it is agreed to.
+    pub fn needs_policy_agreement(&self) -> bool {
+        matches!(
+            self,
+            ConsentError::PolicyNotAgreed { .. }
+                | ConsentError::SdkBlocked {
+                    reason: SdkBlock::PolicyNotAgreed,
+                    ..
+                }
         )
     }
 
@@ -163,9 +194,14 @@ impl ConsentError {
         )
     }
 
-    /// The feature a refusal is about.
+    /// The feature a refusal is about (for an SDK, the feature it lacks).
     pub fn feature(&self) -> Option<Feature> {
         match self {
+            ConsentError::PolicyNotAgreed { feature }
+            | ConsentError::SdkBlocked {
+                reason: SdkBlock::FeatureNotGranted { feature },
+                ..
+            } => Some(*feature),
             ConsentError::ConsentRequired { feature }
             | ConsentError::Denied { feature }
             | ConsentError::NeedsReconsent { feature }
@@ -219,6 +255,7 @@ fn refused(refusal: Refusal) -> ConsentError {
             RefusalReason::InBackground => ConsentError::InBackground { feature },
             RefusalReason::SingleUseInProgress => ConsentError::SingleUseInProgress { feature },
             RefusalReason::UnknownPurpose => ConsentError::UnknownPurpose { feature, purpose },
+            RefusalReason::PolicyNotAgreed => ConsentError::PolicyNotAgreed { feature },
             RefusalReason::InvalidPurpose => ConsentError::InvalidArgument {
                 reason: purpose_problem(&purpose)
                     .unwrap_or_else(|| "the purpose is not valid".into()),
@@ -228,6 +265,20 @@ fn refused(refusal: Refusal) -> ConsentError {
             reason: "only a person (the user or a guardian) can grant consent".into(),
         },
         Refusal::GrantInBackground(feature) => ConsentError::InBackground { feature },
+        Refusal::PolicyNotAgreed(feature) => ConsentError::PolicyNotAgreed { feature },
+        Refusal::AppCannotAgree => ConsentError::NotPermitted {
+            reason: "only a person (the user or a guardian) can agree to the privacy policy".into(),
+        },
+        Refusal::PolicyInBackground => ConsentError::NotPermitted {
+            reason: "the privacy policy is agreed to in the app's dialog, not from the background"
+                .into(),
+        },
+        Refusal::NoPolicyStep => ConsentError::InvalidArgument {
+            reason: "this app's config sets no policy_revision, so there is no policy to agree to or decline"
+                .into(),
+        },
+        Refusal::Sdk { sdk, block } => ConsentError::SdkBlocked { sdk, reason: block },
+        Refusal::InvalidAgeSignal(reason) => ConsentError::InvalidArgument { reason },
         Refusal::LimitedNotApplicable(feature) => ConsentError::InvalidArgument {
             reason: format!(
                 "{}: the OS grants it in full or not at all; Limited applies only to photo_library",

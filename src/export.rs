@@ -6,13 +6,17 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::ads::AdSignals;
+use crate::age::AgeSignal;
 use crate::audit::AuditEntry;
 use crate::engine::StateView;
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::log::LogReader;
 use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
+use crate::policy::PolicyState;
 use crate::report::{scan, LogHead};
+use crate::sdk::SdkCatalogEntry;
 
 const EXPORT_FORMAT: &str = "consentkit.export/1";
 
@@ -78,7 +82,16 @@ struct Export<'a> {
     format: &'static str,
     app_id: &'a str,
     exported_at: String,
+    /// Agreement to the privacy policy as a whole.
+    policy: &'a PolicyState,
     consent_records: Vec<ConsentRecord<'a>>,
+    /// The third-party SDK catalogue, with each SDK's status and first start.
+    sdks: &'a [SdkCatalogEntry],
+    /// What ad SDKs are told (Consent Mode v2).
+    ad_signals: &'a AdSignals,
+    /// The age range the app reported, if any, and whether it makes the person a minor.
+    age_signal: Option<AgeSignal>,
+    minor: bool,
     log: Vec<LogLine>,
     head: LogHead,
 }
@@ -153,7 +166,12 @@ pub(crate) fn json(
         format: EXPORT_FORMAT,
         app_id: &view.app_id,
         exported_at: iso8601(now_ms),
+        policy: &view.policy,
         consent_records,
+        sdks: &view.sdks,
+        ad_signals: &view.ad_signals,
+        age_signal: view.age,
+        minor: view.minor,
         log,
         head,
     };
@@ -249,6 +267,11 @@ mod tests {
             chain_started_ms: 1,
             states: Vec::new(),
             decisions: Vec::new(),
+            policy: crate::rules::State::new("a").policy_state(),
+            sdks: Vec::new(),
+            ad_signals: AdSignals::denied(),
+            age: None,
+            minor: false,
         }
     }
 

@@ -172,6 +172,32 @@ impl Forger {
         panic!("no grant of {feature:?} to forge");
     }
 
+    /// The first refused start of an SDK becomes a start: an SDK that ran before it was
+    /// allowed to (before the policy was agreed to, say), with a log claiming otherwise.
+    pub fn refused_sdk_to_started(&mut self) {
+        for (_, _, entry) in &mut self.records {
+            if let Entry::SdkRefused { sdk: Some(sdk), .. } = entry {
+                *entry = Entry::SdkStarted { sdk: sdk.clone() };
+                return;
+            }
+        }
+        panic!("no refused SDK start to forge");
+    }
+
+    /// The first decline of the privacy policy becomes an agreement by the app itself.
+    pub fn decline_to_agreement_by_app(&mut self) {
+        for (_, _, entry) in &mut self.records {
+            if let Entry::PolicyDeclined { revision, .. } = entry {
+                *entry = Entry::PolicyAgreed {
+                    revision: *revision,
+                    actor: Actor::App,
+                };
+                return;
+            }
+        }
+        panic!("no decline to forge");
+    }
+
     /// The `n`th use session (its beginning and its end) disappears.
     pub fn remove_session(&mut self, n: usize) {
         let began = self

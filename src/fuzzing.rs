@@ -1,6 +1,7 @@
 //! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing` only): each feeds arbitrary bytes to one parser, which must never panic, hang or allocate without bound.
 
 use crate::config::{resolve, ConsentConfig, FeaturePolicy};
+use crate::sdk::SdkPolicy;
 use crate::log::fs::Bytes;
 use crate::log::index;
 use crate::log::record::{decode_frame, MAGIC};
@@ -47,14 +48,16 @@ pub fn index(index_bytes: &[u8], log_bytes: &[u8], since_ms: i64) {
     }
 }
 
-/// A config built from arbitrary text: app id, then per feature purposes and a revision.
+/// A config built from arbitrary text: app id, then per feature purposes and a revision,
+/// then app-wide lines: `policy,REVISION,JURISDICTION,AGE` and `sdk,ID,NAME,URL,FEATURE…`.
 pub fn config(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     let mut parts = text.split('\n');
     let app_id = parts.next().unwrap_or_default().to_string();
-    let features = Feature::ALL
+    let mut config = ConsentConfig::new(app_id);
+    config.features = Feature::ALL
         .into_iter()
-        .zip(parts)
+        .zip(parts.by_ref())
         .map(|(feature, line)| {
             let mut fields = line.split(',');
             let revision = fields.next().and_then(|r| r.parse().ok()).unwrap_or(1);
@@ -66,7 +69,40 @@ pub fn config(bytes: &[u8]) {
             }
         })
         .collect();
-    let _ = resolve(&ConsentConfig { app_id, features });
+    for line in parts {
+        let fields: Vec<&str> = line.split(',').collect();
+        let field = |i: usize| fields.get(i).copied().unwrap_or_default();
+        match field(0) {
+            "policy" => {
+                config.policy_revision = field(1).parse().ok();
+                config.jurisdiction = Some(field(2).to_string()).filter(|j| !j.is_empty());
+                config.age_of_digital_consent = field(3).parse().ok();
+            }
+            _ => config.sdks.push(SdkPolicy {
+                id: field(1).into(),
+                name: field(2).into(),
+                vendor: field(2).into(),
+                purpose: field(2).into(),
+                data_collected: Vec::new(),
+                requires: fields
+                    .iter()
+                    .skip(4)
+                    .filter_map(|f| f.parse().ok().and_then(Feature::from_index))
+                    .collect(),
+                privacy_policy_url: field(3).into(),
+                not_for_minors: false,
+            }),
+        }
+    }
+    if let Ok(resolved) = resolve(&config) {
+        // Whatever a config resolves to, replay accepts as app terms.
+        let terms = resolved.app_terms.expect("a resolved config has app terms");
+        let state = State::new("a");
+        if terms != state.app {
+            let applied = crate::entry::Entry::AppTermsApplied(terms);
+            assert_eq!(state.check(&applied), Ok(()), "{applied:?}");
+        }
+    }
 }
 
 /// The command-line tool's `--since` argument.

@@ -6,6 +6,8 @@
 //! records to the `log`, which knows nothing of the rules. `ARCHITECTURE.md` has the map.
 #![deny(missing_docs)]
 
+mod ads;
+mod age;
 mod audit;
 #[cfg(feature = "bench-support")]
 mod bench_support;
@@ -24,14 +26,18 @@ pub mod fuzzing;
 mod log;
 mod model;
 mod observer;
+mod policy;
 mod report;
 mod rules;
+mod sdk;
 mod session;
 mod store;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod timespec;
 
+pub use ads::{AdSignals, ConsentSignal};
+pub use age::{age_of_digital_consent, AgeSignal, AgeSource, MAX_AGE};
 pub use audit::{AuditEntry, AuditFilter};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, MAX_PURPOSES};
@@ -44,7 +50,11 @@ pub use model::{
     MAX_PURPOSE_LEN,
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
+pub use policy::{PolicyState, PolicyStatus};
 pub use report::{FeatureReport, HeadCheck, LogHead, PrivacyReport, PurposeUse, VerifyReport};
+pub use sdk::{
+    is_valid_sdk_id, SdkBlock, SdkCatalogEntry, SdkPolicy, SdkStatus, MAX_SDKS, MAX_SDK_ID_LEN,
+};
 pub use session::UseSession;
 pub use store::ConsentStore;
 

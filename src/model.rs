@@ -208,6 +208,46 @@ impl FeatureTerms {
     }
 }
 
+/// What the app declares about itself as a whole, as the rules keep it and the log records
+/// it: the privacy policy's revision, the SDKs it embeds, and who counts as a minor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AppTerms {
+    /// The privacy policy's revision, when the app asks for agreement to it as a whole.
+    pub policy_revision: Option<u32>,
+    /// The third-party SDKs, as far as the rules need them.
+    pub sdks: Vec<SdkTerms>,
+    /// Below this age a person is a minor.
+    pub age_of_consent: u32,
+    /// Whether a person whose age is unknown is treated as a minor.
+    pub unknown_age_is_minor: bool,
+}
+
+impl Default for AppTerms {
+    /// No policy step, no SDK, the GDPR's default age of digital consent, unknown age adult.
+    fn default() -> AppTerms {
+        AppTerms {
+            policy_revision: None,
+            sdks: Vec::new(),
+            age_of_consent: crate::age::DEFAULT_AGE_OF_CONSENT,
+            unknown_age_is_minor: false,
+        }
+    }
+}
+
+/// One SDK as the rules see it: its id and what it may not start without.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SdkTerms {
+    pub id: String,
+    pub requires: Vec<Feature>,
+    pub not_for_minors: bool,
+}
+
+impl AppTerms {
+    pub fn sdk(&self, id: &str) -> Option<&SdkTerms> {
+        self.sdks.iter().find(|s| s.id == id)
+    }
+}
+
 /// Everything the app needs to show or decide about one feature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
 pub struct FeatureState {

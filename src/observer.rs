@@ -7,13 +7,20 @@ use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
+use crate::ads::AdSignals;
 use crate::entry::{AuditKind, SessionEndReason};
 use crate::model::{Feature, FeatureState};
+use crate::policy::PolicyState;
+use crate::sdk::SdkStatus;
 
-/// One change to a feature, as observers hear of it.
+/// One change, as observers hear of it: to a feature (`feature` and `state`), to the privacy
+/// policy (`policy`), to an SDK's status (`sdk`) or to the ad signals (`ad_signals`). Exactly
+/// one of `state`, `policy`, `sdk` and `ad_signals` is set.
 ///
 /// Changes arrive in `(chain, seq)` order, which never goes backwards. `seq` restarts at 1
 /// only with a new `chain`, whose first change is an `Erased` or `Recovered` one per feature.
+/// A record may change several things (a revocation ends a session and blocks an SDK): each
+/// change carries that record's `seq` and `kind`.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ConsentChange {
     /// Which chain of the store the record belongs to: 1 for a store's first, one more after
@@ -22,14 +29,37 @@ pub struct ConsentChange {
     /// Sequence number of the record behind the change (one record may change several
     /// features, and then several changes share it).
     pub seq: u64,
-    /// The feature that changed.
-    pub feature: Feature,
     /// What happened (the kind of the log record).
     pub kind: AuditKind,
+    /// The feature that changed, for a change of a feature.
+    pub feature: Option<Feature>,
     /// For `SessionEnded`: why.
     pub end_reason: Option<SessionEndReason>,
     /// The feature's state right after this record (not after the whole call).
-    pub state: FeatureState,
+    pub state: Option<FeatureState>,
+    /// The privacy policy's state right after this record, when it changed.
+    pub policy: Option<PolicyState>,
+    /// An SDK's status right after this record, when it changed: start or stop the SDK.
+    pub sdk: Option<SdkStatus>,
+    /// The ad signals right after this record, when they changed: pass them to ad SDKs.
+    pub ad_signals: Option<AdSignals>,
+}
+
+impl ConsentChange {
+    /// A change of nothing yet, caused by record `seq` of `kind`.
+    pub(crate) fn new(chain: u64, seq: u64, kind: AuditKind) -> ConsentChange {
+        ConsentChange {
+            chain,
+            seq,
+            kind,
+            feature: None,
+            end_reason: None,
+            state: None,
+            policy: None,
+            sdk: None,
+            ad_signals: None,
+        }
+    }
 }
 
 /// Implemented by the app (in Rust, Kotlin or Swift) to hear of every change.

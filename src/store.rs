@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::ads::AdSignals;
+use crate::age::AgeSignal;
 use crate::audit::{AuditEntry, AuditFilter};
 use crate::config::{ConsentConfig, StoreOptions};
 use crate::engine::Engine;
@@ -12,8 +14,10 @@ use crate::export;
 use crate::log::Sealer;
 use crate::model::{Actor, Feature, FeatureState, GrantScope, OsPermission};
 use crate::observer::{ConsentObserver, Subscription};
+use crate::policy::PolicyState;
 use crate::report::{self, HeadCheck, LogHead, PrivacyReport, VerifyReport};
 use crate::rules::{Decision, Now, State};
+use crate::sdk::{SdkCatalogEntry, SdkStatus};
 use crate::session::UseSession;
 
 /// The consent store of one app: decisions, use sessions, and the audit log that proves them.
@@ -61,6 +65,24 @@ impl ConsentStore {
     #[uniffi::constructor]
     pub fn open_read_only(dir: String) -> Result<Arc<ConsentStore>, ConsentError> {
         ConsentStore::open_read_only_with(Path::new(&dir), StoreOptions::default())
+    }
+
+    /// Where agreement to the privacy policy stands, and whether the app is in basic mode.
+    pub fn policy_state(&self) -> PolicyState {
+        self.engine.policy_state()
+    }
+
+    /// A person agrees to the current revision of the privacy policy (in the first-launch
+    /// dialog, or after a new revision). `Actor::App` is refused. Agreeing turns no feature
+    /// on by itself; it ends basic mode, so features can be asked for and SDKs may start.
+    pub fn agree_to_policy(&self, actor: Actor) -> Result<(), ConsentError> {
+        self.decide(|state, _| state.agree_to_policy(actor))
+    }
+
+    /// A person (or the app) declines the current revision: basic mode, and every open use
+    /// session ends at once. Per-feature decisions are kept, unusable, until it is agreed to.
+    pub fn decline_policy(&self, actor: Actor) -> Result<(), ConsentError> {
+        self.decide(|state, now| state.decline_policy(actor, now))
     }
 
     /// The state of one feature.
@@ -134,6 +156,41 @@ impl ConsentStore {
     /// lapse.
     pub fn set_foreground(&self, foreground: bool) -> Result<(), ConsentError> {
         self.decide(|state, now| state.set_foreground(foreground, now))
+    }
+
+    /// The app reports how old the person is, as a range and its source (never a birth
+    /// date). Below the age of digital consent for the app's jurisdiction, ads are never
+    /// personalised and SDKs not for minors do not start.
+    pub fn set_age_signal(&self, signal: AgeSignal) -> Result<(), ConsentError> {
+        self.decide(|state, _| state.set_age_signal(signal))
+    }
+
+    /// The age signal last reported, if any.
+    pub fn age_signal(&self) -> Option<AgeSignal> {
+        self.engine.age_signal()
+    }
+
+    /// Whether the SDK `id` may start now, and why not.
+    pub fn sdk_status(&self, id: String) -> SdkStatus {
+        self.engine.sdk_status(&id)
+    }
+
+    /// Call right before starting the SDK `id`: recorded when it may start; refused with the
+    /// reason (and the refusal recorded) when it may not — then do not start it.
+    pub fn sdk_started(&self, id: String) -> Result<(), ConsentError> {
+        self.decide(|state, _| state.sdk_started(&id))
+    }
+
+    /// Every declared SDK with its status and first start, for a Settings › Privacy ›
+    /// Third-party SDKs screen.
+    pub fn sdk_catalog(&self) -> Vec<SdkCatalogEntry> {
+        self.engine.sdk_catalog()
+    }
+
+    /// What ad and analytics SDKs are told now (Google Consent Mode v2), derived from the
+    /// policy, the ad-personalisation choice and the age signal.
+    pub fn ad_signals(&self) -> AdSignals {
+        self.engine.ad_signals()
     }
 
     /// Registers an observer until the returned subscription is cancelled or dropped.

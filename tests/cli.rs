@@ -28,6 +28,16 @@ fn the_demo_runs_the_whole_flow_and_leaves_a_verified_store() {
     );
     let text = stdout(&demo);
     for expected in [
+        // The opening: the policy dialog first, basic mode after a decline, SDKs held until
+        // agreement, then started; the ad toggle changing the signals.
+        "privacy policy: revision 1 not asked — BASIC MODE",
+        "sdk_started(ads) -> refused",
+        "observer: privacy policy -> declined (basic mode)",
+        "the privacy policy is not agreed to (basic mode)",
+        "observer: privacy policy -> agreed",
+        "app: SDK ads initialised",
+        "observer: SDK ar_filters -> held (needs camera)",
+        "observer: ad signals -> ad_storage=granted ad_user_data=granted ad_personalization=granted",
         "consent required: the app asks now",
         "session ended (revoked)",
         "session ended (background)",
@@ -290,4 +300,83 @@ fn a_sealed_store_from_the_command_line_catches_a_restored_copy_and_a_saved_head
     let verify = sealed(&["verify"]);
     assert!(!verify.status.success());
     assert!(stdout(&verify).contains("DAMAGED"), "{}", stdout(&verify));
+}
+
+#[test]
+fn a_store_that_requires_the_policy_shows_basic_mode_agreement_and_the_sdk_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = consentkit(
+        dir.path(),
+        &[
+            "init",
+            "--app-id",
+            "com.example.cn",
+            "--policy-revision",
+            "3",
+        ],
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert!(stdout(&init).contains("revision 3 not asked — BASIC MODE"));
+    let granted = consentkit(dir.path(), &["grant", "camera"]);
+    assert!(!granted.status.success());
+    assert!(
+        stderr(&granted).contains("not agreed"),
+        "{}",
+        stderr(&granted)
+    );
+
+    let policy = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["policy", "--json"];
+        all.extend(args);
+        let out = consentkit(dir.path(), &all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(policy(&[])["status"], "not_asked");
+    assert_eq!(policy(&["--decline"])["status"], "declined");
+    let agreed = policy(&["--agree"]);
+    assert_eq!(agreed["status"], "agreed");
+    assert_eq!(agreed["basic_mode"], false);
+    assert_eq!(agreed["revision"], 3);
+    assert!(consentkit(dir.path(), &["grant", "camera"])
+        .status
+        .success());
+
+    let sdks: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["sdks", "--json"]).stdout).unwrap();
+    assert_eq!(sdks["sdks"], serde_json::json!([]));
+    assert_eq!(sdks["ad_signals"]["analytics_storage"], "granted");
+    let table = stdout(&consentkit(dir.path(), &["sdks"]));
+    assert!(table.contains("(no SDK declared)") && table.contains("ad_storage=granted"));
+    let log = stdout(&consentkit(dir.path(), &["log"]));
+    assert!(
+        log.contains("policy_agreed") && log.contains("policy 3"),
+        "{log}"
+    );
+}
+
+#[test]
+fn the_demo_store_lists_its_sdks_with_their_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(consentkit(dir.path(), &["demo"]).status.success());
+    let sdks: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["sdks", "--json"]).stdout).unwrap();
+    let ids: Vec<&str> = sdks["sdks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["sdk"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ads", "crash_reports", "ar_filters"]);
+    let ar = &sdks["sdks"][2]["status"];
+    assert!(
+        ar["first_started_ms"].is_i64(),
+        "started once the camera was granted"
+    );
+    assert_eq!(ar["may_start"], false, "the camera was revoked since");
+    let policy = stdout(&consentkit(dir.path(), &["state"]));
+    assert!(
+        policy.starts_with("privacy policy: revision 1 agreed"),
+        "{policy}"
+    );
 }

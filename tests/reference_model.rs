@@ -20,6 +20,45 @@ enum Op {
     Foreground(bool),
     Os(Feature, OsPermission),
     Reopen,
+    AgreeToPolicy(Actor),
+    DeclinePolicy(Actor),
+    /// Closes the store and opens it with the next policy revision.
+    NewPolicyRevision,
+    /// An index into [`SDKS`], or past it: an undeclared SDK.
+    SdkStarted(usize),
+    /// An index into [`AGES`].
+    Age(usize),
+}
+
+/// The SDKs of the model's app: (id, requires, not for minors).
+const SDKS: [(&str, &[Feature], bool); 4] = [
+    ("ads", &[], true),
+    ("ar_filters", &[Feature::Camera], false),
+    ("push", &[], false),
+    ("retargeting", &[Feature::AdPersonalization], false),
+];
+
+/// Age ranges as the OS services give them; in China (14), the first two are minors.
+const AGES: [(u32, Option<u32>); 4] = [(10, Some(12)), (13, Some(15)), (16, Some(17)), (18, None)];
+
+fn app_config(policy_step: bool, revision: u32) -> ConsentConfig {
+    let mut config = config();
+    config.policy_revision = policy_step.then_some(revision);
+    config.jurisdiction = Some("CN".into());
+    config.sdks = SDKS
+        .iter()
+        .map(|(id, requires, not_for_minors)| SdkPolicy {
+            id: id.to_string(),
+            name: id.to_string(),
+            vendor: "Example".into(),
+            purpose: "Testing".into(),
+            data_collected: vec![],
+            requires: requires.to_vec(),
+            privacy_policy_url: "https://example.com/privacy".into(),
+            not_for_minors: *not_for_minors,
+        })
+        .collect();
+    config
 }
 
 fn feature() -> impl Strategy<Value = Feature> {
@@ -46,6 +85,11 @@ fn op() -> impl Strategy<Value = Op> {
                 Just(OsPermission::Limited), Just(OsPermission::Denied)])
             .prop_map(|(f, p)| Op::Os(f, p)),
         1 => Just(Op::Reopen),
+        2 => actor().prop_map(Op::AgreeToPolicy),
+        1 => actor().prop_map(Op::DeclinePolicy),
+        1 => Just(Op::NewPolicyRevision),
+        2 => (0..SDKS.len() + 1).prop_map(Op::SdkStarted),
+        1 => (0..AGES.len()).prop_map(Op::Age),
     ]
 }
 
@@ -58,17 +102,73 @@ struct Model {
     foreground: bool,
     /// Features of the open sessions, parallel to the real handles.
     sessions: Vec<Feature>,
+    /// Whether the app asks for agreement to its policy, and its current revision.
+    policy_step: bool,
+    revision: u32,
+    /// The last decision about the policy: (agreed, revision).
+    policy: Option<(bool, u32)>,
+    minor: bool,
 }
 
 impl Model {
-    fn new() -> Model {
+    fn new(policy_step: bool) -> Model {
         Model {
             status: [ConsentStatus::NotAsked; 6],
             scope: [None; 6],
             os: [OsPermission::Unknown; 6],
             foreground: true,
             sessions: Vec::new(),
+            policy_step,
+            revision: 1,
+            policy: None,
+            minor: false,
         }
+    }
+
+    fn policy_status(&self) -> PolicyStatus {
+        match self.policy {
+            _ if !self.policy_step => PolicyStatus::NotRequired,
+            None => PolicyStatus::NotAsked,
+            Some((true, r)) if r == self.revision => PolicyStatus::Agreed,
+            Some((false, r)) if r == self.revision => PolicyStatus::Declined,
+            Some((true, _)) => PolicyStatus::NeedsReconsent,
+            Some((false, _)) => PolicyStatus::NotAsked,
+        }
+    }
+
+    fn basic_mode(&self) -> bool {
+        !matches!(
+            self.policy_status(),
+            PolicyStatus::NotRequired | PolicyStatus::Agreed
+        )
+    }
+
+    fn consented(&self, f: Feature) -> bool {
+        self.status[f.index()] == ConsentStatus::Granted
+            && self.os[f.index()] != OsPermission::Denied
+    }
+
+    fn sdk_block(&self, sdk: usize) -> Option<SdkBlock> {
+        let Some((_, requires, not_for_minors)) = SDKS.get(sdk) else {
+            return Some(SdkBlock::UnknownSdk);
+        };
+        if self.basic_mode() {
+            return Some(SdkBlock::PolicyNotAgreed);
+        }
+        if self.minor && (*not_for_minors || requires.contains(&Feature::AdPersonalization)) {
+            return Some(SdkBlock::Minor);
+        }
+        requires
+            .iter()
+            .find(|f| !self.consented(**f))
+            .map(|&feature| SdkBlock::FeatureNotGranted { feature })
+    }
+
+    fn ad_signals(&self) -> (bool, bool, bool) {
+        let personal =
+            !self.basic_mode() && self.consented(Feature::AdPersonalization) && !self.minor;
+        let agreed = self.policy_status() == PolicyStatus::Agreed;
+        (personal, personal || (agreed && !self.minor), agreed)
     }
 
     fn allowed(&self, f: Feature) -> bool {
@@ -115,6 +215,7 @@ impl Model {
         Some(match purpose {
             2 => "invalid",
             1 => "unknown_purpose",
+            _ if self.basic_mode() => "policy_not_agreed",
             _ => match self.status[i] {
                 ConsentStatus::NotAsked => "consent_required",
                 ConsentStatus::Denied => "denied",
@@ -144,6 +245,7 @@ fn refusal_name(e: &ConsentError) -> &'static str {
         ConsentError::OsPermissionDenied { .. } => "os_denied",
         ConsentError::InBackground { .. } => "background",
         ConsentError::SingleUseInProgress { .. } => "single_use",
+        ConsentError::PolicyNotAgreed { .. } => "policy_not_agreed",
         other => panic!("unexpected error {other:?}"),
     }
 }
@@ -156,12 +258,16 @@ fn purpose_for(f: Feature, choice: u8) -> String {
     }
 }
 
-fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let opts = checkpointing(&clock, 7);
-    let mut store = ConsentStore::open_with(dir.path(), Some(config()), opts.clone()).unwrap();
-    let mut model = Model::new();
+    let mut model = Model::new(policy_step);
+    let open = |model: &Model| {
+        let config = app_config(model.policy_step, model.revision);
+        ConsentStore::open_with(dir.path(), Some(config), opts.clone()).unwrap()
+    };
+    let mut store = open(&model);
     let mut handles: Vec<Arc<UseSession>> = Vec::new();
 
     for op in ops {
@@ -175,6 +281,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 } else if !model.foreground {
                     let refused = matches!(result, Err(ConsentError::InBackground { .. }));
                     prop_assert!(refused, "nobody is asked in the background");
+                } else if model.basic_mode() {
+                    let refused = matches!(result, Err(ConsentError::PolicyNotAgreed { .. }));
+                    prop_assert!(refused, "nothing is granted in basic mode");
                 } else {
                     result.unwrap();
                     model.status[f.index()] = ConsentStatus::Granted;
@@ -247,12 +356,62 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     model.os[f.index()] = p;
                 }
             }
-            Op::Reopen => {
+            Op::Reopen | Op::NewPolicyRevision => {
                 store.close().unwrap();
                 handles.clear();
                 model.end_where(true, |_| true);
                 model.lapse_unused_once_grants();
-                store = ConsentStore::open_with(dir.path(), Some(config()), opts.clone()).unwrap();
+                if matches!(op, Op::NewPolicyRevision) {
+                    model.revision += 1;
+                }
+                store = open(&model);
+            }
+            Op::AgreeToPolicy(actor) => {
+                let result = store.agree_to_policy(actor);
+                if !model.policy_step {
+                    let refused = matches!(result, Err(ConsentError::InvalidArgument { .. }));
+                    prop_assert!(refused, "no policy to agree to");
+                } else if actor == Actor::App || !model.foreground {
+                    let refused = matches!(result, Err(ConsentError::NotPermitted { .. }));
+                    prop_assert!(refused, "only a person agrees, in the app's dialog");
+                } else {
+                    result.unwrap();
+                    model.policy = Some((true, model.revision));
+                }
+            }
+            Op::DeclinePolicy(actor) => {
+                let result = store.decline_policy(actor);
+                if !model.policy_step {
+                    let refused = matches!(result, Err(ConsentError::InvalidArgument { .. }));
+                    prop_assert!(refused, "no policy to decline");
+                } else {
+                    result.unwrap();
+                    if model.policy_status() != PolicyStatus::Declined {
+                        model.policy = Some((false, model.revision));
+                        model.end_where(true, |_| true);
+                    }
+                }
+            }
+            Op::SdkStarted(i) => {
+                let id = SDKS.get(i).map_or("undeclared", |s| s.0);
+                let expected = model.sdk_block(i);
+                match store.sdk_started(id.into()) {
+                    Ok(()) => prop_assert_eq!(expected, None, "{:?}", op),
+                    Err(ConsentError::SdkBlocked { reason, .. }) => {
+                        prop_assert_eq!(Some(reason), expected, "{:?}", op)
+                    }
+                    Err(other) => prop_assert!(false, "{:?}: {:?}", op, other),
+                }
+            }
+            Op::Age(i) => {
+                let (lower, upper) = AGES[i];
+                let signal = AgeSignal {
+                    lower,
+                    upper,
+                    source: AgeSource::OsAgeRange,
+                };
+                store.set_age_signal(signal).unwrap();
+                model.minor = lower < 14;
             }
         }
         // Sessions the store ended by rule are gone from the model: exactly the handles
@@ -290,8 +449,35 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 model.sessions.iter().filter(|g| **g == f).count()
             );
         }
+        compare_app_wide(&store, &model, &op)?;
     }
     prop_assert!(store.verify().unwrap().intact);
+    Ok(())
+}
+
+/// The policy, every SDK's status and the ad signals, against the model.
+fn compare_app_wide(store: &ConsentStore, model: &Model, op: &Op) -> Result<(), TestCaseError> {
+    let policy = store.policy_state();
+    prop_assert_eq!(policy.status, model.policy_status(), "after {:?}", op);
+    prop_assert_eq!(policy.basic_mode, model.basic_mode());
+    for (i, (id, ..)) in SDKS.iter().enumerate() {
+        let status = store.sdk_status(id.to_string());
+        prop_assert_eq!(
+            status.blocked_by,
+            model.sdk_block(i),
+            "{} after {:?}",
+            id,
+            op
+        );
+    }
+    let ads = store.ad_signals();
+    let (personal, storage, analytics) = model.ad_signals();
+    let granted = |s: ConsentSignal| s == ConsentSignal::Granted;
+    prop_assert_eq!(ads.personalized_ads, personal, "after {:?}", op);
+    prop_assert_eq!(granted(ads.ad_personalization), personal);
+    prop_assert_eq!(granted(ads.ad_user_data), personal);
+    prop_assert_eq!(granted(ads.ad_storage), storage, "after {:?}", op);
+    prop_assert_eq!(granted(ads.analytics_storage), analytics);
     Ok(())
 }
 
@@ -299,7 +485,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_store_behaves_like_the_reference_model(ops in prop::collection::vec(op(), 1..60)) {
-        run(ops)?;
+    fn the_store_behaves_like_the_reference_model(
+        policy_step in any::<bool>(),
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        run(policy_step, ops)?;
     }
 }

@@ -203,8 +203,9 @@ fn revoking_ends_sessions_in_use_and_observers_hear_it() {
     );
     let last = recorder.changes.lock().last().cloned().unwrap();
     assert_eq!(last.end_reason, Some(SessionEndReason::Revoked));
-    assert!(!last.state.allowed);
-    assert_eq!(last.state.status, ConsentStatus::Denied);
+    let state = last.state.unwrap();
+    assert!(!state.allowed);
+    assert_eq!(state.status, ConsentStatus::Denied);
 }
 
 #[test]
@@ -231,9 +232,10 @@ struct Reentrant {
 impl ConsentObserver for Reentrant {
     fn on_change(&self, change: ConsentChange) {
         // Reads and writes from inside the callback: neither may deadlock.
-        let allowed = self.store.is_allowed(change.feature);
-        let _ = self.store.state(change.feature);
-        if change.kind == AuditKind::Revoked && change.feature == Feature::Camera {
+        let feature = change.feature.unwrap();
+        let allowed = self.store.is_allowed(feature);
+        let _ = self.store.state(feature);
+        if change.kind == AuditKind::Revoked && feature == Feature::Camera {
             self.store.revoke(Feature::Microphone, Actor::App).unwrap();
         }
         self.seen.lock().push((change.kind, allowed));
@@ -528,10 +530,11 @@ fn each_change_carries_the_state_right_after_its_own_record() {
     let at = |feature, kind| {
         changes
             .iter()
-            .find(|c| c.feature == feature && c.kind == kind)
+            .find(|c| c.feature == Some(feature) && c.kind == kind)
             .unwrap_or_else(|| panic!("no {kind:?} change for {feature:?}"))
             .state
             .clone()
+            .unwrap()
     };
     // The revocation comes first: the session it ends is still open right after it.
     let revoked = at(Feature::Camera, AuditKind::Revoked);

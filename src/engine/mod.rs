@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockWriteGuard};
 
+use crate::ads::AdSignals;
 use crate::clock::Clock;
 use crate::config::Resolved;
 use crate::entry::RecoveryNotice;
@@ -18,7 +19,9 @@ use crate::error::Error;
 use crate::log::{Durability, Hash, Journal, LogReader, Record, ReplayMachine};
 use crate::model::{Feature, FeatureState};
 use crate::observer::{ConsentObserver, Notifier, Subscription};
+use crate::policy::PolicyState;
 use crate::rules::{Now, State};
+use crate::sdk::{SdkCatalogEntry, SdkPolicy, SdkStatus};
 
 pub(crate) use restart::{ChainStart, Verification};
 
@@ -74,6 +77,21 @@ impl Core {
         state.allowed &= self.may_allow();
         state
     }
+
+    /// Whether the store's answers about SDKs and ads hold: open, not failed, not damaged.
+    /// An inspector (read-only) answers what the app's store would, though it records
+    /// nothing and starts nothing itself.
+    fn answers(&self) -> bool {
+        self.journal.is_some() && self.failed.is_none() && self.unrecovered.is_none()
+    }
+
+    fn ad_signals(&self) -> AdSignals {
+        self.state.ad_signals(self.answers())
+    }
+
+    fn sdk_status(&self, id: &str) -> SdkStatus {
+        self.state.sdk_status(id, self.answers())
+    }
 }
 
 /// What reports and exports read: the state as one consistent view.
@@ -84,6 +102,11 @@ pub(crate) struct StateView {
     pub states: Vec<FeatureState>,
     /// Per feature, the sequence number of the record that decided it (0: never decided).
     pub decisions: Vec<u64>,
+    pub policy: PolicyState,
+    pub sdks: Vec<SdkCatalogEntry>,
+    pub ad_signals: AdSignals,
+    pub age: Option<crate::age::AgeSignal>,
+    pub minor: bool,
 }
 
 impl Engine {
@@ -195,7 +218,52 @@ impl Engine {
                 .into_iter()
                 .map(|f| core.state.record(f).decision_seq)
                 .collect(),
+            policy: core.state.policy_state(),
+            sdks: self.catalog_of(&core),
+            ad_signals: core.ad_signals(),
+            age: core.state.age,
+            minor: core.state.is_minor(),
         }
+    }
+
+    pub fn policy_state(&self) -> PolicyState {
+        self.core.read().state.policy_state()
+    }
+
+    pub fn sdk_status(&self, id: &str) -> SdkStatus {
+        self.core.read().sdk_status(id)
+    }
+
+    pub fn sdk_catalog(&self) -> Vec<SdkCatalogEntry> {
+        self.catalog_of(&self.core.read())
+    }
+
+    pub fn ad_signals(&self) -> AdSignals {
+        self.core.read().ad_signals()
+    }
+
+    pub fn age_signal(&self) -> Option<crate::age::AgeSignal> {
+        self.core.read().state.age
+    }
+
+    /// The SDKs in force, with the app's texts for them (or their ids, for a store opened
+    /// without the app's config).
+    fn catalog_of(&self, core: &Core) -> Vec<SdkCatalogEntry> {
+        core.state
+            .app
+            .sdks
+            .iter()
+            .map(|terms| SdkCatalogEntry {
+                sdk: self
+                    .config
+                    .sdks
+                    .iter()
+                    .find(|sdk| sdk.id == terms.id)
+                    .cloned()
+                    .unwrap_or_else(|| SdkPolicy::from_terms(terms)),
+                status: core.sdk_status(&terms.id),
+            })
+            .collect()
     }
 
     pub fn how_to_withdraw(&self, feature: Feature) -> &str {

@@ -171,6 +171,9 @@ impl Engine {
         if let Some(terms) = engine.config.terms.clone() {
             engine.decide(|state, _| state.apply_terms(&terms))?;
         }
+        if let Some(terms) = engine.config.app_terms.clone() {
+            engine.decide(|state, _| state.apply_app_terms(&terms))?;
+        }
         Ok(engine)
     }
 }

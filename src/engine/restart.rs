@@ -1,6 +1,7 @@
 //! Starting a chain: a new store's first, the one after an erasure, and the one after damage was found — one path for all three.
 
-use super::{changes, Engine};
+use super::changes::{self, AppView};
+use super::Engine;
 use crate::entry::{Entry, Genesis, RecoveryNotice};
 use crate::error::Error;
 use crate::log::Damage;
@@ -89,10 +90,17 @@ impl Engine {
                     .erase_kept_aside()
                     .map_err(|e| Error::io("erasing damaged copies kept aside", e))?;
             }
+            let healthy = core.answers();
+            let mut seen = AppView::of(&core.state, healthy);
             let prior = std::mem::replace(&mut core.state, State::new(""));
             core.state.apply(1, now.wall_ms, &genesis, None);
-            self.notifier
-                .enqueue(changes::changes_of(&core.state, 1, &genesis));
+            self.notifier.enqueue(changes::changes_of(
+                &core.state,
+                1,
+                &genesis,
+                &mut seen,
+                healthy,
+            ));
             let carried = self.carried_over(&core.state, &prior, now);
             let appended = if carried.is_empty() {
                 None
@@ -109,11 +117,17 @@ impl Engine {
         Ok(notice)
     }
 
-    /// What a new chain keeps from the old one: the terms in force, what the OS says, and
-    /// whether the app is in the foreground. None of it can turn a feature on.
+    /// What a new chain keeps from the old one: the terms in force, what the OS says, the
+    /// age signal and whether the app is in the foreground. None of it can turn anything
+    /// on; the age signal is kept so that erasing cannot make a minor an adult.
     fn carried_over(&self, state: &State, prior: &State, now: crate::rules::Now) -> Vec<Entry> {
         let terms = self.config.terms.as_ref().unwrap_or(&prior.terms);
+        let app_terms = self.config.app_terms.as_ref().unwrap_or(&prior.app);
         let mut entries = state.apply_terms(terms).entries;
+        entries.extend(state.apply_app_terms(app_terms).entries);
+        if let Some(signal) = prior.age {
+            entries.push(Entry::AgeSignalSet(signal));
+        }
         for feature in Feature::ALL {
             let permission = prior.record(feature).os_permission;
             if permission != OsPermission::Unknown {

@@ -1,7 +1,8 @@
 //! The one write path — decide under the lock, append, apply, wait for durability, notify — and what happens when the disk fails: everything off, closing decisions still taking effect.
 
-use super::{changes, Core, Engine, Failure};
-use crate::entry::{Entry, MAX_PROBLEM_LEN};
+use super::changes::{self, AppView};
+use super::{Core, Engine, Failure};
+use crate::entry::{AuditKind, Entry, MAX_PROBLEM_LEN};
 use crate::error::Error;
 use crate::log::{AppendError, Appended};
 use crate::model::Feature;
@@ -79,6 +80,7 @@ impl Engine {
         now: Now,
         closing: bool,
     ) -> Result<Appended, Error> {
+        let healthy = core.answers();
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;
         let appended = match journal.append(now.wall_ms, entries, closing) {
             Ok(appended) => appended,
@@ -93,14 +95,17 @@ impl Engine {
                 return Err(Error::Failed(why));
             }
         };
-        let listening = self.notifier.has_observers();
+        let mut seen = self
+            .notifier
+            .has_observers()
+            .then(|| AppView::of(&core.state, healthy));
         let mut changes = Vec::new();
         for (seq, entry) in (appended.first_seq..).zip(entries) {
             // What replay will check, the live rules must have honoured.
             debug_assert_eq!(core.state.check(entry), Ok(()), "{entry:?}");
             core.state.apply(seq, now.wall_ms, entry, Some(now.mono_ms));
-            if listening {
-                changes.extend(changes::changes_of(&core.state, seq, entry));
+            if let Some(seen) = &mut seen {
+                changes.extend(changes::changes_of(&core.state, seq, entry, seen, healthy));
             }
         }
         self.notifier.enqueue(changes);
@@ -118,11 +123,19 @@ impl Engine {
     /// A closing decision that could not be recorded still takes effect in this process.
     fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
         let head = core.journal.as_ref().map_or(0, |j| j.head().0);
+        let healthy = core.answers();
+        let mut seen = AppView::of(&core.state, healthy);
         let mut changes = Vec::new();
         for entry in entries {
             // Not a record of the log: no sequence number of its own, no decision id.
             core.state.apply(0, now.wall_ms, entry, None);
-            changes.extend(changes::changes_of(&core.state, head, entry));
+            changes.extend(changes::changes_of(
+                &core.state,
+                head,
+                entry,
+                &mut seen,
+                healthy,
+            ));
         }
         self.notifier.enqueue(changes);
         self.refresh_allowed(core);
@@ -144,6 +157,7 @@ impl Engine {
             return;
         }
         ::log::error!("consentkit: storage failed, every feature is off until reopened: {why}");
+        let mut seen = AppView::of(&core.state, core.answers());
         core.failed = Some(Failure {
             out_of_room,
             why: why.clone(),
@@ -160,14 +174,22 @@ impl Engine {
                 seq = appended.first_seq;
             }
         }
-        let changes = Feature::ALL.into_iter().map(|feature| ConsentChange {
-            chain: core.state.chain,
+        let kind = AuditKind::StorageFailed;
+        let mut changes: Vec<ConsentChange> = Feature::ALL
+            .into_iter()
+            .map(|feature| ConsentChange {
+                feature: Some(feature),
+                state: Some(core.feature_state(feature)),
+                ..ConsentChange::new(core.state.chain, seq, kind)
+            })
+            .collect();
+        changes.extend(changes::app_changes(
+            &core.state,
             seq,
-            feature,
-            kind: crate::entry::AuditKind::StorageFailed,
-            end_reason: None,
-            state: core.feature_state(feature),
-        });
+            kind,
+            &mut seen,
+            false,
+        ));
         self.notifier.enqueue(changes);
     }
 

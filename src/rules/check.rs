@@ -13,13 +13,17 @@ pub(crate) fn os_permission_refusal(feature: Feature, permission: OsPermission) 
 }
 
 impl State {
-    /// Why a grant is refused: only a person opens a door (rule 1), and only through the
-    /// app's UI, which is not on screen in the background (rule 7).
+    /// Why a grant is refused: only a person opens a door (rule 1), only through the app's
+    /// UI, which is not on screen in the background (rule 7), and not in basic mode (rule 5).
     pub(super) fn grant_refusal(&self, feature: Feature, actor: Actor) -> Option<Refusal> {
         if actor == Actor::App {
             return Some(Refusal::AppCannotGrant);
         }
-        (!self.foreground).then_some(Refusal::GrantInBackground(feature))
+        if !self.foreground {
+            return Some(Refusal::GrantInBackground(feature));
+        }
+        self.basic_mode()
+            .then_some(Refusal::PolicyNotAgreed(feature))
     }
 
     /// Granting what is already granted, the same way and under the same terms.
@@ -61,6 +65,9 @@ impl State {
         }
         if !self.terms(feature).declares(purpose) {
             return Some(RefusalReason::UnknownPurpose);
+        }
+        if self.basic_mode() {
+            return Some(RefusalReason::PolicyNotAgreed);
         }
         match record.status {
             ConsentStatus::NotAsked => Some(RefusalReason::ConsentRequired),
@@ -221,6 +228,12 @@ impl State {
                     return never("terms no config could declare, or no change of terms");
                 }
             }
+            Entry::PolicyAgreed { .. }
+            | Entry::PolicyDeclined { .. }
+            | Entry::AppTermsApplied(_)
+            | Entry::SdkStarted { .. }
+            | Entry::SdkRefused { .. }
+            | Entry::AgeSignalSet(_) => self.check_app(entry)?,
             Entry::ChainStarted(_)
             | Entry::Erased(_)
             | Entry::Recovered(_)
@@ -253,6 +266,7 @@ impl State {
             SessionEndReason::ReconsentRequired => record.status == ConsentStatus::NeedsReconsent,
             SessionEndReason::OsPermissionDenied => record.os_permission == OsPermission::Denied,
             SessionEndReason::Background => !self.foreground && feature.ends_in_background(),
+            SessionEndReason::PolicyDeclined => self.policy_declined(),
             SessionEndReason::Ended
             | SessionEndReason::Released
             | SessionEndReason::StoreClosed

@@ -201,7 +201,7 @@ impl State {
 
     /// `SessionEnded` for each matching session, and `GrantConsumed` where a single-use grant
     /// is used up by its session (rule 6).
-    fn end_sessions(
+    pub(super) fn end_sessions(
         &self,
         matches: impl Fn(&OpenSession) -> bool,
         reason: SessionEndReason,

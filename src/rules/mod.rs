@@ -1,5 +1,6 @@
 //! The consent rules as a pure state machine: each verb decides the records to append and its outcome; `apply` folds a record into state. No I/O, no clock.
 
+mod app;
 mod check;
 mod decide;
 mod state;
@@ -8,6 +9,7 @@ pub(crate) use state::{OpenSession, State};
 
 use crate::entry::{Entry, RefusalReason};
 use crate::model::Feature;
+use crate::sdk::SdkBlock;
 
 /// The time a decision is made at: wall-clock time for records, the monotonic clock for
 /// durations. The rules never read a clock themselves.
@@ -66,6 +68,18 @@ pub(crate) enum Refusal {
     GrantInBackground(Feature),
     /// `OsPermission::Limited` exists only for the photo library.
     LimitedNotApplicable(Feature),
+    /// Basic mode: nothing is granted until the current privacy policy is agreed to.
+    PolicyNotAgreed(Feature),
+    /// Only a person agrees to the privacy policy.
+    AppCannotAgree,
+    /// The policy is agreed to in the app's dialog, which is not on screen in the background.
+    PolicyInBackground,
+    /// The app's config asks for no agreement to its policy as a whole.
+    NoPolicyStep,
+    /// An SDK may not start. `sdk` is the caller's id, returned to the caller only.
+    Sdk { sdk: String, block: SdkBlock },
+    /// An age signal that cannot be (an empty range, an age over 150).
+    InvalidAgeSignal(String),
 }
 
 #[cfg(test)]

@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::age::AgeSignal;
 use crate::entry::{Entry, RecoveryNotice};
 use crate::model::{
-    Actor, ConsentStatus, Feature, FeatureState, FeatureTerms, GrantScope, OsPermission,
+    Actor, AppTerms, ConsentStatus, Feature, FeatureState, FeatureTerms, GrantScope, OsPermission,
 };
 
 /// The decision a person (or the app) last made about one feature.
@@ -46,6 +47,23 @@ impl FeatureRecord {
     }
 }
 
+/// The last decision about the privacy policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PolicyDecision {
+    pub agreed: bool,
+    pub revision: u32,
+    pub actor: Actor,
+    pub at_ms: i64,
+}
+
+/// When a third-party SDK started, in this chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SdkStarts {
+    pub id: String,
+    pub first_ms: i64,
+    pub last_ms: i64,
+}
+
 /// A use session that is open right now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct OpenSession {
@@ -71,6 +89,16 @@ pub(crate) struct State {
     pub foreground: bool,
     pub sessions: Vec<OpenSession>,
     pub recovery: Option<RecoveryNotice>,
+    /// The policy revision, SDKs and age of consent in force.
+    pub app: AppTerms,
+    /// The last decision about the privacy policy.
+    pub policy: Option<PolicyDecision>,
+    /// The revision last agreed to (a later decline leaves it named here).
+    pub agreed_revision: Option<u32>,
+    /// How old the person is, when the app said.
+    pub age: Option<AgeSignal>,
+    /// Which SDKs started, and when.
+    pub sdk_starts: Vec<SdkStarts>,
 }
 
 impl State {
@@ -91,6 +119,11 @@ impl State {
             foreground: true,
             sessions: Vec::new(),
             recovery: None,
+            app: AppTerms::default(),
+            policy: None,
+            agreed_revision: None,
+            age: None,
+            sdk_starts: Vec::new(),
         }
     }
 
@@ -203,7 +236,30 @@ impl State {
             } => self.features[feature.index()].os_permission = *permission,
             Entry::ForegroundChanged { foreground } => self.foreground = *foreground,
             Entry::PolicyApplied { feature, terms } => self.terms[feature.index()] = terms.clone(),
-            Entry::SessionRefused { .. }
+            Entry::PolicyAgreed { revision, actor } | Entry::PolicyDeclined { revision, actor } => {
+                let agreed = matches!(entry, Entry::PolicyAgreed { .. });
+                self.policy = Some(PolicyDecision {
+                    agreed,
+                    revision: *revision,
+                    actor: *actor,
+                    at_ms: time_ms,
+                });
+                if agreed {
+                    self.agreed_revision = Some(*revision);
+                }
+            }
+            Entry::AppTermsApplied(terms) => self.app = terms.clone(),
+            Entry::SdkStarted { sdk } => match self.sdk_starts.iter_mut().find(|s| s.id == *sdk) {
+                Some(starts) => starts.last_ms = time_ms,
+                None => self.sdk_starts.push(SdkStarts {
+                    id: sdk.clone(),
+                    first_ms: time_ms,
+                    last_ms: time_ms,
+                }),
+            },
+            Entry::AgeSignalSet(signal) => self.age = Some(*signal),
+            Entry::SdkRefused { .. }
+            | Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
             | Entry::Checkpoint { .. }
             | Entry::DerivedFileRebuilt { .. }

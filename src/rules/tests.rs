@@ -279,3 +279,84 @@ fn new_terms_ask_again_only_for_a_grant_under_another_revision() {
         .iter()
         .all(|e| !matches!(e, Entry::ReconsentRequired { .. })));
 }
+
+/// A state whose app asks for agreement to policy revision `revision`, with one SDK that
+/// needs the camera and one not for minors, in China (age of consent 14).
+fn with_policy(revision: u32) -> (State, u64) {
+    let state = State::new("a");
+    let terms = crate::model::AppTerms {
+        policy_revision: Some(revision),
+        sdks: vec![
+            crate::model::SdkTerms {
+                id: "ar".into(),
+                requires: vec![Feature::Camera],
+                not_for_minors: false,
+            },
+            crate::model::SdkTerms {
+                id: "ads".into(),
+                requires: vec![],
+                not_for_minors: true,
+            },
+        ],
+        age_of_consent: 14,
+        unknown_age_is_minor: false,
+    };
+    let mut seq = 0;
+    let applied = state.apply_app_terms(&terms);
+    (apply(state, applied, &mut seq, 0), seq)
+}
+
+#[test]
+fn the_policy_is_agreed_per_revision_and_never_carried_over() {
+    use crate::policy::PolicyStatus;
+    let (state, mut seq) = with_policy(1);
+    assert_eq!(state.policy_status(), PolicyStatus::NotAsked);
+    let agree = state.agree_to_policy(Actor::User);
+    let state = apply(state, agree, &mut seq, 0);
+    assert_eq!(state.policy_status(), PolicyStatus::Agreed);
+    let mut terms = state.app.clone();
+    terms.policy_revision = Some(2);
+    let next = state.apply_app_terms(&terms);
+    let state = apply(state, next, &mut seq, 0);
+    assert_eq!(state.policy_status(), PolicyStatus::NeedsReconsent);
+    assert!(state.basic_mode());
+    let decline = state.decline_policy(Actor::User, NOW);
+    let state = apply(state, decline, &mut seq, 0);
+    assert_eq!(state.policy_status(), PolicyStatus::Declined);
+    assert_eq!(state.policy_state().agreed_revision, Some(1));
+    assert_eq!(
+        state.agree_to_policy(Actor::App).outcome,
+        Err(Refusal::AppCannotAgree)
+    );
+}
+
+#[test]
+fn an_sdk_is_held_by_the_first_reason_in_rule_order() {
+    use crate::age::{AgeSignal, AgeSource};
+    use crate::sdk::SdkBlock;
+    let (state, mut seq) = with_policy(1);
+    assert_eq!(state.sdk_block("ar"), Some(SdkBlock::PolicyNotAgreed));
+    assert_eq!(state.sdk_block("other"), Some(SdkBlock::UnknownSdk));
+    let agree = state.agree_to_policy(Actor::User);
+    let state = apply(state, agree, &mut seq, 0);
+    assert_eq!(
+        state.sdk_block("ar"),
+        Some(SdkBlock::FeatureNotGranted {
+            feature: Feature::Camera
+        })
+    );
+    assert_eq!(state.sdk_block("ads"), None);
+    let teen = state.set_age_signal(AgeSignal {
+        lower: 13,
+        upper: Some(15),
+        source: AgeSource::OsAgeRange,
+    });
+    let state = apply(state, teen, &mut seq, 0);
+    assert!(state.is_minor());
+    assert_eq!(state.sdk_block("ads"), Some(SdkBlock::Minor));
+    // A refused start is recorded with its reason; replay accepts exactly that.
+    let refused = state.sdk_started("ads");
+    assert_eq!(state.check(&refused.entries[0]), Ok(()));
+    let forged = Entry::SdkStarted { sdk: "ads".into() };
+    assert!(state.check(&forged).unwrap_err().contains("never write"));
+}

@@ -91,7 +91,7 @@ impl Recorder {
         self.changes
             .lock()
             .iter()
-            .filter(|c| c.feature == feature)
+            .filter(|c| c.feature == Some(feature))
             .map(|c| c.kind)
             .collect()
     }

@@ -1,12 +1,13 @@
 //! `consentkit demo`: a camera app's consent flow, step by step, on an on-disk store.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use consentkit::{
     Actor, AuditFilter, Clock, ConsentChange, ConsentConfig, ConsentError, ConsentObserver,
-    ConsentStore, FakeClock, Feature, FeaturePolicy, GrantScope, OsPermission, StoreOptions,
-    SystemClock, UseSession,
+    ConsentStore, FakeClock, Feature, FeaturePolicy, GrantScope, OsPermission, SdkPolicy,
+    StoreOptions, SystemClock, UseSession,
 };
 
 use crate::output;
@@ -17,21 +18,108 @@ const APP_ID: &str = "com.example.camera";
 /// before now, so the store it leaves never holds a record from the future.
 const SCRIPTED_PAUSES_MS: u64 = 2_000 + 12_000 + 300 + 100 + 4_000 + 1_500;
 
-/// Prints what an app's observer would hear: the moments the UI must react to.
-struct PrintChanges;
+/// Prints what an app's observer would hear: the moments the UI must react to. Of SDK
+/// statuses, only whether each may start (what an app acts on).
+#[derive(Default)]
+struct PrintChanges {
+    sdk_may_start: Mutex<HashMap<String, bool>>,
+}
 
 impl ConsentObserver for PrintChanges {
     fn on_change(&self, change: ConsentChange) {
-        let what = match change.end_reason {
-            Some(reason) => format!("session ended ({})", reason.as_str()),
-            None => change.kind.as_str().replace('_', " "),
+        if let (Some(feature), Some(state)) = (change.feature, &change.state) {
+            let what = match change.end_reason {
+                Some(reason) => format!("session ended ({})", reason.as_str()),
+                None => change.kind.as_str().replace('_', " "),
+            };
+            println!(
+                "      observer: {} {what} -> {}{}",
+                feature.as_str(),
+                state.status.as_str(),
+                if state.allowed { ", in use" } else { "" }
+            );
+        } else if let Some(policy) = &change.policy {
+            println!(
+                "      observer: privacy policy -> {}{}",
+                policy.status.as_str(),
+                if policy.basic_mode {
+                    " (basic mode)"
+                } else {
+                    ""
+                }
+            );
+        } else if let Some(status) = change.sdk {
+            let before = self
+                .sdk_may_start
+                .lock()
+                .unwrap()
+                .insert(status.id.clone(), status.may_start);
+            if before == Some(status.may_start) {
+                return;
+            }
+            println!(
+                "      observer: SDK {} -> {}",
+                status.id,
+                status
+                    .blocked_by
+                    .map_or("may start".to_string(), |b| format!(
+                        "held ({})",
+                        output::blocked(b)
+                    ))
+            );
+        } else if let Some(ads) = change.ad_signals {
+            println!(
+                "      observer: ad signals -> {}",
+                output::ad_signals_line(&ads)
+            );
+        }
+    }
+}
+
+/// What an app does with each SDK: start it as soon as it may, never before (the Kotlin and
+/// Swift layers call this `whenSdkMayStart`). Each start is recorded first.
+struct SdkLauncher {
+    store: Mutex<Weak<ConsentStore>>,
+    started: Mutex<HashSet<String>>,
+}
+
+impl SdkLauncher {
+    /// Starts every SDK that may start now (at launch).
+    fn launch_ready(&self) {
+        let Some(store) = self.store.lock().unwrap().upgrade() else {
+            return;
         };
-        println!(
-            "      observer: {} {what} -> {}{}",
-            change.feature.as_str(),
-            change.state.status.as_str(),
-            if change.state.allowed { ", in use" } else { "" }
-        );
+        for entry in store.sdk_catalog() {
+            if entry.status.may_start {
+                self.launch(&store, &entry.sdk.id);
+            }
+        }
+    }
+
+    /// Starts `id` once per process. It is marked first: recording the start changes its
+    /// status, and this observer hears of that before `sdk_started` returns.
+    fn launch(&self, store: &ConsentStore, id: &str) {
+        if !self.started.lock().unwrap().insert(id.to_string()) {
+            return;
+        }
+        // Recorded before the SDK runs; refused (and recorded) if it may not after all.
+        match store.sdk_started(id.to_string()) {
+            Ok(()) => println!("      app: SDK {id} initialised (its start is recorded)"),
+            Err(_) => {
+                self.started.lock().unwrap().remove(id);
+            }
+        }
+    }
+}
+
+impl ConsentObserver for SdkLauncher {
+    fn on_change(&self, change: ConsentChange) {
+        let Some(status) = change.sdk.filter(|s| s.may_start) else {
+            return;
+        };
+        if let Some(store) = self.store.lock().unwrap().upgrade() {
+            self.launch(&store, &status.id);
+        }
     }
 }
 
@@ -98,6 +186,14 @@ impl Demo {
                     }
                 }
             }
+            Err(refused) if refused.needs_policy_agreement() => {
+                println!(
+                    "   begin_use({}, {purpose}) -> refused: {refused}",
+                    feature.as_str()
+                );
+                println!("   the app shows what works in basic mode, and a banner to review the policy (no camera prompt)");
+                Ok(None)
+            }
             Err(refused) => {
                 println!(
                     "   begin_use({}, {purpose}) -> refused: {refused}",
@@ -133,13 +229,70 @@ fn open(
         ..StoreOptions::default()
     };
     let store = ConsentStore::open_with(dir, Some(config), options).map_err(|e| e.to_string())?;
-    // The subscription lives as long as the store; the demo never unsubscribes.
-    std::mem::forget(store.subscribe(Arc::new(PrintChanges)));
+    // The subscriptions live as long as the store; the demo never unsubscribes.
+    std::mem::forget(store.subscribe(Arc::new(PrintChanges::default())));
+    let launcher = Arc::new(SdkLauncher {
+        store: Mutex::new(Arc::downgrade(&store)),
+        started: Mutex::default(),
+    });
+    std::mem::forget(store.subscribe(launcher.clone()));
+    launcher.launch_ready();
     Ok(store)
+}
+
+/// The demo app's config: a privacy policy agreed to as a whole (as a Chinese app's must be),
+/// its users in China, and the three SDKs its policy's catalogue lists.
+fn config() -> ConsentConfig {
+    let sdk = |id: &str, name: &str, vendor: &str, purpose: &str, data: &[&str]| SdkPolicy {
+        id: id.into(),
+        name: name.into(),
+        vendor: vendor.into(),
+        purpose: purpose.into(),
+        data_collected: data.iter().map(|d| d.to_string()).collect(),
+        requires: Vec::new(),
+        privacy_policy_url: format!("https://{id}.example.com/privacy"),
+        not_for_minors: false,
+    };
+    let mut config = ConsentConfig::new(APP_ID)
+        .with_policy_revision(1)
+        .with_sdk(sdk(
+            "ads",
+            "Example Ads",
+            "Example Ads Ltd.",
+            "Advertising",
+            &["Device identifiers (OAID, IDFA)", "IP address"],
+        ))
+        .with_sdk(sdk(
+            "crash_reports",
+            "Example Crash Reporter",
+            "Example Diagnostics Inc.",
+            "Crash reports",
+            &["Device model and OS version", "Crash stack traces"],
+        ))
+        .with_sdk(SdkPolicy {
+            requires: vec![Feature::Camera],
+            ..sdk(
+                "ar_filters",
+                "Example AR Filters",
+                "Example Vision Co.",
+                "Face filters in the camera",
+                &["Camera frames, processed on the device"],
+            )
+        });
+    config.jurisdiction = Some("CN".into());
+    config
 }
 
 fn ok<T>(result: Result<T, ConsentError>) -> Result<T, String> {
     result.map_err(|e| e.to_string())
+}
+
+/// A call's outcome in a few words, for calls the demo expects to be refused.
+fn describe(result: Result<(), ConsentError>) -> String {
+    match result {
+        Ok(()) => "ok".into(),
+        Err(e) => format!("refused: {e}"),
+    }
 }
 
 pub fn run(dir: Option<&Path>) -> Result<(), String> {
@@ -160,14 +313,38 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
     );
     println!("(the user's pauses are scripted on a simulated clock)");
     let mut demo = Demo {
-        store: open(&dir, ConsentConfig::new(APP_ID), &clock)?,
+        store: open(&dir, config(), &clock)?,
         clock,
         dir,
         step: 0,
     };
 
-    demo.step("Launch. Nothing is asked at launch; every feature starts off.");
-    output::states(&demo.store.states(), false);
+    demo.step("First launch: the privacy-policy dialog comes before anything else.");
+    output::policy(&demo.store.policy_state(), false);
+    println!("   the SDK catalogue the policy links to; each SDK waits for whenSdkMayStart:");
+    output::sdks(&demo.store.sdk_catalog(), &demo.store.ad_signals(), false);
+    println!(
+        "   an SDK that tries to start anyway: sdk_started(ads) -> {}",
+        describe(demo.store.sdk_started("ads".into()))
+    );
+
+    demo.step("The user taps Disagree: basic mode. The app still opens, without them.");
+    ok(demo.store.decline_policy(Actor::User))?;
+    demo.use_feature(Feature::Camera, "shoot_photo", None)?;
+    println!(
+        "   grant(camera) -> {}",
+        describe(
+            demo.store
+                .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+        )
+    );
+
+    demo.step("From the basic-mode banner the user reads the policy again and taps Agree.");
+    ok(demo.store.agree_to_policy(Actor::User))?;
+    println!(
+        "   agreeing turned no feature on: camera is {}; nothing was asked at launch",
+        demo.store.state(Feature::Camera).status.as_str()
+    );
 
     demo.step("The user taps the shutter.");
     let photo = demo.use_feature(
@@ -186,6 +363,18 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
     drop(sensors);
     drop(photo);
     demo.show_allowed(Feature::Camera);
+
+    demo.step("Settings › Privacy › Personalised ads: the user switches it on, then off again.");
+    ok(demo.store.grant(
+        Feature::AdPersonalization,
+        GrantScope::UntilRevoked,
+        Actor::User,
+    ))?;
+    ok(demo.store.revoke(Feature::AdPersonalization, Actor::User))?;
+    println!(
+        "   ads are served with {}",
+        output::ad_signals_line(&demo.store.ad_signals())
+    );
 
     demo.step("The user records a video; the app asks for the microphone, the user declines.");
     let video = demo.use_feature(Feature::Camera, "record_video", None)?;
@@ -236,17 +425,20 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
     demo.use_feature(Feature::Camera, "shoot_photo", None)?;
 
     demo.step(
-        "The app ships revision 2 of its photo-library terms; only that feature is asked again.",
+        "The app is updated with revision 2 of its photo-library terms and relaunched: the SDKs that may start do so at once; only the photo library is asked again.",
     );
     let mut library = FeaturePolicy::default_for(Feature::PhotoLibrary);
     library.terms_revision = 2;
-    demo.reopen(ConsentConfig::new(APP_ID).with_policy(library))?;
+    demo.reopen(config().with_policy(library))?;
     demo.use_feature(
         Feature::PhotoLibrary,
         "save_media",
         Some(GrantScope::UntilRevoked),
     )?;
     output::states(&demo.store.states(), false);
+
+    demo.step("Settings › Privacy › Third-party SDKs.");
+    output::sdks(&demo.store.sdk_catalog(), &demo.store.ad_signals(), false);
 
     demo.step("Settings › Privacy › Privacy report (last 7 days).");
     let now = demo.clock.now_ms();

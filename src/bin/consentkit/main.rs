@@ -43,7 +43,28 @@ enum Command {
         /// The app's bundle id / application id.
         #[arg(long)]
         app_id: String,
+        /// Require agreement to this revision of the privacy policy before anything else
+        /// (basic mode until then).
+        #[arg(long, value_name = "N")]
+        policy_revision: Option<u32>,
     },
+    /// The privacy policy's state: agreed, declined, basic mode. QA: --agree or --decline.
+    Policy {
+        /// QA: agree to the current revision as the user (or --guardian).
+        #[arg(long, conflicts_with = "decline")]
+        agree: bool,
+        /// QA: decline the current revision as the user (or --by-app).
+        #[arg(long)]
+        decline: bool,
+        /// Decided by a guardian.
+        #[arg(long)]
+        guardian: bool,
+        /// Decided by the app rather than the user (declining only).
+        #[arg(long)]
+        by_app: bool,
+    },
+    /// The third-party SDK catalogue with each SDK's status, and the ad signals.
+    Sdks,
     /// Each feature's consent, OS permission and sessions.
     State,
     /// The audit log, newest first.
@@ -150,16 +171,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         sealer: cli.seal_key.as_deref().map(keys::sealer).transpose()?,
         ..StoreOptions::default()
     };
-    if let Command::Init { app_id } = &cli.command {
-        let config = Some(ConsentConfig::new(app_id));
-        let store = ConsentStore::open_with(dir, config, options).map_err(describe)?;
-        println!("created the store of {app_id} in {}", dir.display());
+    if let Command::Init {
+        app_id,
+        policy_revision,
+    } = &cli.command
+    {
+        let mut config = ConsentConfig::new(app_id);
+        config.policy_revision = *policy_revision;
+        let store = ConsentStore::open_with(dir, Some(config), options).map_err(describe)?;
+        if !cli.json {
+            println!("created the store of {app_id} in {}", dir.display());
+            output::policy(&store.policy_state(), false);
+        }
         output::states(&store.states(), cli.json);
         return Ok(ExitCode::SUCCESS);
     }
     let inspecting = matches!(
         cli.command,
         Command::State
+            | Command::Sdks
+            | Command::Policy {
+                agree: false,
+                decline: false,
+                ..
+            }
             | Command::Log { .. }
             | Command::Report { .. }
             | Command::Verify { .. }
@@ -176,7 +211,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let by = |app: bool| if app { Actor::App } else { Actor::User };
     match cli.command {
         Command::Demo | Command::Init { .. } => unreachable!("handled above"),
-        Command::State => output::states(&store.states(), cli.json),
+        Command::State => {
+            if !cli.json {
+                output::policy(&store.policy_state(), false);
+            }
+            output::states(&store.states(), cli.json);
+        }
+        Command::Policy {
+            agree,
+            decline,
+            guardian,
+            by_app,
+        } => {
+            let actor = match (guardian, by_app) {
+                (true, _) => Actor::Guardian,
+                (false, app) => by(app),
+            };
+            if agree {
+                store.agree_to_policy(actor).map_err(describe)?;
+            } else if decline {
+                store.decline_policy(actor).map_err(describe)?;
+            }
+            output::policy(&store.policy_state(), cli.json);
+        }
+        Command::Sdks => output::sdks(&store.sdk_catalog(), &store.ad_signals(), cli.json),
         Command::Log {
             feature,
             since,

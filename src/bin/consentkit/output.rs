@@ -1,7 +1,8 @@
 //! How the CLI prints states, logs, reports and verification: aligned tables for people, JSON for scripts.
 
 use consentkit::{
-    iso8601, AuditEntry, AuditKind, FeatureState, HeadCheck, LogHead, PrivacyReport, VerifyReport,
+    iso8601, AdSignals, AuditEntry, AuditKind, FeatureState, HeadCheck, LogHead, PolicyState,
+    PolicyStatus, PrivacyReport, SdkBlock, SdkCatalogEntry, VerifyReport,
 };
 use serde::Serialize;
 
@@ -109,7 +110,130 @@ fn detail(e: &AuditEntry) -> String {
     if !e.purposes.is_empty() {
         parts.push(e.purposes.join(","));
     }
+    match (e.kind, e.policy_revision) {
+        (AuditKind::AppTermsApplied, None) => parts.push("no policy step".into()),
+        (_, Some(revision)) => parts.push(format!("policy {revision}")),
+        _ => {}
+    }
+    if let Some(sdk) = &e.sdk {
+        parts.push(format!("sdk {sdk}"));
+    }
+    if let Some(block) = e.sdk_block {
+        parts.push(blocked(block));
+    }
+    if !e.sdks.is_empty() {
+        parts.push(format!("sdks {}", e.sdks.join(",")));
+    }
+    if let Some(age) = &e.age {
+        parts.push(format!(
+            "age {} ({})",
+            age.range_text(),
+            age.source.as_str()
+        ));
+    }
     parts.join(" ")
+}
+
+/// Why an SDK may not start, in a few words.
+pub fn blocked(block: SdkBlock) -> String {
+    match block {
+        SdkBlock::FeatureNotGranted { feature } => format!("needs {}", feature.as_str()),
+        other => other.as_str().replace('_', " "),
+    }
+}
+
+pub fn policy(policy: &PolicyState, as_json: bool) {
+    if as_json {
+        return json(policy);
+    }
+    let revision = |r: Option<u32>| r.map_or("-".to_string(), |r| r.to_string());
+    match policy.status {
+        PolicyStatus::NotRequired => {
+            println!("privacy policy: no agreement asked (per-feature consent only)")
+        }
+        status => println!(
+            "privacy policy: revision {} {}{}{}",
+            revision(policy.revision),
+            status.as_str().replace('_', " "),
+            match (policy.agreed_revision, status) {
+                (Some(agreed), PolicyStatus::NeedsReconsent | PolicyStatus::Declined) =>
+                    format!(" (revision {agreed} was agreed to)"),
+                _ => String::new(),
+            },
+            if policy.basic_mode {
+                " — BASIC MODE: nothing can be used or granted, no SDK starts"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+pub fn sdks(catalog: &[SdkCatalogEntry], ads: &AdSignals, as_json: bool) {
+    if as_json {
+        #[derive(Serialize)]
+        struct Sdks<'a> {
+            sdks: &'a [SdkCatalogEntry],
+            ad_signals: &'a AdSignals,
+        }
+        return json(&Sdks {
+            sdks: catalog,
+            ad_signals: ads,
+        });
+    }
+    println!(
+        "{:<16} {:<22} {:<16} {:<20} {:<29} requires",
+        "sdk", "name", "vendor", "may start", "first started"
+    );
+    for entry in catalog {
+        let (sdk, status) = (&entry.sdk, &entry.status);
+        let requires: Vec<&str> = sdk.requires.iter().map(|f| f.as_str()).collect();
+        println!(
+            "{:<16} {:<22} {:<16} {:<20} {:<29} {}",
+            sdk.id,
+            short_to(&sdk.name, 22),
+            short_to(
+                if sdk.vendor.is_empty() {
+                    "-"
+                } else {
+                    &sdk.vendor
+                },
+                16
+            ),
+            status
+                .blocked_by
+                .map_or("yes".to_string(), |b| format!("no: {}", blocked(b))),
+            status.first_started_ms.map_or("-".to_string(), iso8601),
+            if requires.is_empty() {
+                "-".to_string()
+            } else {
+                requires.join(",")
+            }
+        );
+    }
+    if catalog.is_empty() {
+        println!("(no SDK declared)");
+    }
+    println!("ad signals: {}", ad_signals_line(ads));
+}
+
+/// The four Consent Mode signals on one line.
+pub fn ad_signals_line(ads: &AdSignals) -> String {
+    format!(
+        "ad_storage={} ad_user_data={} ad_personalization={} analytics_storage={}",
+        ads.ad_storage.as_str(),
+        ads.ad_user_data.as_str(),
+        ads.ad_personalization.as_str(),
+        ads.analytics_storage.as_str()
+    )
+}
+
+fn short_to(text: &str, width: usize) -> String {
+    if text.chars().count() > width {
+        format!("{}…", text.chars().take(width - 1).collect::<String>())
+    } else {
+        text.to_string()
+    }
 }
 
 fn short(detail: &str) -> String {

@@ -1,0 +1,266 @@
+//! The app-wide rules: agreement to the privacy policy and basic mode (rule 5), the age signal, the third-party SDK gate (rule 10) and the ad signals derived from them.
+
+use super::{Decision, Now, Refusal, State};
+use crate::ads::{AdInputs, AdSignals};
+use crate::age::AgeSignal;
+use crate::entry::{Entry, SessionEndReason};
+use crate::model::{Actor, AppTerms, ConsentStatus, Feature, OsPermission};
+use crate::policy::{PolicyState, PolicyStatus};
+use crate::sdk::{is_valid_sdk_id, SdkBlock, SdkStatus, MAX_SDK_ID_LEN};
+
+impl State {
+    /// Where agreement to the policy stands. A decision about another revision than the
+    /// current one is never carried over: an earlier agreement asks again, an earlier
+    /// decline leaves the new revision unasked.
+    pub fn policy_status(&self) -> PolicyStatus {
+        let Some(current) = self.app.policy_revision else {
+            return PolicyStatus::NotRequired;
+        };
+        match &self.policy {
+            None => PolicyStatus::NotAsked,
+            Some(last) if last.revision == current && last.agreed => PolicyStatus::Agreed,
+            Some(last) if last.revision == current => PolicyStatus::Declined,
+            Some(last) if last.agreed => PolicyStatus::NeedsReconsent,
+            Some(_) => PolicyStatus::NotAsked,
+        }
+    }
+
+    /// Basic mode: the app asks for agreement to its policy and the current revision is not
+    /// agreed to. No feature can be used or granted and no SDK may start.
+    pub fn basic_mode(&self) -> bool {
+        !matches!(
+            self.policy_status(),
+            PolicyStatus::NotRequired | PolicyStatus::Agreed
+        )
+    }
+
+    pub fn policy_state(&self) -> PolicyState {
+        PolicyState {
+            status: self.policy_status(),
+            revision: self.app.policy_revision,
+            agreed_revision: self.agreed_revision,
+            decided_by: self.policy.as_ref().map(|p| p.actor),
+            decided_at_ms: self.policy.as_ref().map(|p| p.at_ms),
+            basic_mode: self.basic_mode(),
+        }
+    }
+
+    /// Whether the person counts as a minor: any part of the signalled range below the age
+    /// of consent, or — with no signal — as the app's config says.
+    pub fn is_minor(&self) -> bool {
+        match &self.age {
+            Some(signal) => signal.may_be_below(self.app.age_of_consent),
+            None => self.app.unknown_age_is_minor,
+        }
+    }
+
+    /// Why the SDK `id` may not start now (rule 10), in the order the reasons are checked.
+    pub fn sdk_block(&self, id: &str) -> Option<SdkBlock> {
+        let Some(sdk) = self.app.sdk(id) else {
+            return Some(SdkBlock::UnknownSdk);
+        };
+        if self.basic_mode() {
+            return Some(SdkBlock::PolicyNotAgreed);
+        }
+        let needs_personalization = sdk.requires.contains(&Feature::AdPersonalization);
+        if self.is_minor() && (sdk.not_for_minors || needs_personalization) {
+            return Some(SdkBlock::Minor);
+        }
+        sdk.requires
+            .iter()
+            .find(|&&feature| !self.consented(feature))
+            .map(|&feature| SdkBlock::FeatureNotGranted { feature })
+    }
+
+    /// Consent is granted and the OS does not deny it: what an SDK needs of a feature, and
+    /// the ad-personalisation choice (the OS side of which is App Tracking Transparency).
+    fn consented(&self, feature: Feature) -> bool {
+        let record = self.record(feature);
+        record.status == ConsentStatus::Granted && record.os_permission != OsPermission::Denied
+    }
+
+    /// The SDK's status; `healthy` is false when the store cannot record a start.
+    pub fn sdk_status(&self, id: &str, healthy: bool) -> SdkStatus {
+        let blocked_by = match self.sdk_block(id) {
+            None if !healthy => Some(SdkBlock::StoreUnavailable),
+            block => block,
+        };
+        let starts = self.sdk_starts.iter().find(|s| s.id == id);
+        SdkStatus {
+            id: id.to_string(),
+            may_start: blocked_by.is_none(),
+            blocked_by,
+            personalized_ads: self.ad_signals(healthy).personalized_ads,
+            first_started_ms: starts.map(|s| s.first_ms),
+            last_started_ms: starts.map(|s| s.last_ms),
+        }
+    }
+
+    pub fn ad_signals(&self, healthy: bool) -> AdSignals {
+        AdSignals::from_inputs(AdInputs {
+            healthy,
+            policy_agreed: self.policy_status() == PolicyStatus::Agreed,
+            basic_mode: self.basic_mode(),
+            personalization_granted: self.consented(Feature::AdPersonalization),
+            minor: self.is_minor(),
+        })
+    }
+
+    /// Why agreeing is refused: only a person agrees, in the app's dialog (so not from the
+    /// background), and only to a policy the app asks agreement to.
+    fn agreement_refusal(&self, actor: Actor) -> Option<Refusal> {
+        if self.app.policy_revision.is_none() {
+            return Some(Refusal::NoPolicyStep);
+        }
+        if actor == Actor::App {
+            return Some(Refusal::AppCannotAgree);
+        }
+        (!self.foreground).then_some(Refusal::PolicyInBackground)
+    }
+
+    /// A person agrees to the current revision. Agreeing turns no feature on by itself.
+    pub fn agree_to_policy(&self, actor: Actor) -> Decision {
+        if let Some(refusal) = self.agreement_refusal(actor) {
+            return Decision::refused(refusal);
+        }
+        match self.app.policy_revision {
+            Some(revision) if self.policy_status() != PolicyStatus::Agreed => {
+                Decision::records(vec![Entry::PolicyAgreed { revision, actor }])
+            }
+            _ => Decision::nothing(),
+        }
+    }
+
+    /// A person (or the app) declines the current revision: basic mode, and every open
+    /// session ends at once. Grants are kept, unusable, until the policy is agreed again.
+    pub fn decline_policy(&self, actor: Actor, now: Now) -> Decision {
+        let Some(revision) = self.app.policy_revision else {
+            return Decision::refused(Refusal::NoPolicyStep);
+        };
+        if self.policy_status() == PolicyStatus::Declined {
+            return Decision::nothing();
+        }
+        let mut entries = vec![Entry::PolicyDeclined { revision, actor }];
+        entries.extend(self.end_sessions(
+            |_| true,
+            SessionEndReason::PolicyDeclined,
+            super::decide::Ending::At(now),
+        ));
+        Decision::records(entries)
+    }
+
+    /// The app starts (or is about to start) the SDK `id`: recorded when it may, refused
+    /// and recorded with the reason when it may not, so the log shows every start.
+    pub fn sdk_started(&self, id: &str) -> Decision {
+        let Some(block) = self.sdk_block(id) else {
+            return Decision::records(vec![Entry::SdkStarted {
+                sdk: id.to_string(),
+            }]);
+        };
+        // An undeclared id is the app's own text: it is returned, never written.
+        let declared = block != SdkBlock::UnknownSdk;
+        Decision {
+            entries: vec![Entry::SdkRefused {
+                sdk: declared.then(|| id.to_string()),
+                reason: block,
+            }],
+            outcome: Err(Refusal::Sdk {
+                sdk: id.chars().take(MAX_SDK_ID_LEN).collect(),
+                block,
+            }),
+        }
+    }
+
+    /// The app reports how old the person is, as a range.
+    pub fn set_age_signal(&self, signal: AgeSignal) -> Decision {
+        if let Some(problem) = signal.problem() {
+            return Decision::refused(Refusal::InvalidAgeSignal(problem));
+        }
+        if self.age == Some(signal) {
+            return Decision::nothing();
+        }
+        Decision::records(vec![Entry::AgeSignalSet(signal)])
+    }
+
+    /// On open: the app's policy revision, SDKs and age of consent take effect.
+    pub fn apply_app_terms(&self, terms: &AppTerms) -> Decision {
+        if self.app == *terms {
+            return Decision::nothing();
+        }
+        Decision::records(vec![Entry::AppTermsApplied(terms.clone())])
+    }
+
+    /// Replay's check of the app-wide records: could the live rules have written `entry` now?
+    pub(super) fn check_app(&self, entry: &Entry) -> Result<(), String> {
+        let (possible, what) = match entry {
+            Entry::PolicyAgreed { revision, actor } => (
+                self.agreement_refusal(*actor).is_none()
+                    && self.app.policy_revision == Some(*revision)
+                    && self.policy_status() != PolicyStatus::Agreed,
+                "that agreement to the policy".to_string(),
+            ),
+            Entry::PolicyDeclined { revision, .. } => (
+                self.app.policy_revision == Some(*revision)
+                    && self.policy_status() != PolicyStatus::Declined,
+                "that decline of the policy".to_string(),
+            ),
+            Entry::AppTermsApplied(terms) => (
+                *terms != self.app && app_terms_valid(terms),
+                "app terms no config could declare, or no change of them".to_string(),
+            ),
+            Entry::SdkStarted { sdk } => {
+                let block = self.sdk_block(sdk);
+                (
+                    block.is_none(),
+                    format!(
+                        "the start of an SDK that may not ({})",
+                        block.map_or("", SdkBlock::as_str)
+                    ),
+                )
+            }
+            Entry::SdkRefused { sdk, reason } => {
+                let theirs = match sdk {
+                    Some(id) if self.app.sdk(id).is_some() => self.sdk_block(id),
+                    // An undeclared id is never written; a declared one always is.
+                    Some(_) => None,
+                    None => Some(SdkBlock::UnknownSdk),
+                };
+                (
+                    theirs == Some(*reason),
+                    "an SDK refusal for another reason than theirs".to_string(),
+                )
+            }
+            Entry::AgeSignalSet(signal) => (
+                signal.problem().is_none() && self.age != Some(*signal),
+                "that age signal".to_string(),
+            ),
+            _ => (true, String::new()),
+        };
+        if possible {
+            Ok(())
+        } else {
+            Err(format!("the rules never write {what}"))
+        }
+    }
+
+    /// Whether a session may end because the policy was declined.
+    pub(super) fn policy_declined(&self) -> bool {
+        self.policy_status() == PolicyStatus::Declined
+    }
+}
+
+/// What `resolve` would accept.
+fn app_terms_valid(terms: &AppTerms) -> bool {
+    terms.policy_revision != Some(0)
+        && (1..=crate::age::MAX_AGE).contains(&terms.age_of_consent)
+        && terms.sdks.len() <= crate::sdk::MAX_SDKS
+        && terms.sdks.iter().enumerate().all(|(i, sdk)| {
+            is_valid_sdk_id(&sdk.id)
+                && !terms.sdks[..i].iter().any(|s| s.id == sdk.id)
+                && sdk
+                    .requires
+                    .iter()
+                    .enumerate()
+                    .all(|(j, f)| !sdk.requires[..j].contains(f))
+        })
+}
