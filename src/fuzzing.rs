@@ -1,7 +1,6 @@
 //! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing` only): each feeds arbitrary bytes to one parser, which must never panic, hang or allocate without bound.
 
 use crate::config::{resolve, ConsentConfig, FeaturePolicy};
-use crate::sdk::SdkPolicy;
 use crate::log::fs::Bytes;
 use crate::log::index;
 use crate::log::record::{decode_frame, MAGIC};
@@ -10,6 +9,7 @@ use crate::log::scan::Scanner;
 use crate::log::snapshot::Snapshot;
 use crate::model::Feature;
 use crate::rules::State;
+use crate::sdk::SdkPolicy;
 
 /// One frame, decoded.
 pub fn record(bytes: &[u8]) {

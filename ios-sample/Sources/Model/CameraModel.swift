@@ -43,8 +43,9 @@ public final class CameraModel: ViewModel, @unchecked Sendable {
         super.init()
         // A revocation or the background can end the recording's sessions at any moment.
         subscription = store.subscribe(observer: ChangeForwarder { [weak self] change in
-            guard let self, !self.recordingSessions.isEmpty, self.recordingSessions.contains(where: { !$0.isActive() }) else { return }
-            self.stopRecording(notice: "Recording stopped: \(Texts.title(change.feature).lowercased()) access ended")
+            guard let self, let feature = change.feature, !self.recordingSessions.isEmpty,
+                  self.recordingSessions.contains(where: { !$0.isActive() }) else { return }
+            self.stopRecording(notice: "Recording stopped: \(Texts.title(feature).lowercased()) access ended")
         })
     }
 

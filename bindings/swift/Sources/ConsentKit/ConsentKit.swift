@@ -51,11 +51,15 @@ private final class StreamObserver: ConsentObserver, @unchecked Sendable {
 // `ConsentError` gets `isRefusal()`, `shouldAsk()` and `feature()` from the Rust core: which
 // errors are refusals, and which ask the person now, is decided in one place for every language.
 
-/// Live states of every feature for a Settings › Privacy screen, kept current by a store
-/// observer; an `ObservableObject` where Combine exists. Releasing it unsubscribes.
+/// Live consent state for a Settings › Privacy screen and the first-launch dialog — every
+/// feature's state, the privacy policy's, each SDK's status and the ad signals — kept current
+/// by one store observer; an `ObservableObject` where Combine exists. Releasing it unsubscribes.
 public final class ConsentStates: @unchecked Sendable {
     private let lock = NSLock()
     private var current: [FeatureState]
+    private var currentPolicy: PolicyState
+    private var currentSdks: [SdkStatus]
+    private var currentAdSignals: AdSignals
     private var subscription: Subscription?
 
     #if canImport(Combine)
@@ -65,12 +69,45 @@ public final class ConsentStates: @unchecked Sendable {
 
     public init(store: ConsentStore) {
         current = []
+        currentPolicy = store.policyState()
+        currentSdks = []
+        currentAdSignals = store.adSignals()
         // Subscribe first, then read: a change racing with the read is applied after it.
         subscription = store.subscribe(observer: Updater(self))
         let initial = store.states()
+        let sdks = store.sdkCatalog().map(\.status)
+        let policy = store.policyState()
+        let adSignals = store.adSignals()
         lock.lock()
         current = initial.map { state in current.first { $0.feature == state.feature } ?? state }
+        currentSdks = sdks.map { status in currentSdks.first { $0.id == status.id } ?? status }
+        if !heardPolicy { currentPolicy = policy }
+        if !heardAdSignals { currentAdSignals = adSignals }
         lock.unlock()
+    }
+
+    private var heardPolicy = false
+    private var heardAdSignals = false
+
+    /// The privacy policy's latest state: show the dialog, or the basic-mode banner, from it.
+    public var policy: PolicyState {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentPolicy
+    }
+
+    /// Each declared SDK's latest status, in the config's order.
+    public var sdks: [SdkStatus] {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentSdks
+    }
+
+    /// What ad SDKs are told now (Consent Mode v2).
+    public var adSignals: AdSignals {
+        lock.lock()
+        defer { lock.unlock() }
+        return currentAdSignals
     }
 
     /// Every feature's latest state, in the store's order.
@@ -91,10 +128,27 @@ public final class ConsentStates: @unchecked Sendable {
         #endif
         lock.lock()
         defer { lock.unlock() }
-        if let index = current.firstIndex(where: { $0.feature == change.feature }) {
-            current[index] = change.state
-        } else {
-            current.append(change.state)
+        if let state = change.state {
+            if let index = current.firstIndex(where: { $0.feature == state.feature }) {
+                current[index] = state
+            } else {
+                current.append(state)
+            }
+        }
+        if let policy = change.policy {
+            currentPolicy = policy
+            heardPolicy = true
+        }
+        if let status = change.sdk {
+            if let index = currentSdks.firstIndex(where: { $0.id == status.id }) {
+                currentSdks[index] = status
+            } else {
+                currentSdks.append(status)
+            }
+        }
+        if let adSignals = change.adSignals {
+            currentAdSignals = adSignals
+            heardAdSignals = true
         }
     }
 

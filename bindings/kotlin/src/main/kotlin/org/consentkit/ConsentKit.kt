@@ -38,6 +38,16 @@ typealias PurposeUse = org.consentkit.internal.PurposeUse
 typealias VerifyReport = org.consentkit.internal.VerifyReport
 typealias LogHead = org.consentkit.internal.LogHead
 typealias RecoveryNotice = org.consentkit.internal.RecoveryNotice
+typealias PolicyState = org.consentkit.internal.PolicyState
+typealias PolicyStatus = org.consentkit.internal.PolicyStatus
+typealias SdkPolicy = org.consentkit.internal.SdkPolicy
+typealias SdkStatus = org.consentkit.internal.SdkStatus
+typealias SdkBlock = org.consentkit.internal.SdkBlock
+typealias SdkCatalogEntry = org.consentkit.internal.SdkCatalogEntry
+typealias AdSignals = org.consentkit.internal.AdSignals
+typealias ConsentSignal = org.consentkit.internal.ConsentSignal
+typealias AgeSignal = org.consentkit.internal.AgeSignal
+typealias AgeSource = org.consentkit.internal.AgeSource
 
 // Kotlin cannot reach nested classes through a typealias, so each ConsentException subclass
 // gets its own public name.
@@ -55,6 +65,15 @@ typealias NotPermittedException = org.consentkit.internal.ConsentException.NotPe
 typealias StoreLockedException = org.consentkit.internal.ConsentException.StoreLocked
 typealias StorageException = org.consentkit.internal.ConsentException.Storage
 typealias StoreClosedException = org.consentkit.internal.ConsentException.Closed
+typealias PolicyNotAgreedException = org.consentkit.internal.ConsentException.PolicyNotAgreed
+typealias SdkBlockedException = org.consentkit.internal.ConsentException.SdkBlocked
+
+// Likewise each reason an SDK may not start (`when (status.blockedBy) { is SdkBlockMinor -> … }`).
+typealias SdkBlockUnknownSdk = org.consentkit.internal.SdkBlock.UnknownSdk
+typealias SdkBlockPolicyNotAgreed = org.consentkit.internal.SdkBlock.PolicyNotAgreed
+typealias SdkBlockMinor = org.consentkit.internal.SdkBlock.Minor
+typealias SdkBlockFeatureNotGranted = org.consentkit.internal.SdkBlock.FeatureNotGranted
+typealias SdkBlockStoreUnavailable = org.consentkit.internal.SdkBlock.StoreUnavailable
 
 /** The built-in purposes and terms revision 1 for every feature. */
 fun defaultPolicies(): List<FeaturePolicy> = org.consentkit.internal.defaultPolicies()
@@ -62,6 +81,10 @@ fun defaultPolicies(): List<FeaturePolicy> = org.consentkit.internal.defaultPoli
 /** A config for [appId]; features without a policy here get their built-in one. */
 fun consentConfig(appId: String, vararg features: FeaturePolicy): ConsentConfig =
     ConsentConfig(appId = appId, features = features.toList())
+
+/** The age of digital consent in [jurisdiction] (ISO 3166: `CN`, `DE`, `US-CA`), from the core's table. */
+fun ageOfDigitalConsent(jurisdiction: String?): Int =
+    org.consentkit.internal.ageOfDigitalConsent(jurisdiction).toInt()
 
 /** Opens the durable store in [dir] (on Android: `File(context.noBackupFilesDir, "consent")`). */
 fun openConsentStore(dir: File, config: ConsentConfig): ConsentStore =
@@ -77,25 +100,45 @@ inline fun <T> ConsentStore.withUse(feature: Feature, purpose: String, block: (U
     beginUse(feature, purpose).use(block)
 
 /**
- * Live states of every feature, for a Settings › Privacy screen: a [StateFlow] kept current
- * by a store observer. Close it (or use `use {}`) to unsubscribe.
+ * Live consent state for a Settings › Privacy screen and the first-launch dialog: every
+ * feature's state, the privacy policy's, each SDK's status and the ad signals, each a
+ * [StateFlow] kept current by one store observer. Close it (or use `use {}`) to unsubscribe.
  */
 class ConsentStates(store: ConsentStore) : AutoCloseable {
     private val mutableStates = MutableStateFlow<Map<Feature, FeatureState>>(emptyMap())
+    private val mutablePolicy = MutableStateFlow(store.policyState())
+    private val mutableSdks = MutableStateFlow<Map<String, SdkStatus>>(emptyMap())
+    private val mutableAdSignals = MutableStateFlow(store.adSignals())
 
     /** Every feature's latest state. */
     val states: StateFlow<Map<Feature, FeatureState>> = mutableStates.asStateFlow()
 
+    /** The privacy policy's latest state: show the dialog, or the basic-mode banner, from it. */
+    val policy: StateFlow<PolicyState> = mutablePolicy.asStateFlow()
+
+    /** Each declared SDK's latest status, by id. */
+    val sdks: StateFlow<Map<String, SdkStatus>> = mutableSdks.asStateFlow()
+
+    /** What ad SDKs are told now (Consent Mode v2). */
+    val adSignals: StateFlow<AdSignals> = mutableAdSignals.asStateFlow()
+
     // Subscribe first, then read: a change racing with the read is applied after it.
     private val subscription: Subscription = store.subscribe(object : ConsentObserver {
         override fun onChange(change: ConsentChange) {
-            mutableStates.update { it + (change.feature to change.state) }
+            change.state?.let { state -> mutableStates.update { it + (state.feature to state) } }
+            change.policy?.let { mutablePolicy.value = it }
+            change.sdk?.let { status -> mutableSdks.update { it + (status.id to status) } }
+            change.adSignals?.let { mutableAdSignals.value = it }
         }
     })
 
     init {
         val initial = store.states().associateBy { it.feature }
         mutableStates.update { current -> initial + current }
+        val sdks = store.sdkCatalog().associate { it.sdk.id to it.status }
+        mutableSdks.update { current -> sdks + current }
+        mutablePolicy.value = store.policyState()
+        mutableAdSignals.value = store.adSignals()
     }
 
     /** The latest state of one feature. */

@@ -117,7 +117,7 @@ class ConsentKitTest {
             listOf(AuditKind.GRANTED, AuditKind.SESSION_BEGAN, AuditKind.REVOKED, AuditKind.SESSION_ENDED),
             changes.map { it.kind },
         )
-        assertEquals(ConsentStatus.DENIED, changes.last().state.status)
+        assertEquals(ConsentStatus.DENIED, changes.last().state?.status)
         subscription.cancel()
         store.grantCamera()
         assertEquals(4, changes.size, "no changes after cancel")
@@ -250,10 +250,10 @@ class ConsentKitTest {
             val collector = launch(Dispatchers.Default) { store.changes().collect { seen.send(it) } }
             // The flow subscribes once collection starts: poke until the first change arrives.
             withTimeout(5_000) {
-                while (withTimeoutOrNull(50) { seen.receive() } == null) store.deny(Feature.AD_PERSONALIZATION, Actor.APP)
+                while (withTimeoutOrNull(50) { seen.receive() } == null) store.deny(Feature.PHOTO_LIBRARY, Actor.APP)
             }
-            store.grant(Feature.AD_PERSONALIZATION, GrantScope.UNTIL_REVOKED, Actor.USER)
-            store.revoke(Feature.AD_PERSONALIZATION, Actor.USER)
+            store.grant(Feature.PHOTO_LIBRARY, GrantScope.UNTIL_REVOKED, Actor.USER)
+            store.revoke(Feature.PHOTO_LIBRARY, Actor.USER)
             val after = mutableListOf<ConsentChange>()
             withTimeout(5_000) { while (after.none { it.kind == AuditKind.REVOKED }) after += seen.receive() }
             assertEquals(listOf(AuditKind.GRANTED, AuditKind.REVOKED), after.map { it.kind }.dropWhile { it == AuditKind.DENIED })

@@ -49,9 +49,10 @@ class CameraViewModel(
     // A revocation or the background can end the recording's sessions at any moment.
     private val subscription = store.subscribe(object : ConsentObserver {
         override fun onChange(change: ConsentChange) {
+            val feature = change.feature ?: return
             val sessions = recordingSessions
             if (sessions.isNotEmpty() && sessions.any { !it.isActive() }) {
-                stopRecording("Recording stopped: ${Texts.title(change.feature).lowercase()} access ended")
+                stopRecording("Recording stopped: ${Texts.title(feature).lowercase()} access ended")
             }
         }
     })
