@@ -27,6 +27,11 @@ pub struct FeaturePolicy {
     /// language (exports and Settings screens show it). A built-in English sentence when unset.
     #[uniffi(default = None)]
     pub how_to_withdraw: Option<String>,
+    /// Used only while a session of this other feature is open (motion sensors while the
+    /// camera shoots): a use is refused otherwise, and ending that feature's last session
+    /// ends this one's. The built-in motion-sensor policy depends on the camera.
+    #[uniffi(default = None)]
+    pub only_during: Option<Feature>,
 }
 
 impl FeaturePolicy {
@@ -37,6 +42,7 @@ impl FeaturePolicy {
             purposes: FeatureTerms::default_for(feature).purposes,
             terms_revision: 1,
             how_to_withdraw: None,
+            only_during: feature.default_only_during(),
         }
     }
 }
@@ -237,10 +243,28 @@ pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
             }
             resolved.how_to_withdraw[feature.index()] = text.clone();
         }
+        if let Some(during) = policy.only_during {
+            if during == feature {
+                return bad(format!("{name} cannot be used only during its own use"));
+            }
+        }
         terms[feature.index()] = FeatureTerms {
             purposes: policy.purposes.clone(),
             terms_revision: policy.terms_revision,
+            only_during: policy.only_during,
         };
+    }
+    // One level only: a feature another depends on may not depend on a third itself.
+    for (feature, t) in Feature::ALL.into_iter().zip(&terms) {
+        if let Some(during) = t.only_during {
+            if terms[during.index()].only_during.is_some() {
+                return bad(format!(
+                    "{} is only used during {}, which itself is only used during another feature: one level of dependency at most",
+                    feature.as_str(),
+                    during.as_str()
+                ));
+            }
+        }
     }
     resolved.terms = Some(terms);
     resolved.app_terms = Some(resolve_app_terms(config)?);
@@ -304,6 +328,7 @@ mod tests {
             purposes: purposes.iter().map(|p| p.to_string()).collect(),
             terms_revision,
             how_to_withdraw: None,
+            only_during: None,
         }
     }
 

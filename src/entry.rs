@@ -395,11 +395,14 @@ pub enum SessionEndReason {
     Erased,
     /// The privacy policy was declined while in use: basic mode.
     PolicyDeclined,
+    /// The session of the feature this one is only used during ended (the camera stopped,
+    /// so the motion sensors stop too).
+    DependencyEnded,
 }
 
 impl SessionEndReason {
     /// Every reason.
-    pub const ALL: [SessionEndReason; 11] = [
+    pub const ALL: [SessionEndReason; 12] = [
         SessionEndReason::Ended,
         SessionEndReason::Released,
         SessionEndReason::Revoked,
@@ -411,6 +414,7 @@ impl SessionEndReason {
         SessionEndReason::Interrupted,
         SessionEndReason::Erased,
         SessionEndReason::PolicyDeclined,
+        SessionEndReason::DependencyEnded,
     ];
 
     /// The stable snake_case name.
@@ -428,6 +432,7 @@ impl SessionEndReason {
             Interrupted => "interrupted",
             Erased => "erased",
             PolicyDeclined => "policy_declined",
+            DependencyEnded => "dependency_ended",
         }
     }
 
@@ -465,6 +470,10 @@ pub enum RefusalReason {
     SingleUseInProgress,
     /// The app is in basic mode: the current privacy policy is not agreed to.
     PolicyNotAgreed,
+    /// The feature is granted, but not for this purpose: ask for it on its own.
+    PurposeNotGranted,
+    /// The feature is only used during another feature's session, and none is open.
+    OnlyDuring,
 }
 
 impl RefusalReason {
@@ -481,6 +490,8 @@ impl RefusalReason {
             InBackground => "in_background",
             SingleUseInProgress => "single_use_in_progress",
             PolicyNotAgreed => "policy_not_agreed",
+            PurposeNotGranted => "purpose_not_granted",
+            OnlyDuring => "only_during",
         }
     }
 
@@ -488,7 +499,9 @@ impl RefusalReason {
     pub fn needs_asking(self) -> bool {
         matches!(
             self,
-            RefusalReason::ConsentRequired | RefusalReason::NeedsReconsent
+            RefusalReason::ConsentRequired
+                | RefusalReason::NeedsReconsent
+                | RefusalReason::PurposeNotGranted
         )
     }
 }

@@ -52,11 +52,14 @@ impl Error {
 /// `is_refusal()` and `should_ask()` classify them, so apps need no table of their own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum ConsentError {
-    /// The feature was never asked (or a single-use grant was used): ask the person now.
-    #[error("{}: consent required — ask the person now", feature.as_str())]
+    /// The feature was never asked (or a single-use grant was used), or its grant does not
+    /// cover this purpose: ask the person now — for this purpose, if only it is missing.
+    #[error("{}: consent required{} — ask the person now", feature.as_str(), purpose.as_ref().map_or(String::new(), |p| format!(" for {p}")))]
     ConsentRequired {
         /// The feature.
         feature: Feature,
+        /// The purpose the use was for.
+        purpose: Option<String>,
     },
     /// A person (or the app) denied or withdrew consent.
     #[error("{}: consent denied", feature.as_str())]
@@ -82,6 +85,15 @@ pub enum ConsentError {
     InBackground {
         /// The feature.
         feature: Feature,
+    },
+    /// The feature is only used while another feature is in use (motion sensors while the
+    /// camera shoots), and it is not.
+    #[error("{}: only while {} is in use", feature.as_str(), during.as_str())]
+    OnlyDuring {
+        /// The feature.
+        feature: Feature,
+        /// The feature that must be in use.
+        during: Feature,
     },
     /// A single-use grant is already being used by an open session.
     #[error("{}: the single-use grant is already in use", feature.as_str())]
@@ -166,6 +178,7 @@ impl ConsentError {
                 | ConsentError::OsPermissionDenied { .. }
                 | ConsentError::InBackground { .. }
                 | ConsentError::SingleUseInProgress { .. }
+                | ConsentError::OnlyDuring { .. }
                 | ConsentError::UnknownPurpose { .. }
                 | ConsentError::NotPermitted { .. }
                 | ConsentError::PolicyNotAgreed { .. }
@@ -202,7 +215,8 @@ impl ConsentError {
                 reason: SdkBlock::FeatureNotGranted { feature },
                 ..
             } => Some(*feature),
-            ConsentError::ConsentRequired { feature }
+            ConsentError::ConsentRequired { feature, .. }
+            | ConsentError::OnlyDuring { feature, .. }
             | ConsentError::Denied { feature }
             | ConsentError::NeedsReconsent { feature }
             | ConsentError::OsPermissionDenied { feature }
@@ -247,8 +261,18 @@ fn refused(refusal: Refusal) -> ConsentError {
             feature,
             reason,
             purpose,
+            during,
         } => match reason {
-            RefusalReason::ConsentRequired => ConsentError::ConsentRequired { feature },
+            RefusalReason::ConsentRequired | RefusalReason::PurposeNotGranted => {
+                ConsentError::ConsentRequired {
+                    feature,
+                    purpose: Some(purpose),
+                }
+            }
+            RefusalReason::OnlyDuring => ConsentError::OnlyDuring {
+                feature,
+                during: during.unwrap_or(feature),
+            },
             RefusalReason::Denied => ConsentError::Denied { feature },
             RefusalReason::NeedsReconsent => ConsentError::NeedsReconsent { feature },
             RefusalReason::OsPermissionDenied => ConsentError::OsPermissionDenied { feature },
@@ -278,7 +302,13 @@ fn refused(refusal: Refusal) -> ConsentError {
                 .into(),
         },
         Refusal::Sdk { sdk, block } => ConsentError::SdkBlocked { sdk, reason: block },
-        Refusal::InvalidAgeSignal(reason) => ConsentError::InvalidArgument { reason },
+        Refusal::InvalidAgeSignal(reason) | Refusal::InvalidPurposes(reason) => {
+            ConsentError::InvalidArgument { reason }
+        }
+        Refusal::UndeclaredPurpose { feature, purpose } => {
+            ConsentError::UnknownPurpose { feature, purpose }
+        }
+        Refusal::RevisionLowered(reason) => ConsentError::InvalidConfig { reason },
         Refusal::LimitedNotApplicable(feature) => ConsentError::InvalidArgument {
             reason: format!(
                 "{}: the OS grants it in full or not at all; Limited applies only to photo_library",
@@ -296,6 +326,7 @@ mod tests {
     fn refusals_and_asking_are_classified_in_one_place() {
         let use_refusal = |reason| {
             ConsentError::from(Error::Refused(Refusal::Use {
+                during: None,
                 feature: Feature::Camera,
                 reason,
                 purpose: "shoot_photo".into(),

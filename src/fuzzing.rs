@@ -66,6 +66,7 @@ pub fn config(bytes: &[u8]) {
                 purposes: fields.map(str::to_string).collect(),
                 terms_revision: revision,
                 how_to_withdraw: None,
+                only_during: feature.default_only_during(),
             }
         })
         .collect();

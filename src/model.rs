@@ -68,6 +68,12 @@ impl Feature {
         )
     }
 
+    /// The feature whose use session this one may only be used during, when the config says
+    /// nothing: motion sensors read the orientation while the camera shoots.
+    pub fn default_only_during(self) -> Option<Feature> {
+        (self == Feature::MotionSensors).then_some(Feature::Camera)
+    }
+
     /// Whether the OS can grant this feature partially (`OsPermission::Limited`): only the
     /// photo library has a "selected photos" grant, on iOS and on Android 14 and later.
     pub fn accepts_limited(self) -> bool {
@@ -183,11 +189,13 @@ impl OsPermission {
 }
 
 /// The terms a feature's consent is given under, as the rules keep them and the log records
-/// them: its declared purposes and the revision of its terms.
+/// them: its declared purposes, the revision of its terms, and the feature whose use it
+/// depends on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct FeatureTerms {
     pub purposes: Vec<String>,
     pub terms_revision: u32,
+    pub only_during: Option<Feature>,
 }
 
 impl FeatureTerms {
@@ -200,11 +208,21 @@ impl FeatureTerms {
                 .map(|p| p.to_string())
                 .collect(),
             terms_revision: 1,
+            only_during: feature.default_only_during(),
         }
     }
 
     pub fn declares(&self, purpose: &str) -> bool {
         self.purposes.iter().any(|p| p == purpose)
+    }
+
+    /// `chosen` (all declared) in declared order, without repeats.
+    pub fn in_declared_order<'a>(&self, chosen: impl Fn(&str) -> bool + 'a) -> Vec<String> {
+        self.purposes
+            .iter()
+            .filter(|p| chosen(p))
+            .cloned()
+            .collect()
     }
 }
 
@@ -267,6 +285,11 @@ pub struct FeatureState {
     pub terms_revision: u32,
     /// Declared purposes.
     pub purposes: Vec<String>,
+    /// The purposes the grant covers (empty unless granted): a purpose declared but not
+    /// covered needs asking for on its own.
+    pub granted_purposes: Vec<String>,
+    /// The feature whose use session this one may only be used during, if any.
+    pub only_during: Option<Feature>,
     /// Last OS permission the app reported.
     pub os_permission: OsPermission,
     /// Use sessions open right now.

@@ -106,6 +106,19 @@ impl ConsentStore {
         self.decide(|state, _| state.grant(feature, scope, actor))
     }
 
+    /// A person grants a feature for some of its declared purposes only (the clipboard for
+    /// `login`, not for `channel_stats`); added to what a standing grant of the same scope
+    /// already covers. A use for a purpose not covered answers `ConsentRequired` naming it.
+    pub fn grant_purposes(
+        &self,
+        feature: Feature,
+        purposes: Vec<String>,
+        scope: GrantScope,
+        actor: Actor,
+    ) -> Result<(), ConsentError> {
+        self.decide(|state, _| state.grant_purposes(feature, &purposes, scope, actor))
+    }
+
     /// Denies a feature and ends its open sessions. Denying a denied feature changes nothing.
     pub fn deny(&self, feature: Feature, actor: Actor) -> Result<(), ConsentError> {
         self.decide(|state, now| state.deny(feature, actor, now))

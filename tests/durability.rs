@@ -112,7 +112,7 @@ fn a_log_in_another_format_version_is_kept_aside_not_misread() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10_000);
     let mut bytes = fs::read(log_path(dir.path())).unwrap();
-    assert_eq!(&bytes[..8], b"CKLOG02\n");
+    assert_eq!(&bytes[..8], b"CKLOG03\n");
     bytes[5..7].copy_from_slice(b"01");
     fs::write(log_path(dir.path()), &bytes).unwrap();
     let store = open(dir.path(), &clock());
@@ -345,7 +345,7 @@ fn a_snapshot_that_disagrees_with_its_checkpoint_is_rebuilt_from_the_log() {
     let (dir, truth) = populated_truth(4);
     let snapshot = fs::read(dir.path().join(SNAPSHOT)).unwrap();
     // Someone edits the state in the snapshot and fixes up the file's own checksum
-    // (`CKSNAP02` | body length | body | sha256(body)): only the checkpoint's digest disagrees.
+    // (`CKSNAP03` | body length | body | sha256(body)): only the checkpoint's digest disagrees.
     let mut forged = snapshot.clone();
     let body_end = forged.len() - 32;
     forged[body_end - 1] ^= 0x01;

@@ -119,7 +119,7 @@ fn a_snapshot_claiming_the_largest_offset_opens_as_damage_and_the_store_stays_us
     store_with_history(dir.path(), 4);
     let path = dir.path().join("consent.snapshot");
     let bytes = fs::read(&path).unwrap();
-    // `CKSNAP02` | body length u32 | body | sha256(body); the body starts with the checkpoint's
+    // `CKSNAP03` | body length u32 | body | sha256(body); the body starts with the checkpoint's
     // sequence number and offset as postcard varints. Rewrite the offset to u64::MAX.
     let body = &bytes[12..bytes.len() - 32];
     let varint_len = |b: &[u8]| b.iter().position(|x| x & 0x80 == 0).unwrap() + 1;
@@ -128,7 +128,7 @@ fn a_snapshot_claiming_the_largest_offset_opens_as_damage_and_the_store_stays_us
     let mut forged_body = body[..seq_len].to_vec();
     forged_body.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
     forged_body.extend_from_slice(&body[seq_len + offset_len..]);
-    let mut forged = b"CKSNAP02".to_vec();
+    let mut forged = b"CKSNAP03".to_vec();
     forged.extend_from_slice(&(forged_body.len() as u32).to_le_bytes());
     forged.extend_from_slice(&forged_body);
     forged.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(&forged_body));

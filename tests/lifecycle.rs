@@ -43,6 +43,7 @@ fn a_store_belongs_to_one_app() {
 
 fn camera_policy(purposes: &[&str], terms_revision: u32) -> ConsentConfig {
     config().with_policy(FeaturePolicy {
+        only_during: None,
         feature: Feature::Camera,
         purposes: purposes.iter().map(|p| p.to_string()).collect(),
         terms_revision,

@@ -176,7 +176,11 @@ fn a_new_policy_revision_is_basic_mode_again_and_grants_return_only_where_their_
 
     let mut library = FeaturePolicy::default_for(Feature::PhotoLibrary);
     library.terms_revision = 2;
-    let store = open_app(dir.path(), &clock, chinese_app(2).with_policy(library));
+    let store = open_app(
+        dir.path(),
+        &clock,
+        chinese_app(2).with_policy(library.clone()),
+    );
     let policy = store.policy_state();
     assert_eq!(policy.status, PolicyStatus::NeedsReconsent);
     assert_eq!(
@@ -190,12 +194,26 @@ fn a_new_policy_revision_is_basic_mode_again_and_grants_return_only_where_their_
 
     agreed(&store);
     use_once(&store, Feature::Camera, "shoot_photo");
-    let library = store.begin_use(Feature::PhotoLibrary, "save_media".into());
-    assert!(matches!(library, Err(ConsentError::NeedsReconsent { .. })));
-    // Never silently carried back either: returning to revision 1 asks again.
+    let refused = store.begin_use(Feature::PhotoLibrary, "save_media".into());
+    assert!(matches!(refused, Err(ConsentError::NeedsReconsent { .. })));
+    // Revisions only go forward: going back to revision 1 is a configuration error.
     store.close().unwrap();
-    let store = open_app(dir.path(), &clock, chinese_app(1));
-    assert_eq!(store.policy_state().status, PolicyStatus::NeedsReconsent);
+    let back = ConsentStore::open_with(
+        dir.path(),
+        Some(chinese_app(1).with_policy(library.clone())),
+        options(&clock),
+    );
+    match back {
+        Err(ConsentError::InvalidConfig { reason }) => {
+            assert!(
+                reason.contains("policy_revision 1 is lower than 2"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected InvalidConfig, got {other:?}"),
+    }
+    let store = open_app(dir.path(), &clock, chinese_app(2).with_policy(library));
+    assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
 }
 
 #[test]

@@ -11,9 +11,15 @@ use proptest::prelude::*;
 #[derive(Clone, Debug)]
 enum Op {
     Grant(Feature, GrantScope, Actor),
+    /// A grant for the purposes picked by the bits of the mask (of the declared ones).
+    GrantPurposes(Feature, u8, GrantScope, Actor),
+    /// Closes the store and opens it with one more purpose declared for the feature, under
+    /// the same terms revision.
+    DeclarePurpose(Feature),
     Deny(Feature, Actor),
     Revoke(Feature, Actor),
-    /// 0: a declared purpose, 1: well-formed but undeclared, 2: malformed.
+    /// 0: the first declared purpose, 1: well-formed but undeclared, 2: malformed, 3: the
+    /// purpose `DeclarePurpose` adds, 4: the second built-in purpose (if any).
     BeginUse(Feature, u8),
     End(usize),
     Release(usize),
@@ -41,8 +47,28 @@ const SDKS: [(&str, &[Feature], bool); 4] = [
 /// Age ranges as the OS services give them; in China (14), the first two are minors.
 const AGES: [(u32, Option<u32>); 4] = [(10, Some(12)), (13, Some(15)), (16, Some(17)), (18, None)];
 
-fn app_config(policy_step: bool, revision: u32) -> ConsentConfig {
+/// The purpose `DeclarePurpose` adds to a feature's built-in ones.
+const ADDED: &str = "added_later";
+
+/// The purposes the model's app declares for `f`.
+fn declared(f: Feature, added: bool) -> Vec<String> {
+    let mut purposes: Vec<String> = f.default_purposes().iter().map(|p| p.to_string()).collect();
+    if added {
+        purposes.push(ADDED.into());
+    }
+    purposes
+}
+
+fn app_config(policy_step: bool, revision: u32, added: &[bool; 6]) -> ConsentConfig {
     let mut config = config();
+    for f in Feature::ALL {
+        if added[f.index()] {
+            config = config.with_policy(FeaturePolicy {
+                purposes: declared(f, true),
+                ..FeaturePolicy::default_for(f)
+            });
+        }
+    }
     config.policy_revision = policy_step.then_some(revision);
     config.jurisdiction = Some("CN".into());
     config.sdks = SDKS
@@ -75,8 +101,12 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(f, s, a)| Op::Grant(f, s, a)),
         1 => (feature(), actor()).prop_map(|(f, a)| Op::Deny(f, a)),
         1 => (feature(), actor()).prop_map(|(f, a)| Op::Revoke(f, a)),
-        5 => (feature(), prop_oneof![8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8)])
+        5 => (feature(), prop_oneof![
+                8 => Just(0u8), 1 => Just(1u8), 1 => Just(2u8), 2 => Just(3u8), 3 => Just(4u8)])
             .prop_map(|(f, p)| Op::BeginUse(f, p)),
+        2 => (feature(), 1..8u8, prop_oneof![Just(GrantScope::UntilRevoked), Just(GrantScope::Once)], actor())
+            .prop_map(|(f, m, s, a)| Op::GrantPurposes(f, m, s, a)),
+        1 => feature().prop_map(Op::DeclarePurpose),
         2 => (0..4usize).prop_map(Op::End),
         1 => (0..4usize).prop_map(Op::Release),
         1 => any::<bool>().prop_map(Op::Foreground),
@@ -102,6 +132,10 @@ struct Model {
     foreground: bool,
     /// Features of the open sessions, parallel to the real handles.
     sessions: Vec<Feature>,
+    /// The purposes each feature's grant covers.
+    covered: [Vec<String>; 6],
+    /// Whether `DeclarePurpose` added a purpose to the feature.
+    added: [bool; 6],
     /// Whether the app asks for agreement to its policy, and its current revision.
     policy_step: bool,
     revision: u32,
@@ -118,6 +152,8 @@ impl Model {
             os: [OsPermission::Unknown; 6],
             foreground: true,
             sessions: Vec::new(),
+            covered: Default::default(),
+            added: [false; 6],
             policy_step,
             revision: 1,
             policy: None,
@@ -181,6 +217,10 @@ impl Model {
     /// its feature is left open.
     fn end(&mut self, i: usize, grant_stands: bool) {
         let f = self.sessions.remove(i);
+        // The motion sensors are used only while the camera shoots: its last session ends theirs.
+        if f == Feature::Camera && !self.sessions.contains(&Feature::Camera) {
+            self.end_where(true, |g| g == Feature::MotionSensors);
+        }
         if grant_stands
             && self.status[f.index()] == ConsentStatus::Granted
             && self.scope[f.index()] == Some(GrantScope::Once)
@@ -215,6 +255,7 @@ impl Model {
         Some(match purpose {
             2 => "invalid",
             1 => "unknown_purpose",
+            3 if !self.added[i] => "unknown_purpose",
             _ if self.basic_mode() => "policy_not_agreed",
             _ => match self.status[i] {
                 ConsentStatus::NotAsked => "consent_required",
@@ -225,9 +266,21 @@ impl Model {
                     "background"
                 }
                 ConsentStatus::Granted
+                    if !self.covered[i]
+                        .iter()
+                        .any(|p| *p == purpose_for(f, purpose)) =>
+                {
+                    "consent_required"
+                }
+                ConsentStatus::Granted
                     if self.scope[i] == Some(GrantScope::Once) && self.sessions.contains(&f) =>
                 {
                     "single_use"
+                }
+                ConsentStatus::Granted
+                    if f == Feature::MotionSensors && !self.sessions.contains(&Feature::Camera) =>
+                {
+                    "only_during"
                 }
                 ConsentStatus::Granted => return None,
             },
@@ -246,6 +299,7 @@ fn refusal_name(e: &ConsentError) -> &'static str {
         ConsentError::InBackground { .. } => "background",
         ConsentError::SingleUseInProgress { .. } => "single_use",
         ConsentError::PolicyNotAgreed { .. } => "policy_not_agreed",
+        ConsentError::OnlyDuring { .. } => "only_during",
         other => panic!("unexpected error {other:?}"),
     }
 }
@@ -254,6 +308,12 @@ fn purpose_for(f: Feature, choice: u8) -> String {
     match choice {
         0 => f.default_purposes()[0].to_string(),
         1 => "not_declared_anywhere".to_string(),
+        3 => ADDED.to_string(),
+        4 => f
+            .default_purposes()
+            .get(1)
+            .unwrap_or(&f.default_purposes()[0])
+            .to_string(),
         _ => "Not A Purpose!".to_string(),
     }
 }
@@ -264,7 +324,7 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let opts = checkpointing(&clock, 7);
     let mut model = Model::new(policy_step);
     let open = |model: &Model| {
-        let config = app_config(model.policy_step, model.revision);
+        let config = app_config(model.policy_step, model.revision, &model.added);
         ConsentStore::open_with(dir.path(), Some(config), opts.clone()).unwrap()
     };
     let mut store = open(&model);
@@ -288,6 +348,46 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     result.unwrap();
                     model.status[f.index()] = ConsentStatus::Granted;
                     model.scope[f.index()] = Some(scope);
+                    model.covered[f.index()] = declared(f, model.added[f.index()]);
+                }
+            }
+            Op::GrantPurposes(f, mask, scope, actor) => {
+                let i = f.index();
+                let all = declared(f, model.added[i]);
+                let picked: Vec<String> = all
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| mask & (1 << bit) != 0)
+                    .map(|(_, p)| p.clone())
+                    .collect();
+                let result = store.grant_purposes(f, picked.clone(), scope, actor);
+                if picked.is_empty() {
+                    let refused = matches!(result, Err(ConsentError::InvalidArgument { .. }));
+                    prop_assert!(refused, "no purpose picked");
+                } else if actor == Actor::App {
+                    let refused = matches!(result, Err(ConsentError::NotPermitted { .. }));
+                    prop_assert!(refused, "the app must not grant");
+                } else if !model.foreground {
+                    let refused = matches!(result, Err(ConsentError::InBackground { .. }));
+                    prop_assert!(refused, "nobody is asked in the background");
+                } else if model.basic_mode() {
+                    let refused = matches!(result, Err(ConsentError::PolicyNotAgreed { .. }));
+                    prop_assert!(refused, "nothing is granted in basic mode");
+                } else {
+                    result.unwrap();
+                    let standing =
+                        model.status[i] == ConsentStatus::Granted && model.scope[i] == Some(scope);
+                    let before = if standing {
+                        model.covered[i].clone()
+                    } else {
+                        Vec::new()
+                    };
+                    model.covered[i] = all
+                        .into_iter()
+                        .filter(|p| picked.contains(p) || before.contains(p))
+                        .collect();
+                    model.status[i] = ConsentStatus::Granted;
+                    model.scope[i] = Some(scope);
                 }
             }
             Op::Deny(f, actor) | Op::Revoke(f, actor) => {
@@ -356,13 +456,15 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     model.os[f.index()] = p;
                 }
             }
-            Op::Reopen | Op::NewPolicyRevision => {
+            Op::Reopen | Op::NewPolicyRevision | Op::DeclarePurpose(_) => {
                 store.close().unwrap();
                 handles.clear();
                 model.end_where(true, |_| true);
                 model.lapse_unused_once_grants();
-                if matches!(op, Op::NewPolicyRevision) {
-                    model.revision += 1;
+                match op {
+                    Op::NewPolicyRevision => model.revision += 1,
+                    Op::DeclarePurpose(f) => model.added[f.index()] = true,
+                    _ => {}
                 }
                 store = open(&model);
             }
@@ -436,6 +538,17 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 op
             );
             prop_assert_eq!(state.os_permission, model.os[f.index()]);
+            if state.status == ConsentStatus::Granted {
+                prop_assert_eq!(
+                    &state.granted_purposes,
+                    &model.covered[f.index()],
+                    "{:?} after {:?}",
+                    f,
+                    op
+                );
+            } else {
+                prop_assert!(state.granted_purposes.is_empty());
+            }
             prop_assert_eq!(
                 store.is_allowed(f),
                 model.allowed(f),

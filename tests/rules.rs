@@ -46,7 +46,8 @@ fn access_is_allowed_only_inside_a_use_session() {
     assert_eq!(
         refused,
         ConsentError::ConsentRequired {
-            feature: Feature::Camera
+            feature: Feature::Camera,
+            purpose: Some("shoot_photo".into())
         }
     );
     camera_granted(&store);
@@ -318,7 +319,8 @@ fn a_single_use_grant_is_consumed_when_its_session_ends() {
             .begin_use(Feature::Clipboard, "share_code".into())
             .unwrap_err(),
         ConsentError::ConsentRequired {
-            feature: Feature::Clipboard
+            feature: Feature::Clipboard,
+            purpose: Some("share_code".into())
         }
     );
 }
@@ -478,7 +480,8 @@ fn an_unused_single_use_grant_lapses_when_the_app_leaves_the_foreground() {
             .begin_use(Feature::Clipboard, "share_code".into())
             .unwrap_err(),
         ConsentError::ConsentRequired {
-            feature: Feature::Clipboard
+            feature: Feature::Clipboard,
+            purpose: Some("share_code".into())
         }
     );
     let lapsed = store

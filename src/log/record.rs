@@ -18,8 +18,9 @@ use crate::entry::Entry;
 /// The format this build writes and reads. A log of any other version is kept aside as
 /// damage, never read as garbage.
 pub(crate) const FORMAT_VERSION: u8 = 2;
-/// First bytes of every log file: `CKLOG02\n`.
-pub(crate) const MAGIC: &[u8; 8] = b"CKLOG02\n";
+/// First bytes of every log file: `CKLOG03\n` (03: dependent features in the terms, the
+/// app-wide records; a log of an earlier format is another format version, kept aside).
+pub(crate) const MAGIC: &[u8; 8] = b"CKLOG03\n";
 const MAGIC_PREFIX: &[u8; 5] = b"CKLOG";
 /// A hash of 32 zero bytes stands before the first record of a chain.
 pub(crate) const GENESIS_PREV: [u8; 32] = [0; 32];

@@ -230,10 +230,12 @@ mod tests {
 
     #[test]
     fn only_one_frame_of_the_free_space_is_read() {
+        // The largest frame, written out: header, the largest payload, hash.
+        const LARGEST_FRAME: usize = 8 + 4096 + 32;
         let record = one_record();
         let mut log = record.clone();
-        log.resize(record.len() + HEADER_LEN + MAX_FRAME + 10, 0);
-        let far = record.len() + HEADER_LEN + MAX_FRAME;
+        log.resize(record.len() + HEADER_LEN + LARGEST_FRAME + 10, 0);
+        let far = record.len() + HEADER_LEN + LARGEST_FRAME;
         log[far] = 7;
         assert_eq!(
             scan(&log),

@@ -182,12 +182,25 @@ impl State {
         Decision::records(vec![Entry::AgeSignalSet(signal)])
     }
 
-    /// On open: the app's policy revision, SDKs and age of consent take effect.
+    /// On open: the app's policy revision, SDKs and age of consent take effect. A policy
+    /// revision lower than the one in force is a configuration error.
     pub fn apply_app_terms(&self, terms: &AppTerms) -> Decision {
         if self.app == *terms {
             return Decision::nothing();
         }
+        if let Some(problem) = self.lowered_policy(terms) {
+            return Decision::refused(Refusal::RevisionLowered(problem));
+        }
         Decision::records(vec![Entry::AppTermsApplied(terms.clone())])
+    }
+
+    fn lowered_policy(&self, terms: &AppTerms) -> Option<String> {
+        match (self.app.policy_revision, terms.policy_revision) {
+            (Some(current), Some(new)) if new < current => Some(format!(
+                "policy_revision {new} is lower than {current}, already in force in this store; revisions only go forward"
+            )),
+            _ => None,
+        }
     }
 
     /// Replay's check of the app-wide records: could the live rules have written `entry` now?
@@ -205,7 +218,9 @@ impl State {
                 "that decline of the policy".to_string(),
             ),
             Entry::AppTermsApplied(terms) => (
-                *terms != self.app && app_terms_valid(terms),
+                *terms != self.app
+                    && app_terms_valid(terms)
+                    && self.lowered_policy(terms).is_none(),
                 "app terms no config could declare, or no change of them".to_string(),
             ),
             Entry::SdkStarted { sdk } => {

@@ -26,14 +26,19 @@ impl State {
             .then_some(Refusal::PolicyNotAgreed(feature))
     }
 
-    /// Granting what is already granted, the same way and under the same terms.
-    pub(super) fn grant_changes_nothing(&self, feature: Feature, scope: GrantScope) -> bool {
+    /// Granting what is already granted, the same way, for the same purposes, under the
+    /// same terms.
+    pub(super) fn grant_changes_nothing(
+        &self,
+        feature: Feature,
+        scope: GrantScope,
+        purposes: &[String],
+    ) -> bool {
         let record = self.record(feature);
-        let terms = self.terms(feature);
         record.status == ConsentStatus::Granted
             && record.scope == Some(scope)
-            && record.terms_revision == terms.terms_revision
-            && record.purposes == terms.purposes
+            && record.terms_revision == self.terms(feature).terms_revision
+            && record.purposes == purposes
     }
 
     /// A "no" to what is already "no" changes nothing (and the first "no" keeps its author).
@@ -60,6 +65,7 @@ impl State {
     /// Why `begin_use` says no (rules 2, 4, 5 and 7), in the order they are checked.
     pub(super) fn use_refusal(&self, feature: Feature, purpose: &str) -> Option<RefusalReason> {
         let record = self.record(feature);
+        let terms = self.terms(feature);
         if !is_valid_purpose(purpose) {
             return Some(RefusalReason::InvalidPurpose);
         }
@@ -79,11 +85,21 @@ impl State {
             ConsentStatus::Granted if !self.foreground && feature.ends_in_background() => {
                 Some(RefusalReason::InBackground)
             }
+            ConsentStatus::Granted if !record.purposes.iter().any(|p| p == purpose) => {
+                Some(RefusalReason::PurposeNotGranted)
+            }
             ConsentStatus::Granted
                 if record.scope == Some(GrantScope::Once)
                     && self.sessions_of(feature).next().is_some() =>
             {
                 Some(RefusalReason::SingleUseInProgress)
+            }
+            ConsentStatus::Granted
+                if terms
+                    .only_during
+                    .is_some_and(|during| self.sessions_of(during).next().is_none()) =>
+            {
+                Some(RefusalReason::OnlyDuring)
             }
             ConsentStatus::Granted => None,
         }
@@ -107,11 +123,16 @@ impl State {
                 if let Some(refusal) = self.grant_refusal(*feature, *actor) {
                     return never(&format!("a grant they refuse ({refusal:?})"));
                 }
-                if self.grant_changes_nothing(*feature, *scope) {
+                if self.grant_changes_nothing(*feature, *scope, purposes) {
                     return never("a grant that changes nothing");
                 }
-                if *terms_revision != terms.terms_revision || *purposes != terms.purposes {
-                    return never("a grant under terms not in force");
+                let declared_in_order =
+                    terms.in_declared_order(|p| purposes.iter().any(|c| c == p));
+                if *terms_revision != terms.terms_revision
+                    || purposes.is_empty()
+                    || *purposes != declared_in_order
+                {
+                    return never("a grant under terms not in force, or for undeclared purposes");
                 }
             }
             Entry::Denied {
@@ -223,7 +244,9 @@ impl State {
                         .purposes
                         .iter()
                         .enumerate()
-                        .any(|(i, p)| terms.purposes[..i].contains(p));
+                        .any(|(i, p)| terms.purposes[..i].contains(p))
+                    || terms.only_during == Some(*feature)
+                    || terms.terms_revision < self.terms(*feature).terms_revision;
                 if invalid || self.terms(*feature) == terms {
                     return never("terms no config could declare, or no change of terms");
                 }
@@ -267,6 +290,10 @@ impl State {
             SessionEndReason::OsPermissionDenied => record.os_permission == OsPermission::Denied,
             SessionEndReason::Background => !self.foreground && feature.ends_in_background(),
             SessionEndReason::PolicyDeclined => self.policy_declined(),
+            SessionEndReason::DependencyEnded => self
+                .terms(feature)
+                .only_during
+                .is_some_and(|during| self.sessions_of(during).next().is_none()),
             SessionEndReason::Ended
             | SessionEndReason::Released
             | SessionEndReason::StoreClosed

@@ -3,7 +3,9 @@
 use super::check::os_permission_refusal;
 use super::{Decision, Now, OpenSession, Refusal, State};
 use crate::entry::{Entry, SessionEndReason};
-use crate::model::{Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission};
+use crate::model::{
+    purpose_problem, Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission,
+};
 
 /// When sessions end: now, or — for sessions a dead process left open — at the last moment
 /// that process was known alive, so no hours of use are invented.
@@ -14,22 +16,72 @@ pub(crate) enum Ending {
 }
 
 impl State {
-    /// Only a person can open a door (rule 1), and only through the app's UI (rule 7).
-    /// Granting what is already granted, the same way, changes nothing.
+    /// Only a person can open a door (rule 1), and only through the app's UI (rule 7). A
+    /// grant covers every purpose declared now (rule 4). Granting what is already granted,
+    /// the same way, changes nothing.
     pub fn grant(&self, feature: Feature, scope: GrantScope, actor: Actor) -> Decision {
+        let all = self.terms(feature).purposes.clone();
+        self.grant_covering(feature, all, scope, actor)
+    }
+
+    /// A grant for some of the declared purposes (the clipboard for `login`, not for
+    /// `channel_stats`). Added to what a standing grant of the same scope, under the same
+    /// terms, already covers.
+    pub fn grant_purposes(
+        &self,
+        feature: Feature,
+        purposes: &[String],
+        scope: GrantScope,
+        actor: Actor,
+    ) -> Decision {
+        if purposes.is_empty() {
+            return Decision::refused(Refusal::InvalidPurposes(
+                "grant_purposes needs at least one purpose (grant covers them all)".into(),
+            ));
+        }
+        let terms = self.terms(feature);
+        for purpose in purposes {
+            if let Some(problem) = purpose_problem(purpose) {
+                return Decision::refused(Refusal::InvalidPurposes(problem));
+            }
+            if !terms.declares(purpose) {
+                return Decision::refused(Refusal::UndeclaredPurpose {
+                    feature,
+                    purpose: purpose.clone(),
+                });
+            }
+        }
+        let record = self.record(feature);
+        let adds_to_standing = record.status == ConsentStatus::Granted
+            && record.scope == Some(scope)
+            && record.terms_revision == terms.terms_revision;
+        let covered = terms.in_declared_order(|p| {
+            purposes.iter().any(|c| c == p)
+                || (adds_to_standing && record.purposes.iter().any(|c| c == p))
+        });
+        self.grant_covering(feature, covered, scope, actor)
+    }
+
+    /// The grant record covering `purposes` (declared ones, in declared order).
+    fn grant_covering(
+        &self,
+        feature: Feature,
+        purposes: Vec<String>,
+        scope: GrantScope,
+        actor: Actor,
+    ) -> Decision {
         if let Some(refusal) = self.grant_refusal(feature, actor) {
             return Decision::refused(refusal);
         }
-        if self.grant_changes_nothing(feature, scope) {
+        if self.grant_changes_nothing(feature, scope, &purposes) {
             return Decision::nothing();
         }
-        let terms = self.terms(feature);
         Decision::records(vec![Entry::Granted {
             feature,
             actor,
             scope,
-            terms_revision: terms.terms_revision,
-            purposes: terms.purposes.clone(),
+            terms_revision: self.terms(feature).terms_revision,
+            purposes,
         }])
     }
 
@@ -93,6 +145,7 @@ impl State {
                 feature,
                 reason,
                 purpose: purpose.to_string(),
+                during: self.terms(feature).only_during,
             }),
         }
     }
@@ -149,12 +202,22 @@ impl State {
     }
 
     /// Rule 5 on open (after `reopened`, so no session is open): the app's terms take
-    /// effect, and a grant under another revision needs asking again.
+    /// effect, and a grant under another revision needs asking again. A revision lower than
+    /// the one in force is a configuration error: revisions only go forward.
     pub fn apply_terms(&self, terms: &[FeatureTerms]) -> Decision {
         let mut entries = Vec::new();
         for (feature, terms) in Feature::ALL.into_iter().zip(terms) {
-            if self.terms(feature) == terms {
+            let current = self.terms(feature);
+            if current == terms {
                 continue;
+            }
+            if terms.terms_revision < current.terms_revision {
+                return Decision::refused(Refusal::RevisionLowered(format!(
+                    "{}: terms_revision {} is lower than {}, already in force in this store; revisions only go forward",
+                    feature.as_str(),
+                    terms.terms_revision,
+                    current.terms_revision
+                )));
             }
             entries.push(Entry::PolicyApplied {
                 feature,
@@ -199,18 +262,42 @@ impl State {
         Decision::records(self.end_sessions(|_| true, SessionEndReason::Erased, Ending::At(now)))
     }
 
-    /// `SessionEnded` for each matching session, and `GrantConsumed` where a single-use grant
-    /// is used up by its session (rule 6).
+    /// `SessionEnded` for each matching session — then for each session that was only used
+    /// during a feature left with no open session (rule 7) — and `GrantConsumed` where a
+    /// single-use grant is used up by its session (rule 6).
     pub(super) fn end_sessions(
         &self,
         matches: impl Fn(&OpenSession) -> bool,
         reason: SessionEndReason,
         ending: Ending,
     ) -> Vec<Entry> {
+        let mut ending_sessions: Vec<(&OpenSession, SessionEndReason)> = self
+            .sessions
+            .iter()
+            .filter(|s| matches(s))
+            .map(|s| (s, reason))
+            .collect();
+        let ends = |list: &[(&OpenSession, SessionEndReason)], id: u64| {
+            list.iter().any(|(e, _)| e.id == id)
+        };
+        let dependents: Vec<&OpenSession> = self
+            .sessions
+            .iter()
+            .filter(|s| !ends(&ending_sessions, s.id))
+            .filter(|s| {
+                self.terms(s.feature).only_during.is_some_and(|during| {
+                    self.sessions_of(during)
+                        .all(|d| ends(&ending_sessions, d.id))
+                })
+            })
+            .collect();
+        ending_sessions.extend(
+            dependents
+                .into_iter()
+                .map(|s| (s, SessionEndReason::DependencyEnded)),
+        );
         let mut entries = Vec::new();
-        let ending_sessions: Vec<&OpenSession> =
-            self.sessions.iter().filter(|s| matches(s)).collect();
-        for (i, session) in ending_sessions.iter().enumerate() {
+        for (i, &(session, reason)) in ending_sessions.iter().enumerate() {
             let duration_ms = match ending {
                 Ending::At(now) => session
                     .began_mono_ms
@@ -230,7 +317,7 @@ impl State {
             let record = self.record(session.feature);
             let still_open = self
                 .sessions_of(session.feature)
-                .filter(|s| !ending_sessions[..=i].iter().any(|e| e.id == s.id))
+                .filter(|s| !ending_sessions[..=i].iter().any(|(e, _)| e.id == s.id))
                 .count();
             if reason.grant_stands()
                 && record.status == ConsentStatus::Granted

@@ -61,6 +61,8 @@ pub(crate) enum Refusal {
         feature: Feature,
         reason: RefusalReason,
         purpose: String,
+        /// The feature it is only used during, if any.
+        during: Option<Feature>,
     },
     /// Only a person may open a door: the app tried to grant.
     AppCannotGrant,
@@ -80,6 +82,12 @@ pub(crate) enum Refusal {
     Sdk { sdk: String, block: SdkBlock },
     /// An age signal that cannot be (an empty range, an age over 150).
     InvalidAgeSignal(String),
+    /// `grant_purposes` with no purpose, or a malformed one.
+    InvalidPurposes(String),
+    /// `grant_purposes` with a well-formed purpose the feature does not declare.
+    UndeclaredPurpose { feature: Feature, purpose: String },
+    /// The app's config lowers a terms revision (or the policy's) below the one in force.
+    RevisionLowered(String),
 }
 
 #[cfg(test)]

@@ -163,6 +163,12 @@ impl State {
             decided_terms_revision: record.terms_revision,
             terms_revision: terms.terms_revision,
             purposes: terms.purposes.clone(),
+            granted_purposes: if record.status == ConsentStatus::Granted {
+                record.purposes.clone()
+            } else {
+                Vec::new()
+            },
+            only_during: terms.only_during,
             os_permission: record.os_permission,
             active_sessions: self.sessions_of(feature).count() as u32,
             allowed: self.is_allowed(feature),
