@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::advice::DEFAULT_REPROMPT_AFTER_MS;
 use crate::age::{age_of_digital_consent, is_valid_jurisdiction, MAX_AGE};
 use crate::clock::{Clock, SystemClock};
 use crate::log::{IoFaults, Sealer};
@@ -76,6 +77,11 @@ pub struct ConsentConfig {
     /// app for a general audience treats people as adults until a signal says otherwise.
     #[uniffi(default = false)]
     pub unknown_age_is_minor: bool,
+    /// After a person says no, `prompt_advice` advises not asking again for this long (48
+    /// hours by default, following Chinese app-store guidance against repeated requests; 0
+    /// turns the quiet period off).
+    #[uniffi(default = 172800000)]
+    pub reprompt_after_ms: u64,
 }
 
 impl ConsentConfig {
@@ -89,6 +95,7 @@ impl ConsentConfig {
             jurisdiction: None,
             age_of_digital_consent: None,
             unknown_age_is_minor: false,
+            reprompt_after_ms: DEFAULT_REPROMPT_AFTER_MS,
         }
     }
 
@@ -165,6 +172,7 @@ pub(crate) struct Resolved {
     /// The SDK catalogue's texts, in the config's order.
     pub sdks: Vec<SdkPolicy>,
     pub how_to_withdraw: Vec<String>,
+    pub reprompt_after_ms: u64,
 }
 
 impl Resolved {
@@ -175,6 +183,7 @@ impl Resolved {
             terms: None,
             app_terms: None,
             sdks: Vec::new(),
+            reprompt_after_ms: DEFAULT_REPROMPT_AFTER_MS,
             how_to_withdraw: Feature::ALL
                 .into_iter()
                 .map(default_withdraw_text)
@@ -269,6 +278,7 @@ pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
     resolved.terms = Some(terms);
     resolved.app_terms = Some(resolve_app_terms(config)?);
     resolved.sdks = config.sdks.clone();
+    resolved.reprompt_after_ms = config.reprompt_after_ms;
     Ok(resolved)
 }
 

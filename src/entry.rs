@@ -200,7 +200,7 @@ impl Entry {
             | Entry::Sealed { .. }
             | Entry::PolicyDeclined { .. }
             | Entry::SdkRefused { .. } => true,
-            Entry::OsPermissionChanged { permission, .. } => *permission == OsPermission::Denied,
+            Entry::OsPermissionChanged { permission, .. } => permission.is_denied(),
             Entry::ForegroundChanged { foreground } => !foreground,
             _ => false,
         }
@@ -398,11 +398,14 @@ pub enum SessionEndReason {
     /// The session of the feature this one is only used during ended (the camera stopped,
     /// so the motion sensors stop too).
     DependencyEnded,
+    /// An age signal said the person is a minor, and the consent behind the session was not a
+    /// guardian's.
+    GuardianRequired,
 }
 
 impl SessionEndReason {
     /// Every reason.
-    pub const ALL: [SessionEndReason; 12] = [
+    pub const ALL: [SessionEndReason; 13] = [
         SessionEndReason::Ended,
         SessionEndReason::Released,
         SessionEndReason::Revoked,
@@ -415,6 +418,7 @@ impl SessionEndReason {
         SessionEndReason::Erased,
         SessionEndReason::PolicyDeclined,
         SessionEndReason::DependencyEnded,
+        SessionEndReason::GuardianRequired,
     ];
 
     /// The stable snake_case name.
@@ -433,6 +437,7 @@ impl SessionEndReason {
             Erased => "erased",
             PolicyDeclined => "policy_declined",
             DependencyEnded => "dependency_ended",
+            GuardianRequired => "guardian_required",
         }
     }
 
@@ -474,6 +479,8 @@ pub enum RefusalReason {
     PurposeNotGranted,
     /// The feature is only used during another feature's session, and none is open.
     OnlyDuring,
+    /// The person is a minor and the grant was not a guardian's.
+    GuardianRequired,
 }
 
 impl RefusalReason {
@@ -492,6 +499,7 @@ impl RefusalReason {
             PolicyNotAgreed => "policy_not_agreed",
             PurposeNotGranted => "purpose_not_granted",
             OnlyDuring => "only_during",
+            GuardianRequired => "guardian_required",
         }
     }
 

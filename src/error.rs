@@ -116,6 +116,13 @@ pub enum ConsentError {
         /// The feature that was asked for.
         feature: Feature,
     },
+    /// The person is a minor: only a guardian can grant a feature (`feature`) or agree to the
+    /// privacy policy (no feature), and a minor's own earlier consent does not count.
+    #[error("{}: a guardian must decide for a minor", feature.map_or("the privacy policy", |f| f.as_str()))]
+    GuardianRequired {
+        /// The feature, or none for the privacy policy.
+        feature: Option<Feature>,
+    },
     /// A third-party SDK may not start now (the refusal is recorded).
     #[error("SDK {sdk:?} may not start: {}", reason.as_str())]
     SdkBlocked {
@@ -182,8 +189,14 @@ impl ConsentError {
                 | ConsentError::UnknownPurpose { .. }
                 | ConsentError::NotPermitted { .. }
                 | ConsentError::PolicyNotAgreed { .. }
+                | ConsentError::GuardianRequired { .. }
                 | ConsentError::SdkBlocked { .. }
         )
+    }
+
+    /// True when the person is a minor and a guardian must decide: ask the guardian.
+    pub fn needs_guardian(&self) -> bool {
+        matches!(self, ConsentError::GuardianRequired { .. })
     }
 
     /// True when the app is in basic mode: show the privacy-policy dialog (not a feature's
@@ -210,6 +223,7 @@ impl ConsentError {
     /// The feature a refusal is about (for an SDK, the feature it lacks).
     pub fn feature(&self) -> Option<Feature> {
         match self {
+            ConsentError::GuardianRequired { feature } => *feature,
             ConsentError::PolicyNotAgreed { feature }
             | ConsentError::SdkBlocked {
                 reason: SdkBlock::FeatureNotGranted { feature },
@@ -280,6 +294,9 @@ fn refused(refusal: Refusal) -> ConsentError {
             RefusalReason::SingleUseInProgress => ConsentError::SingleUseInProgress { feature },
             RefusalReason::UnknownPurpose => ConsentError::UnknownPurpose { feature, purpose },
             RefusalReason::PolicyNotAgreed => ConsentError::PolicyNotAgreed { feature },
+            RefusalReason::GuardianRequired => ConsentError::GuardianRequired {
+                feature: Some(feature),
+            },
             RefusalReason::InvalidPurpose => ConsentError::InvalidArgument {
                 reason: purpose_problem(&purpose)
                     .unwrap_or_else(|| "the purpose is not valid".into()),
@@ -309,6 +326,7 @@ fn refused(refusal: Refusal) -> ConsentError {
             ConsentError::UnknownPurpose { feature, purpose }
         }
         Refusal::RevisionLowered(reason) => ConsentError::InvalidConfig { reason },
+        Refusal::GuardianRequired(feature) => ConsentError::GuardianRequired { feature },
         Refusal::LimitedNotApplicable(feature) => ConsentError::InvalidArgument {
             reason: format!(
                 "{}: the OS grants it in full or not at all; Limited applies only to photo_library",

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod ads;
+mod advice;
 mod age;
 mod audit;
 #[cfg(feature = "bench-support")]
@@ -37,6 +38,7 @@ mod store;
 pub mod timespec;
 
 pub use ads::{AdSignals, ConsentSignal};
+pub use advice::{PromptAdvice, DEFAULT_REPROMPT_AFTER_MS};
 pub use age::{age_of_digital_consent, AgeSignal, AgeSource, MAX_AGE};
 pub use audit::{AuditEntry, AuditFilter};
 pub use clock::{Clock, FakeClock, SystemClock};

@@ -174,6 +174,10 @@ pub enum OsPermission {
     Limited,
     /// Refused by the OS: closes the door whatever the app consent says.
     Denied,
+    /// Refused, and the OS will not show its dialog again (iOS after any denial; Android when
+    /// `shouldShowRequestPermissionRationale` turns false): only the Settings app can change
+    /// it, so the store advises opening Settings rather than asking.
+    DeniedPermanently,
 }
 
 impl OsPermission {
@@ -184,7 +188,13 @@ impl OsPermission {
             OsPermission::Granted => "granted",
             OsPermission::Limited => "limited",
             OsPermission::Denied => "denied",
+            OsPermission::DeniedPermanently => "denied_permanently",
         }
+    }
+
+    /// Refused by the OS, for now or for good.
+    pub fn is_denied(self) -> bool {
+        matches!(self, OsPermission::Denied | OsPermission::DeniedPermanently)
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::ads::AdSignals;
+use crate::advice::PromptAdvice;
 use crate::age::AgeSignal;
 use crate::audit::{AuditEntry, AuditFilter};
 use crate::config::{ConsentConfig, StoreOptions};
@@ -175,7 +176,7 @@ impl ConsentStore {
     /// date). Below the age of digital consent for the app's jurisdiction, ads are never
     /// personalised and SDKs not for minors do not start.
     pub fn set_age_signal(&self, signal: AgeSignal) -> Result<(), ConsentError> {
-        self.decide(|state, _| state.set_age_signal(signal))
+        self.decide(|state, now| state.set_age_signal(signal, now))
     }
 
     /// The age signal last reported, if any.
@@ -204,6 +205,20 @@ impl ConsentStore {
     /// policy, the ad-personalisation choice and the age signal.
     pub fn ad_signals(&self) -> AdSignals {
         self.engine.ad_signals()
+    }
+
+    /// Whether to show the feature's prompt now (rule 8): `Ask` (or `AskGuardian` for a
+    /// minor); `NotNow` for the quiet period after a person said no (`reprompt_after_ms`);
+    /// `OpenSettings` when the OS will not show its dialog again; `NoNeed` when granted;
+    /// `AgreeToPolicyFirst` in basic mode. `begin_use` still decides; this says whether to ask.
+    pub fn prompt_advice(&self, feature: Feature) -> PromptAdvice {
+        self.engine.prompt_advice(feature)
+    }
+
+    /// Whether to show the privacy-policy dialog now: after a decline, not again during the
+    /// quiet period.
+    pub fn policy_prompt_advice(&self) -> PromptAdvice {
+        self.engine.policy_prompt_advice()
     }
 
     /// Registers an observer until the returned subscription is cancelled or dropped.

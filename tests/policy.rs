@@ -43,6 +43,11 @@ fn agreed(store: &ConsentStore) {
     store.agree_to_policy(Actor::User).unwrap();
 }
 
+/// For a person who is (or may become) a minor, a guardian decides.
+fn agreed_by_guardian(store: &ConsentStore) {
+    store.agree_to_policy(Actor::Guardian).unwrap();
+}
+
 fn blocked(store: &ConsentStore, id: &str) -> Option<SdkBlock> {
     store.sdk_status(id.into()).blocked_by
 }
@@ -276,12 +281,15 @@ fn an_sdk_requiring_the_camera_waits_for_it_and_is_blocked_again_on_revoke() {
 #[test]
 fn a_minor_never_yields_personalised_ad_signals() {
     let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
-    agreed(&store);
-    grant(&store, Feature::AdPersonalization, GrantScope::UntilRevoked);
-    assert!(
-        store.ad_signals().personalized_ads,
-        "an adult who allowed it"
-    );
+    agreed_by_guardian(&store);
+    store
+        .grant(
+            Feature::AdPersonalization,
+            GrantScope::UntilRevoked,
+            Actor::Guardian,
+        )
+        .unwrap();
+    assert!(store.ad_signals().personalized_ads, "not a minor (yet)");
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     // Google Play's Age Signals answer 13–15: in China (14) part of that range is a minor.
@@ -318,8 +326,14 @@ fn an_unknown_age_is_adult_unless_the_config_says_otherwise() {
     let mut config = chinese_app(1);
     config.unknown_age_is_minor = true;
     let store = ConsentStore::open_in_memory(config).unwrap();
-    agreed(&store);
-    grant(&store, Feature::AdPersonalization, GrantScope::UntilRevoked);
+    agreed_by_guardian(&store);
+    store
+        .grant(
+            Feature::AdPersonalization,
+            GrantScope::UntilRevoked,
+            Actor::Guardian,
+        )
+        .unwrap();
     assert!(!store.ad_signals().personalized_ads);
     assert_eq!(blocked(&store, "ads"), Some(SdkBlock::Minor));
     let adult = AgeSignal {
@@ -460,7 +474,7 @@ fn the_catalogue_lists_each_sdk_with_its_status_and_first_start_and_the_export_c
 #[test]
 fn erasing_asks_for_the_policy_again_and_keeps_the_age_signal() {
     let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
-    agreed(&store);
+    agreed_by_guardian(&store);
     let teen = AgeSignal {
         lower: 13,
         upper: Some(15),
@@ -507,7 +521,7 @@ fn the_app_overrides_the_age_of_digital_consent() {
     let mut config = chinese_app(1);
     config.age_of_digital_consent = Some(18);
     let store = ConsentStore::open_in_memory(config).unwrap();
-    agreed(&store);
+    agreed_by_guardian(&store);
     store
         .set_age_signal(AgeSignal {
             lower: 16,

@@ -34,6 +34,8 @@ enum Op {
     SdkStarted(usize),
     /// An index into [`AGES`].
     Age(usize),
+    /// A day passes: quiet periods after a "no" run out.
+    Wait,
 }
 
 /// The SDKs of the model's app: (id, requires, not for minors).
@@ -112,7 +114,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(Op::Foreground),
         1 => (feature(), prop_oneof![
                 Just(OsPermission::Unknown), Just(OsPermission::Granted),
-                Just(OsPermission::Limited), Just(OsPermission::Denied)])
+                Just(OsPermission::Limited), Just(OsPermission::Denied),
+                Just(OsPermission::DeniedPermanently)])
             .prop_map(|(f, p)| Op::Os(f, p)),
         1 => Just(Op::Reopen),
         2 => actor().prop_map(Op::AgreeToPolicy),
@@ -120,6 +123,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::NewPolicyRevision),
         2 => (0..SDKS.len() + 1).prop_map(Op::SdkStarted),
         1 => (0..AGES.len()).prop_map(Op::Age),
+        1 => Just(Op::Wait),
     ]
 }
 
@@ -139,9 +143,19 @@ struct Model {
     /// Whether the app asks for agreement to its policy, and its current revision.
     policy_step: bool,
     revision: u32,
-    /// The last decision about the policy: (agreed, revision).
-    policy: Option<(bool, u32)>,
+    /// The last decision about the policy: (agreed, revision, by whom, when).
+    policy: Option<(bool, u32, Actor, i64)>,
     minor: bool,
+    /// Who made each feature's last decision, and when (the wall clock).
+    actor: [Option<Actor>; 6],
+    decided_at: [Option<i64>; 6],
+}
+
+const QUIET_MS: i64 = 48 * 60 * 60 * 1000;
+
+/// The OS refuses, for now or for good.
+fn denied(p: OsPermission) -> bool {
+    matches!(p, OsPermission::Denied | OsPermission::DeniedPermanently)
 }
 
 impl Model {
@@ -158,17 +172,128 @@ impl Model {
             revision: 1,
             policy: None,
             minor: false,
+            actor: [None; 6],
+            decided_at: [None; 6],
         }
+    }
+
+    /// A decision by a minor (or about one, when unknown) that was not a guardian's.
+    fn needs_guardian(&self, actor: Option<Actor>) -> bool {
+        self.minor && actor != Some(Actor::Guardian)
+    }
+
+    fn minor_blocks(&self, f: Feature) -> bool {
+        self.minor && (self.needs_guardian(self.actor[f.index()]) || self.basic_mode())
+    }
+
+    fn ask(&self) -> PromptAdvice {
+        if self.minor {
+            PromptAdvice::AskGuardian
+        } else {
+            PromptAdvice::Ask
+        }
+    }
+
+    fn quiet(decided: Option<i64>, now: i64) -> Option<PromptAdvice> {
+        let until = decided?.min(now) + QUIET_MS;
+        (now < until).then_some(PromptAdvice::NotNow { until_ms: until })
+    }
+
+    fn advice(&self, f: Feature, now: i64) -> PromptAdvice {
+        let i = f.index();
+        if self.basic_mode() {
+            return PromptAdvice::AgreeToPolicyFirst;
+        }
+        let by_person = matches!(self.actor[i], Some(Actor::User | Actor::Guardian));
+        if self.status[i] == ConsentStatus::Denied && by_person {
+            if let Some(quiet) = Model::quiet(self.decided_at[i], now) {
+                return quiet;
+            }
+        }
+        if self.os[i] == OsPermission::DeniedPermanently {
+            return PromptAdvice::OpenSettings;
+        }
+        if self.status[i] == ConsentStatus::Granted && !self.needs_guardian(self.actor[i]) {
+            return PromptAdvice::NoNeed;
+        }
+        self.ask()
+    }
+
+    fn policy_advice(&self, now: i64) -> PromptAdvice {
+        match self.policy_status() {
+            PolicyStatus::NotRequired | PolicyStatus::Agreed => PromptAdvice::NoNeed,
+            PolicyStatus::Declined => match self.policy {
+                Some((_, _, actor, at)) if actor != Actor::App => {
+                    Model::quiet(Some(at), now).unwrap_or(self.ask())
+                }
+                _ => self.ask(),
+            },
+            _ => self.ask(),
+        }
+    }
+
+    /// Why a grant by `actor` is refused, in the store's order.
+    fn grant_refusal(&self, actor: Actor) -> Option<&'static str> {
+        if actor == Actor::App {
+            Some("not_permitted")
+        } else if !self.foreground {
+            Some("background")
+        } else if self.basic_mode() {
+            Some("policy_not_agreed")
+        } else if self.needs_guardian(Some(actor)) {
+            Some("guardian_required")
+        } else {
+            None
+        }
+    }
+
+    /// A grant covering `covered`; granting what is granted the same way changes nothing
+    /// (and keeps who decided, and when).
+    fn granted(
+        &mut self,
+        f: Feature,
+        scope: GrantScope,
+        covered: Vec<String>,
+        actor: Actor,
+        now: i64,
+    ) {
+        let i = f.index();
+        let same = self.status[i] == ConsentStatus::Granted
+            && self.scope[i] == Some(scope)
+            && self.covered[i] == covered;
+        if !same {
+            self.decided(f, ConsentStatus::Granted, actor, now);
+            self.scope[i] = Some(scope);
+            self.covered[i] = covered;
+        }
+    }
+
+    /// A decision about `f` by `actor` at `now`.
+    fn decided(&mut self, f: Feature, status: ConsentStatus, actor: Actor, now: i64) {
+        self.status[f.index()] = status;
+        self.actor[f.index()] = Some(actor);
+        self.decided_at[f.index()] = Some(now);
+    }
+
+    /// A single-use grant used up or lapsed: never decided again.
+    fn reset(&mut self, f: Feature) {
+        self.status[f.index()] = ConsentStatus::NotAsked;
+        self.scope[f.index()] = None;
+        self.actor[f.index()] = None;
+        self.decided_at[f.index()] = None;
     }
 
     fn policy_status(&self) -> PolicyStatus {
         match self.policy {
             _ if !self.policy_step => PolicyStatus::NotRequired,
             None => PolicyStatus::NotAsked,
-            Some((true, r)) if r == self.revision => PolicyStatus::Agreed,
-            Some((false, r)) if r == self.revision => PolicyStatus::Declined,
-            Some((true, _)) => PolicyStatus::NeedsReconsent,
-            Some((false, _)) => PolicyStatus::NotAsked,
+            Some((true, _, actor, _)) if self.needs_guardian(Some(actor)) => {
+                PolicyStatus::NeedsReconsent
+            }
+            Some((true, r, ..)) if r == self.revision => PolicyStatus::Agreed,
+            Some((false, r, ..)) if r == self.revision => PolicyStatus::Declined,
+            Some((true, ..)) => PolicyStatus::NeedsReconsent,
+            Some((false, ..)) => PolicyStatus::NotAsked,
         }
     }
 
@@ -180,8 +305,7 @@ impl Model {
     }
 
     fn consented(&self, f: Feature) -> bool {
-        self.status[f.index()] == ConsentStatus::Granted
-            && self.os[f.index()] != OsPermission::Denied
+        self.status[f.index()] == ConsentStatus::Granted && !denied(self.os[f.index()])
     }
 
     fn sdk_block(&self, sdk: usize) -> Option<SdkBlock> {
@@ -209,7 +333,8 @@ impl Model {
 
     fn allowed(&self, f: Feature) -> bool {
         self.status[f.index()] == ConsentStatus::Granted
-            && self.os[f.index()] != OsPermission::Denied
+            && !denied(self.os[f.index()])
+            && !self.needs_guardian(self.actor[f.index()])
             && self.sessions.contains(&f)
     }
 
@@ -226,8 +351,7 @@ impl Model {
             && self.scope[f.index()] == Some(GrantScope::Once)
             && !self.sessions.contains(&f)
         {
-            self.status[f.index()] = ConsentStatus::NotAsked;
-            self.scope[f.index()] = None;
+            self.reset(f);
         }
     }
 
@@ -238,8 +362,7 @@ impl Model {
                 && self.scope[f.index()] == Some(GrantScope::Once)
                 && !self.sessions.contains(&f)
             {
-                self.status[f.index()] = ConsentStatus::NotAsked;
-                self.scope[f.index()] = None;
+                self.reset(f);
             }
         }
     }
@@ -261,7 +384,8 @@ impl Model {
                 ConsentStatus::NotAsked => "consent_required",
                 ConsentStatus::Denied => "denied",
                 ConsentStatus::NeedsReconsent => "needs_reconsent",
-                ConsentStatus::Granted if self.os[i] == OsPermission::Denied => "os_denied",
+                ConsentStatus::Granted if self.needs_guardian(self.actor[i]) => "guardian_required",
+                ConsentStatus::Granted if denied(self.os[i]) => "os_denied",
                 ConsentStatus::Granted if !self.foreground && f.ends_in_background() => {
                     "background"
                 }
@@ -300,6 +424,8 @@ fn refusal_name(e: &ConsentError) -> &'static str {
         ConsentError::SingleUseInProgress { .. } => "single_use",
         ConsentError::PolicyNotAgreed { .. } => "policy_not_agreed",
         ConsentError::OnlyDuring { .. } => "only_during",
+        ConsentError::GuardianRequired { .. } => "guardian_required",
+        ConsentError::NotPermitted { .. } => "not_permitted",
         other => panic!("unexpected error {other:?}"),
     }
 }
@@ -335,20 +461,12 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
         match op.clone() {
             Op::Grant(f, scope, actor) => {
                 let result = store.grant(f, scope, actor);
-                if actor == Actor::App {
-                    let refused = matches!(result, Err(ConsentError::NotPermitted { .. }));
-                    prop_assert!(refused, "the app must not grant");
-                } else if !model.foreground {
-                    let refused = matches!(result, Err(ConsentError::InBackground { .. }));
-                    prop_assert!(refused, "nobody is asked in the background");
-                } else if model.basic_mode() {
-                    let refused = matches!(result, Err(ConsentError::PolicyNotAgreed { .. }));
-                    prop_assert!(refused, "nothing is granted in basic mode");
+                if let Some(why) = model.grant_refusal(actor) {
+                    prop_assert_eq!(result.err().as_ref().map(refusal_name), Some(why));
                 } else {
                     result.unwrap();
-                    model.status[f.index()] = ConsentStatus::Granted;
-                    model.scope[f.index()] = Some(scope);
-                    model.covered[f.index()] = declared(f, model.added[f.index()]);
+                    let all = declared(f, model.added[f.index()]);
+                    model.granted(f, scope, all, actor, clock.now_ms());
                 }
             }
             Op::GrantPurposes(f, mask, scope, actor) => {
@@ -364,15 +482,8 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 if picked.is_empty() {
                     let refused = matches!(result, Err(ConsentError::InvalidArgument { .. }));
                     prop_assert!(refused, "no purpose picked");
-                } else if actor == Actor::App {
-                    let refused = matches!(result, Err(ConsentError::NotPermitted { .. }));
-                    prop_assert!(refused, "the app must not grant");
-                } else if !model.foreground {
-                    let refused = matches!(result, Err(ConsentError::InBackground { .. }));
-                    prop_assert!(refused, "nobody is asked in the background");
-                } else if model.basic_mode() {
-                    let refused = matches!(result, Err(ConsentError::PolicyNotAgreed { .. }));
-                    prop_assert!(refused, "nothing is granted in basic mode");
+                } else if let Some(why) = model.grant_refusal(actor) {
+                    prop_assert_eq!(result.err().as_ref().map(refusal_name), Some(why));
                 } else {
                     result.unwrap();
                     let standing =
@@ -382,12 +493,11 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     } else {
                         Vec::new()
                     };
-                    model.covered[i] = all
+                    let covered = all
                         .into_iter()
                         .filter(|p| picked.contains(p) || before.contains(p))
                         .collect();
-                    model.status[i] = ConsentStatus::Granted;
-                    model.scope[i] = Some(scope);
+                    model.granted(f, scope, covered, actor, clock.now_ms());
                 }
             }
             Op::Deny(f, actor) | Op::Revoke(f, actor) => {
@@ -410,7 +520,7 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 };
                 if changes {
                     model.end_where(false, |g| g == f);
-                    model.status[f.index()] = ConsentStatus::Denied;
+                    model.decided(f, ConsentStatus::Denied, actor, clock.now_ms());
                     model.scope[f.index()] = None;
                 }
             }
@@ -450,7 +560,7 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     prop_assert!(refused, "Limited applies only to the photo library");
                 } else {
                     result.unwrap();
-                    if p == OsPermission::Denied && model.os[f.index()] != p {
+                    if denied(p) && !denied(model.os[f.index()]) {
                         model.end_where(true, |g| g == f);
                     }
                     model.os[f.index()] = p;
@@ -476,9 +586,14 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 } else if actor == Actor::App || !model.foreground {
                     let refused = matches!(result, Err(ConsentError::NotPermitted { .. }));
                     prop_assert!(refused, "only a person agrees, in the app's dialog");
+                } else if model.needs_guardian(Some(actor)) {
+                    let refused = matches!(result, Err(ConsentError::GuardianRequired { .. }));
+                    prop_assert!(refused, "only a guardian agrees for a minor");
                 } else {
                     result.unwrap();
-                    model.policy = Some((true, model.revision));
+                    if model.policy_status() != PolicyStatus::Agreed {
+                        model.policy = Some((true, model.revision, actor, clock.now_ms()));
+                    }
                 }
             }
             Op::DeclinePolicy(actor) => {
@@ -489,7 +604,7 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 } else {
                     result.unwrap();
                     if model.policy_status() != PolicyStatus::Declined {
-                        model.policy = Some((false, model.revision));
+                        model.policy = Some((false, model.revision, actor, clock.now_ms()));
                         model.end_where(true, |_| true);
                     }
                 }
@@ -505,6 +620,7 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     Err(other) => prop_assert!(false, "{:?}: {:?}", op, other),
                 }
             }
+            Op::Wait => clock.advance(24 * 60 * 60 * 1000),
             Op::Age(i) => {
                 let (lower, upper) = AGES[i];
                 let signal = AgeSignal {
@@ -514,6 +630,12 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 };
                 store.set_age_signal(signal).unwrap();
                 model.minor = lower < 14;
+                // Uses resting on consent that was not a guardian's end at once.
+                let blocked: Vec<Feature> = Feature::ALL
+                    .into_iter()
+                    .filter(|f| model.minor_blocks(*f))
+                    .collect();
+                model.end_where(true, |f| blocked.contains(&f));
             }
         }
         // Sessions the store ended by rule are gone from the model: exactly the handles
@@ -562,14 +684,34 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 model.sessions.iter().filter(|g| **g == f).count()
             );
         }
-        compare_app_wide(&store, &model, &op)?;
+        compare_app_wide(&store, &model, &op, clock.now_ms())?;
     }
     prop_assert!(store.verify().unwrap().intact);
     Ok(())
 }
 
 /// The policy, every SDK's status and the ad signals, against the model.
-fn compare_app_wide(store: &ConsentStore, model: &Model, op: &Op) -> Result<(), TestCaseError> {
+fn compare_app_wide(
+    store: &ConsentStore,
+    model: &Model,
+    op: &Op,
+    now: i64,
+) -> Result<(), TestCaseError> {
+    for f in Feature::ALL {
+        prop_assert_eq!(
+            store.prompt_advice(f),
+            model.advice(f, now),
+            "{:?} after {:?}",
+            f,
+            op
+        );
+    }
+    prop_assert_eq!(
+        store.policy_prompt_advice(),
+        model.policy_advice(now),
+        "after {:?}",
+        op
+    );
     let policy = store.policy_state();
     prop_assert_eq!(policy.status, model.policy_status(), "after {:?}", op);
     prop_assert_eq!(policy.basic_mode, model.basic_mode());
@@ -595,7 +737,7 @@ fn compare_app_wide(store: &ConsentStore, model: &Model, op: &Op) -> Result<(), 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
 
     #[test]
     fn the_store_behaves_like_the_reference_model(

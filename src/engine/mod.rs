@@ -242,6 +242,20 @@ impl Engine {
         self.core.read().ad_signals()
     }
 
+    pub fn prompt_advice(&self, feature: Feature) -> crate::advice::PromptAdvice {
+        let now_ms = self.clock.now_ms();
+        let core = self.core.read();
+        core.state
+            .prompt_advice(feature, now_ms, self.config.reprompt_after_ms)
+    }
+
+    pub fn policy_prompt_advice(&self) -> crate::advice::PromptAdvice {
+        let now_ms = self.clock.now_ms();
+        let core = self.core.read();
+        core.state
+            .policy_prompt_advice(now_ms, self.config.reprompt_after_ms)
+    }
+
     pub fn age_signal(&self) -> Option<crate::age::AgeSignal> {
         self.core.read().state.age
     }

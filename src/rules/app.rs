@@ -4,7 +4,7 @@ use super::{Decision, Now, Refusal, State};
 use crate::ads::{AdInputs, AdSignals};
 use crate::age::AgeSignal;
 use crate::entry::{Entry, SessionEndReason};
-use crate::model::{Actor, AppTerms, ConsentStatus, Feature, OsPermission};
+use crate::model::{Actor, AppTerms, ConsentStatus, Feature};
 use crate::policy::{PolicyState, PolicyStatus};
 use crate::sdk::{is_valid_sdk_id, SdkBlock, SdkStatus, MAX_SDK_ID_LEN};
 
@@ -18,6 +18,10 @@ impl State {
         };
         match &self.policy {
             None => PolicyStatus::NotAsked,
+            // A minor's own agreement does not count: a guardian's is needed.
+            Some(last) if last.agreed && self.needs_guardian_for(Some(last.actor)) => {
+                PolicyStatus::NeedsReconsent
+            }
             Some(last) if last.revision == current && last.agreed => PolicyStatus::Agreed,
             Some(last) if last.revision == current => PolicyStatus::Declined,
             Some(last) if last.agreed => PolicyStatus::NeedsReconsent,
@@ -43,6 +47,19 @@ impl State {
             decided_at_ms: self.policy.as_ref().map(|p| p.at_ms),
             basic_mode: self.basic_mode(),
         }
+    }
+
+    /// Whether a decision made by `actor` needs a guardian's now (rule 9): the person is a
+    /// minor and it was not a guardian who decided.
+    pub(super) fn needs_guardian_for(&self, actor: Option<Actor>) -> bool {
+        actor != Some(Actor::Guardian) && self.is_minor()
+    }
+
+    /// Whether the person being a minor stops the use of `feature`: its grant, or the
+    /// agreement to the policy, was not a guardian's.
+    pub(super) fn minor_blocks(&self, feature: Feature) -> bool {
+        self.is_minor()
+            && (self.needs_guardian_for(self.record(feature).actor) || self.basic_mode())
     }
 
     /// Whether the person counts as a minor: any part of the signalled range below the age
@@ -76,7 +93,7 @@ impl State {
     /// the ad-personalisation choice (the OS side of which is App Tracking Transparency).
     fn consented(&self, feature: Feature) -> bool {
         let record = self.record(feature);
-        record.status == ConsentStatus::Granted && record.os_permission != OsPermission::Denied
+        record.status == ConsentStatus::Granted && !record.os_permission.is_denied()
     }
 
     /// The SDK's status; `healthy` is false when the store cannot record a start.
@@ -115,7 +132,11 @@ impl State {
         if actor == Actor::App {
             return Some(Refusal::AppCannotAgree);
         }
-        (!self.foreground).then_some(Refusal::PolicyInBackground)
+        if !self.foreground {
+            return Some(Refusal::PolicyInBackground);
+        }
+        self.needs_guardian_for(Some(actor))
+            .then_some(Refusal::GuardianRequired(None))
     }
 
     /// A person agrees to the current revision. Agreeing turns no feature on by itself.
@@ -171,15 +192,25 @@ impl State {
         }
     }
 
-    /// The app reports how old the person is, as a range.
-    pub fn set_age_signal(&self, signal: AgeSignal) -> Decision {
+    /// The app reports how old the person is, as a range. When it makes the person a minor,
+    /// uses resting on consent that was not a guardian's end at once (rule 9).
+    pub fn set_age_signal(&self, signal: AgeSignal, now: Now) -> Decision {
         if let Some(problem) = signal.problem() {
             return Decision::refused(Refusal::InvalidAgeSignal(problem));
         }
         if self.age == Some(signal) {
             return Decision::nothing();
         }
-        Decision::records(vec![Entry::AgeSignalSet(signal)])
+        let set = Entry::AgeSignalSet(signal);
+        let mut after = self.clone();
+        after.apply(0, now.wall_ms, &set, None);
+        let mut entries = vec![set];
+        entries.extend(self.end_sessions(
+            |s| after.minor_blocks(s.feature),
+            SessionEndReason::GuardianRequired,
+            super::decide::Ending::At(now),
+        ));
+        Decision::records(entries)
     }
 
     /// On open: the app's policy revision, SDKs and age of consent take effect. A policy

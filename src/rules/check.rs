@@ -22,8 +22,11 @@ impl State {
         if !self.foreground {
             return Some(Refusal::GrantInBackground(feature));
         }
-        self.basic_mode()
-            .then_some(Refusal::PolicyNotAgreed(feature))
+        if self.basic_mode() {
+            return Some(Refusal::PolicyNotAgreed(feature));
+        }
+        self.needs_guardian_for(Some(actor))
+            .then_some(Refusal::GuardianRequired(Some(feature)))
     }
 
     /// Granting what is already granted, the same way, for the same purposes, under the
@@ -79,7 +82,10 @@ impl State {
             ConsentStatus::NotAsked => Some(RefusalReason::ConsentRequired),
             ConsentStatus::Denied => Some(RefusalReason::Denied),
             ConsentStatus::NeedsReconsent => Some(RefusalReason::NeedsReconsent),
-            ConsentStatus::Granted if record.os_permission == OsPermission::Denied => {
+            ConsentStatus::Granted if self.needs_guardian_for(record.actor) => {
+                Some(RefusalReason::GuardianRequired)
+            }
+            ConsentStatus::Granted if record.os_permission.is_denied() => {
                 Some(RefusalReason::OsPermissionDenied)
             }
             ConsentStatus::Granted if !self.foreground && feature.ends_in_background() => {
@@ -287,9 +293,10 @@ impl State {
                 record.status == ConsentStatus::Denied
             }
             SessionEndReason::ReconsentRequired => record.status == ConsentStatus::NeedsReconsent,
-            SessionEndReason::OsPermissionDenied => record.os_permission == OsPermission::Denied,
+            SessionEndReason::OsPermissionDenied => record.os_permission.is_denied(),
             SessionEndReason::Background => !self.foreground && feature.ends_in_background(),
             SessionEndReason::PolicyDeclined => self.policy_declined(),
+            SessionEndReason::GuardianRequired => self.minor_blocks(feature),
             SessionEndReason::DependencyEnded => self
                 .terms(feature)
                 .only_during

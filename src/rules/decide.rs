@@ -173,7 +173,7 @@ impl State {
             feature,
             permission,
         }];
-        if permission == OsPermission::Denied {
+        if permission.is_denied() && !self.record(feature).os_permission.is_denied() {
             entries.extend(self.end_sessions(
                 |s| s.feature == feature,
                 SessionEndReason::OsPermissionDenied,

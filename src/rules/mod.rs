@@ -1,5 +1,6 @@
 //! The consent rules as a pure state machine: each verb decides the records to append and its outcome; `apply` folds a record into state. No I/O, no clock.
 
+mod advice;
 mod app;
 mod check;
 mod decide;
@@ -88,6 +89,9 @@ pub(crate) enum Refusal {
     UndeclaredPurpose { feature: Feature, purpose: String },
     /// The app's config lowers a terms revision (or the policy's) below the one in force.
     RevisionLowered(String),
+    /// The person is a minor: only a guardian grants (`Some(feature)`) or agrees to the
+    /// policy (`None`).
+    GuardianRequired(Option<Feature>),
 }
 
 #[cfg(test)]

@@ -147,7 +147,8 @@ impl State {
     pub fn is_allowed(&self, feature: Feature) -> bool {
         let record = self.record(feature);
         record.status == ConsentStatus::Granted
-            && record.os_permission != OsPermission::Denied
+            && !record.os_permission.is_denied()
+            && !self.needs_guardian_for(record.actor)
             && self.sessions_of(feature).next().is_some()
     }
 

@@ -337,7 +337,8 @@ fn an_sdk_is_held_by_the_first_reason_in_rule_order() {
     let (state, mut seq) = with_policy(1);
     assert_eq!(state.sdk_block("ar"), Some(SdkBlock::PolicyNotAgreed));
     assert_eq!(state.sdk_block("other"), Some(SdkBlock::UnknownSdk));
-    let agree = state.agree_to_policy(Actor::User);
+    // A guardian agrees: the minor signal below does not undo it.
+    let agree = state.agree_to_policy(Actor::Guardian);
     let state = apply(state, agree, &mut seq, 0);
     assert_eq!(
         state.sdk_block("ar"),
@@ -346,11 +347,14 @@ fn an_sdk_is_held_by_the_first_reason_in_rule_order() {
         })
     );
     assert_eq!(state.sdk_block("ads"), None);
-    let teen = state.set_age_signal(AgeSignal {
-        lower: 13,
-        upper: Some(15),
-        source: AgeSource::OsAgeRange,
-    });
+    let teen = state.set_age_signal(
+        AgeSignal {
+            lower: 13,
+            upper: Some(15),
+            source: AgeSource::OsAgeRange,
+        },
+        NOW,
+    );
     let state = apply(state, teen, &mut seq, 0);
     assert!(state.is_minor());
     assert_eq!(state.sdk_block("ads"), Some(SdkBlock::Minor));
@@ -359,4 +363,95 @@ fn an_sdk_is_held_by_the_first_reason_in_rule_order() {
     assert_eq!(state.check(&refused.entries[0]), Ok(()));
     let forged = Entry::SdkStarted { sdk: "ads".into() };
     assert!(state.check(&forged).unwrap_err().contains("never write"));
+}
+
+#[test]
+fn a_grant_covers_only_the_purposes_it_names() {
+    let state = State::new("a");
+    let mut seq = 0;
+    let login = vec!["login".to_string()];
+    let grant = state.grant_purposes(
+        Feature::Clipboard,
+        &login,
+        GrantScope::UntilRevoked,
+        Actor::User,
+    );
+    let state = apply(state, grant, &mut seq, 0);
+    assert!(state.begin_use(Feature::Clipboard, "login").outcome.is_ok());
+    let other = state.begin_use(Feature::Clipboard, "channel_stats");
+    assert_eq!(refusal(other), RefusalReason::PurposeNotGranted);
+}
+
+#[test]
+fn a_dependent_session_ends_with_the_last_session_it_depends_on() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let sensors = state.grant(
+        Feature::MotionSensors,
+        GrantScope::UntilRevoked,
+        Actor::User,
+    );
+    let state = apply(state, sensors, &mut seq, 0);
+    assert_eq!(
+        refusal(state.begin_use(Feature::MotionSensors, "orientation")),
+        RefusalReason::OnlyDuring
+    );
+    let camera = state.begin_use(Feature::Camera, "shoot_photo");
+    let state = apply(state, camera, &mut seq, 0);
+    let camera_session = seq;
+    let orientation = state.begin_use(Feature::MotionSensors, "orientation");
+    let state = apply(state, orientation, &mut seq, 0);
+    let ended = state.end_session(camera_session, SessionEndReason::Ended, at(5));
+    let reasons: Vec<_> = ended
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::SessionEnded { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [SessionEndReason::Ended, SessionEndReason::DependencyEnded]
+    );
+    let state = apply(state, ended, &mut seq, 5);
+    assert!(state.sessions.is_empty());
+}
+
+#[test]
+fn after_a_persons_no_the_advice_waits_and_a_minor_needs_a_guardian() {
+    use crate::advice::PromptAdvice;
+    use crate::age::{AgeSignal, AgeSource};
+    let state = State::new("a");
+    let mut seq = 0;
+    let deny = state.deny(Feature::Camera, Actor::User, NOW);
+    let state = apply(state, deny, &mut seq, 0);
+    assert_eq!(
+        state.prompt_advice(Feature::Camera, 1_500, 1_000),
+        PromptAdvice::NotNow { until_ms: 2_000 }
+    );
+    assert_eq!(
+        state.prompt_advice(Feature::Camera, 2_000, 1_000),
+        PromptAdvice::Ask
+    );
+    let teen = state.set_age_signal(
+        AgeSignal {
+            lower: 10,
+            upper: Some(12),
+            source: AgeSource::Guardian,
+        },
+        NOW,
+    );
+    let state = apply(state, teen, &mut seq, 0);
+    assert_eq!(
+        state.prompt_advice(Feature::Camera, 2_000, 1_000),
+        PromptAdvice::AskGuardian
+    );
+    assert_eq!(
+        state
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .outcome,
+        Err(Refusal::GuardianRequired(Some(Feature::Camera)))
+    );
+    let by_guardian = state.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::Guardian);
+    assert!(by_guardian.outcome.is_ok());
 }
