@@ -577,6 +577,9 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                     _ => {}
                 }
                 store = open(&model);
+                // As an app does at launch: report whether it is in the foreground (an
+                // unrecorded switch is not remembered across processes).
+                store.set_foreground(model.foreground).unwrap();
             }
             Op::AgreeToPolicy(actor) => {
                 let result = store.agree_to_policy(actor);

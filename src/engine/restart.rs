@@ -107,6 +107,8 @@ impl Engine {
             } else {
                 Some(self.commit(core, &carried, now, false)?)
             };
+            // Whether the app is in the foreground is carried even when it was never recorded.
+            core.state.live_foreground = Some(prior.is_foreground());
             self.refresh_allowed(core);
             (appended, notice)
         };
@@ -137,7 +139,7 @@ impl Engine {
                 });
             }
         }
-        entries.extend(state.set_foreground(prior.foreground, now).entries);
+        entries.extend(state.set_foreground(prior.is_foreground(), now).entries);
         entries
     }
 }

@@ -49,8 +49,21 @@ impl Engine {
             return Err(Error::ReadOnly);
         }
         let now = at.unwrap_or_else(|| self.now());
-        let Decision { entries, outcome } = verb(&core.state, now);
-        let closing = !entries.is_empty() && entries.iter().all(Entry::is_closing);
+        let decision = verb(&core.state, now);
+        // Whether the decision can only turn things off is the verb's own records' to say;
+        // a foreground switch written before them for context does not change it.
+        let closing =
+            !decision.entries.is_empty() && decision.entries.iter().all(Entry::is_closing);
+        let own = decision.entries.len();
+        let Decision {
+            entries,
+            outcome,
+            foreground,
+        } = core.state.in_context(decision);
+        if let Some(foreground) = foreground {
+            // What the app reports is a fact, recorded or not, failed store or not.
+            core.state.live_foreground = Some(foreground);
+        }
         if let Some(failure) = core.failed.clone() {
             if !closing {
                 // A refusal still says why; anything else is answered with the failure.
@@ -67,7 +80,10 @@ impl Engine {
         if entries.is_empty() {
             return Ok((None, outcome));
         }
-        let appended = self.commit(&mut core, &entries, now, closing)?;
+        let mut appended = self.commit(&mut core, &entries, now, closing)?;
+        // Callers learn the sequence number of the verb's own first record (a new session's
+        // id), after any switch written for context.
+        appended.first_seq += (entries.len() - own) as u64;
         Ok((Some(appended), outcome))
     }
 

@@ -132,7 +132,7 @@ impl State {
         if actor == Actor::App {
             return Some(Refusal::AppCannotAgree);
         }
-        if !self.foreground {
+        if !self.is_foreground() {
             return Some(Refusal::PolicyInBackground);
         }
         self.needs_guardian_for(Some(actor))
@@ -189,6 +189,7 @@ impl State {
                 sdk: id.chars().take(MAX_SDK_ID_LEN).collect(),
                 block,
             }),
+            foreground: None,
         }
     }
 

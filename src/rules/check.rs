@@ -19,7 +19,7 @@ impl State {
         if actor == Actor::App {
             return Some(Refusal::AppCannotGrant);
         }
-        if !self.foreground {
+        if !self.is_foreground() {
             return Some(Refusal::GrantInBackground(feature));
         }
         if self.basic_mode() {
@@ -88,7 +88,7 @@ impl State {
             ConsentStatus::Granted if record.os_permission.is_denied() => {
                 Some(RefusalReason::OsPermissionDenied)
             }
-            ConsentStatus::Granted if !self.foreground && feature.ends_in_background() => {
+            ConsentStatus::Granted if !self.is_foreground() && feature.ends_in_background() => {
                 Some(RefusalReason::InBackground)
             }
             ConsentStatus::Granted if !record.purposes.iter().any(|p| p == purpose) => {

@@ -147,6 +147,7 @@ impl State {
                 purpose: purpose.to_string(),
                 during: self.terms(feature).only_during,
             }),
+            foreground: None,
         }
     }
 
@@ -184,13 +185,13 @@ impl State {
     }
 
     /// Rules 6 and 7: leaving the foreground ends camera, microphone, clipboard and sensor
-    /// sessions, and single-use grants not in use lapse.
+    /// sessions, and single-use grants not in use lapse. The switch itself is recorded only
+    /// when it shapes a record: when it ends something, and the return from a recorded
+    /// background. Any other record written in the background is preceded by the switch
+    /// (`in_context`), so replay always knows what the live rules knew.
     pub fn set_foreground(&self, foreground: bool, now: Now) -> Decision {
-        if self.foreground == foreground {
-            return Decision::nothing();
-        }
-        let mut entries = vec![Entry::ForegroundChanged { foreground }];
-        if !foreground {
+        let mut entries = Vec::new();
+        if !foreground && self.is_foreground() {
             entries.extend(self.end_sessions(
                 |s| s.feature.ends_in_background(),
                 SessionEndReason::Background,
@@ -198,7 +199,29 @@ impl State {
             ));
             entries.extend(self.lapse_unused_once_grants());
         }
-        Decision::records(entries)
+        let recorded = !entries.is_empty() || (foreground && !self.foreground);
+        if recorded && self.foreground != foreground {
+            entries.insert(0, Entry::ForegroundChanged { foreground });
+        }
+        Decision {
+            foreground: Some(foreground),
+            ..Decision::records(entries)
+        }
+    }
+
+    /// `decision` as it is written: when it writes anything and the recorded foreground is not
+    /// the one the app reported, the switch goes first, so every record is replayed in the
+    /// context it was decided in.
+    pub fn in_context<T>(&self, mut decision: Decision<T>) -> Decision<T> {
+        let foreground = decision.foreground.unwrap_or(self.is_foreground());
+        let first = decision.entries.first();
+        let switched = matches!(first, Some(Entry::ForegroundChanged { .. }));
+        if first.is_some() && !switched && self.foreground != foreground {
+            decision
+                .entries
+                .insert(0, Entry::ForegroundChanged { foreground });
+        }
+        decision
     }
 
     /// Rule 5 on open (after `reopened`, so no session is open): the app's terms take

@@ -26,6 +26,9 @@ pub(crate) struct Now {
 pub(crate) struct Decision<T = ()> {
     pub entries: Vec<Entry>,
     pub outcome: Result<T, Refusal>,
+    /// Whether the app is in the foreground from now on, when the verb learned it (recorded
+    /// or not: see `State::set_foreground`).
+    pub foreground: Option<bool>,
 }
 
 impl Decision<()> {
@@ -34,6 +37,7 @@ impl Decision<()> {
         Decision {
             entries,
             outcome: Ok(()),
+            foreground: None,
         }
     }
 
@@ -49,6 +53,7 @@ impl<T> Decision<T> {
         Decision {
             entries: Vec::new(),
             outcome: Err(refusal),
+            foreground: None,
         }
     }
 }

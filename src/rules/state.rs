@@ -86,7 +86,12 @@ pub(crate) struct State {
     pub chain_started_ms: i64,
     pub terms: Vec<FeatureTerms>,
     pub features: Vec<FeatureRecord>,
+    /// Whether the app is in the foreground, as last recorded.
     pub foreground: bool,
+    /// Whether it is, as the app last reported in this process: a switch that shapes no
+    /// record is not written (see `set_foreground`). Not part of snapshots or digests.
+    #[serde(skip)]
+    pub live_foreground: Option<bool>,
     pub sessions: Vec<OpenSession>,
     pub recovery: Option<RecoveryNotice>,
     /// The policy revision, SDKs and age of consent in force.
@@ -117,6 +122,7 @@ impl State {
                 .map(|_| FeatureRecord::not_asked())
                 .collect(),
             foreground: true,
+            live_foreground: None,
             sessions: Vec::new(),
             recovery: None,
             app: AppTerms::default(),
@@ -125,6 +131,11 @@ impl State {
             age: None,
             sdk_starts: Vec::new(),
         }
+    }
+
+    /// Whether the app is in the foreground now: as reported in this process, or as recorded.
+    pub fn is_foreground(&self) -> bool {
+        self.live_foreground.unwrap_or(self.foreground)
     }
 
     pub fn record(&self, feature: Feature) -> &FeatureRecord {
