@@ -64,6 +64,10 @@ pub struct AuditEntry {
     pub sdks: Vec<String>,
     /// For `AgeSignalSet`: the range reported.
     pub age: Option<AgeSignal>,
+    /// For `Pruned`: the last record removed (the checkpoint the log now starts after).
+    pub pruned_through: Option<u64>,
+    /// For `Pruned`: how many records were removed.
+    pub pruned_records: Option<u64>,
     /// Hex SHA-256 of the previous record.
     pub prev_hash: String,
     /// Hex SHA-256 of this record.
@@ -99,6 +103,8 @@ impl AuditEntry {
             sdk_block: None,
             sdks: Vec::new(),
             age: None,
+            pruned_through: None,
+            pruned_records: None,
             prev_hash: hex::encode(record.prev_hash),
             hash: hex::encode(record.hash),
         };
@@ -187,6 +193,14 @@ impl AuditEntry {
                 out.sdk_block = Some(*reason);
             }
             Entry::AgeSignalSet(signal) => out.age = Some(*signal),
+            Entry::Pruned {
+                through_seq,
+                records,
+                ..
+            } => {
+                out.pruned_through = Some(*through_seq);
+                out.pruned_records = Some(*records);
+            }
             Entry::TailRepaired { .. } | Entry::Checkpoint { .. } => {}
         }
         out

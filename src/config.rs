@@ -82,6 +82,11 @@ pub struct ConsentConfig {
     /// turns the quiet period off).
     #[uniffi(default = 172800000)]
     pub reprompt_after_ms: u64,
+    /// Use history (sessions begun, ended, refused) older than this many days is removed on
+    /// open and by `compact()`; decisions still in force are kept as proof of consent. 180
+    /// days by default; 0 keeps everything.
+    #[uniffi(default = 180)]
+    pub retention_days: u32,
 }
 
 impl ConsentConfig {
@@ -96,6 +101,7 @@ impl ConsentConfig {
             age_of_digital_consent: None,
             unknown_age_is_minor: false,
             reprompt_after_ms: DEFAULT_REPROMPT_AFTER_MS,
+            retention_days: DEFAULT_RETENTION_DAYS,
         }
     }
 
@@ -119,6 +125,9 @@ impl ConsentConfig {
         self
     }
 }
+
+/// Use history is kept this long by default: half a year.
+pub const DEFAULT_RETENTION_DAYS: u32 = 180;
 
 /// Records between checkpoints: bounds the tail replayed on open.
 pub(crate) const DEFAULT_CHECKPOINT_EVERY: u64 = 1024;
@@ -173,6 +182,8 @@ pub(crate) struct Resolved {
     pub sdks: Vec<SdkPolicy>,
     pub how_to_withdraw: Vec<String>,
     pub reprompt_after_ms: u64,
+    /// 0: keep everything.
+    pub retention_days: u32,
 }
 
 impl Resolved {
@@ -184,6 +195,7 @@ impl Resolved {
             app_terms: None,
             sdks: Vec::new(),
             reprompt_after_ms: DEFAULT_REPROMPT_AFTER_MS,
+            retention_days: 0,
             how_to_withdraw: Feature::ALL
                 .into_iter()
                 .map(default_withdraw_text)
@@ -279,6 +291,7 @@ pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
     resolved.app_terms = Some(resolve_app_terms(config)?);
     resolved.sdks = config.sdks.clone();
     resolved.reprompt_after_ms = config.reprompt_after_ms;
+    resolved.retention_days = config.retention_days;
     Ok(resolved)
 }
 

@@ -131,6 +131,13 @@ pub(crate) enum Entry {
     },
     /// The app reported how old the person is, as a range.
     AgeSignalSet(AgeSignal),
+    /// Retention removed every record up to the checkpoint `through_seq` (whose hash the log's
+    /// base still proves): `records` of use history. The decisions in force are in the base.
+    Pruned {
+        through_seq: u64,
+        through_hash: [u8; 32],
+        records: u64,
+    },
 }
 
 /// What a chain's first record says: whose store it is, which chain of the store, and why it
@@ -172,6 +179,7 @@ impl Entry {
             Entry::SdkStarted { .. } => AuditKind::SdkStarted,
             Entry::SdkRefused { .. } => AuditKind::SdkRefused,
             Entry::AgeSignalSet(_) => AuditKind::AgeSignalSet,
+            Entry::Pruned { .. } => AuditKind::Pruned,
         }
     }
 
@@ -282,11 +290,13 @@ pub enum AuditKind {
     SdkRefused,
     /// The app reported the person's age range (`age`).
     AgeSignalSet,
+    /// Retention removed old use history (`pruned_records` records, through `pruned_through`).
+    Pruned,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 26] = [
+    pub const ALL: [AuditKind; 27] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
@@ -313,6 +323,7 @@ impl AuditKind {
         AuditKind::SdkStarted,
         AuditKind::SdkRefused,
         AuditKind::AgeSignalSet,
+        AuditKind::Pruned,
     ];
 
     /// Kinds that may only start a chain.
@@ -353,6 +364,7 @@ impl AuditKind {
             SdkStarted => "sdk_started",
             SdkRefused => "sdk_refused",
             AgeSignalSet => "age_signal_set",
+            Pruned => "pruned",
         }
     }
 }

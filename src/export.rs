@@ -231,8 +231,17 @@ pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<Stri
             duration_ms,
             ..
         } => {
-            let began = begun.remove(session).unwrap_or(record.time_ms);
-            let end = began.saturating_add(i64::try_from(*duration_ms).unwrap_or(i64::MAX));
+            let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
+            let end = match begun.remove(session) {
+                Some(began) => began.saturating_add(duration),
+                // Its beginning went with the history retention removed: the pair is still
+                // whole, the beginning counted back from the end.
+                None => {
+                    let began = record.time_ms.saturating_sub(duration);
+                    line(*feature, *session, "intervalBegin", began);
+                    record.time_ms
+                }
+            };
             line(*feature, *session, "intervalEnd", end);
         }
         _ => {}

@@ -270,3 +270,28 @@ pub fn zero_last_record(dir: &Path) {
     bytes[last.expect("a record to zero")].fill(0);
     fs::write(&path, bytes).unwrap();
 }
+
+/// Rewrites the base of a compacted log so that `feature` reads granted by the user, with a
+/// sound checksum: a forger who knows the format but cannot change the checkpoint the base is
+/// bound to.
+pub fn grant_in_base(dir: &Path, feature: Feature) {
+    let path = dir.join("consent.log");
+    let bytes = fs::read(&path).expect("a log to forge");
+    let log = crate::log::fs::Bytes::memory(bytes.clone());
+    let (start, base) = match crate::log::base::read(&log).expect("readable") {
+        Ok((start, Some(base))) => (start, base),
+        _ => panic!("the log has no base to forge"),
+    };
+    let mut state = State::decode(&base.state).expect("a state");
+    let record = &mut state.features[feature.index()];
+    record.status = crate::model::ConsentStatus::Granted;
+    record.scope = Some(GrantScope::UntilRevoked);
+    record.actor = Some(Actor::User);
+    let mut forged = base.clone();
+    forged.state = state.encode();
+    let mut out = MAGIC.to_vec();
+    out.extend(forged.to_bytes());
+    out.extend_from_slice(&bytes[start as usize..]);
+    fs::write(&path, out).unwrap();
+    let _ = fs::remove_file(dir.join("consent.snapshot"));
+}

@@ -18,9 +18,17 @@ pub fn record(bytes: &[u8]) {
 
 /// A whole log, scanned and replayed into the rules' state as opening does.
 pub fn log(bytes: &[u8]) {
-    let start = (MAGIC.len() as u64).min(bytes.len() as u64);
+    let (start, base) = match crate::log::base::read(&Bytes::memory(bytes.to_vec())) {
+        Ok(Ok(found)) => found,
+        _ => (MAGIC.len() as u64, None),
+    };
+    let start = start.min(bytes.len() as u64);
+    let mut replay = match base.map(|base| base.resume::<State>()) {
+        Some(Ok(replay)) => replay,
+        Some(Err(_)) => return,
+        None => Replay::<State>::from_start(),
+    };
     let mut scanner = Scanner::new(&bytes[start as usize..], start, bytes.len() as u64);
-    let mut replay = Replay::<State>::from_start();
     let _ = replay.run(&mut scanner);
 }
 
@@ -40,7 +48,7 @@ pub fn index(index_bytes: &[u8], log_bytes: &[u8], since_ms: i64) {
     let end = log_bytes.len() as u64;
     if let Ok(entries) = index::read(&index_file) {
         let _ = index::check(&entries, end, &log);
-        let start = index::start_offset(&entries, end, since_ms, &log);
+        let start = index::start_offset(&entries, MAGIC.len() as u64, end, since_ms, &log);
         assert!(
             start <= end.max(MAGIC.len() as u64),
             "a scan starts inside the log"

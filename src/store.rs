@@ -247,6 +247,14 @@ impl ConsentStore {
             .map(|_| ())?)
     }
 
+    /// Retention now: removes the use history older than `ConsentConfig.retention_days`
+    /// (opening does it too, once there is enough to remove). Decisions still in force stay
+    /// as proof of consent, and the chain still verifies from its new start, which names the
+    /// last record removed. Returns how many records were removed.
+    pub fn compact(&self) -> Result<u64, ConsentError> {
+        Ok(self.engine.compact(1)?)
+    }
+
     /// Log records matching `filter`, newest first.
     pub fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, ConsentError> {
         Ok(report::audit_log(&self.engine.reader()?.0, &filter)?)

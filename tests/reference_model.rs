@@ -34,8 +34,11 @@ enum Op {
     SdkStarted(usize),
     /// An index into [`AGES`].
     Age(usize),
-    /// A day passes: quiet periods after a "no" run out.
+    /// A day passes: quiet periods after a "no" run out, and history leaves the retention
+    /// window (one day in this app).
     Wait,
+    /// Retention now: cuts the history older than the window. Nothing the model knows changes.
+    Compact,
 }
 
 /// The SDKs of the model's app: (id, requires, not for minors).
@@ -63,6 +66,7 @@ fn declared(f: Feature, added: bool) -> Vec<String> {
 
 fn app_config(policy_step: bool, revision: u32, added: &[bool; 6]) -> ConsentConfig {
     let mut config = config();
+    config.retention_days = 1;
     for f in Feature::ALL {
         if added[f.index()] {
             config = config.with_policy(FeaturePolicy {
@@ -124,6 +128,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..SDKS.len() + 1).prop_map(Op::SdkStarted),
         1 => (0..AGES.len()).prop_map(Op::Age),
         1 => Just(Op::Wait),
+        1 => Just(Op::Compact),
     ]
 }
 
@@ -624,6 +629,9 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::Wait => clock.advance(24 * 60 * 60 * 1000),
+            Op::Compact => {
+                store.compact().unwrap();
+            }
             Op::Age(i) => {
                 let (lower, upper) = AGES[i];
                 let signal = AgeSignal {

@@ -48,8 +48,20 @@ impl Engine {
             return refuse("the head's hash is not hex".into());
         };
         let mut found = None;
+        if let Some((cut_seq, cut_hash)) = reader.cut() {
+            if head.seq == cut_seq {
+                found = Some(cut_hash);
+            } else if head.seq < cut_seq {
+                return refuse(format!(
+                    "retention removed the records up to #{cut_seq}: the log can no longer prove a head older than that"
+                ));
+            }
+        }
         reader
             .for_each(|record| {
+                if found.is_some() {
+                    return ControlFlow::Break(());
+                }
                 if record.seq == head.seq {
                     found = Some(record.hash);
                     return ControlFlow::Break(());

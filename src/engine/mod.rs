@@ -4,6 +4,7 @@ mod changes;
 mod heads;
 mod open;
 mod restart;
+mod retention;
 mod write;
 
 use std::sync::atomic::{AtomicBool, Ordering};

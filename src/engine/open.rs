@@ -174,6 +174,9 @@ impl Engine {
         if let Some(terms) = engine.config.app_terms.clone() {
             engine.decide(|state, _| state.apply_app_terms(&terms))?;
         }
+        // Retention on open, once there is a checkpoint interval's worth to remove.
+        let interval = options.checkpoint_every.max(2);
+        engine.compact(interval)?;
         Ok(engine)
     }
 }
@@ -187,7 +190,7 @@ fn open_error(path: &Path, e: OpenError) -> Error {
 
 impl Engine {
     /// Writes a checkpoint (and with it a fresh snapshot) now, rather than when one is due.
-    fn checkpoint_now(&self) -> Result<(), Error> {
+    pub(super) fn checkpoint_now(&self) -> Result<(), Error> {
         let mut core = self.core.write();
         let core = &mut *core;
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;

@@ -12,7 +12,7 @@ use std::io;
 use sha2::{Digest, Sha256};
 
 use super::fs::Bytes;
-use super::record::{decode_frame, Decoded, MAGIC, MAX_FRAME};
+use super::record::{decode_frame, Decoded, MAX_FRAME};
 use crate::entry::Entry;
 
 /// `offset: u64 | seq: u64 | check: u64`, the check being the first 8 bytes of the SHA-256
@@ -88,19 +88,38 @@ pub(crate) fn encode_all(entries: &[IndexEntry]) -> Vec<u8> {
 
 /// The offset a scan for records at or after `since_ms` may start from, given the index
 /// entries, the log's end, and the log's bytes.
-pub(crate) fn start_offset(entries: &[IndexEntry], end: u64, since_ms: i64, log: &Bytes) -> u64 {
-    let beginning = MAGIC.len() as u64;
+pub(crate) fn start_offset(
+    entries: &[IndexEntry],
+    beginning: u64,
+    end: u64,
+    since_ms: i64,
+    log: &Bytes,
+) -> u64 {
+    last_before(entries, beginning, end, since_ms, log).map_or(beginning, |e| e.offset)
+}
+
+/// The last checkpoint at or after `beginning` before which every record is older than
+/// `since_ms`: where a scan of recent records may start, and where retention may cut.
+pub(crate) fn last_before(
+    entries: &[IndexEntry],
+    beginning: u64,
+    end: u64,
+    since_ms: i64,
+    log: &Bytes,
+) -> Option<IndexEntry> {
     // `max_time_before` never decreases along the chain: binary search for the last
     // checkpoint older than the window, reading each probed checkpoint from the log. Entries
     // out of order only make the search land earlier than it could: whichever checkpoint it
     // settles on, its time comes from the record itself, so everything before it is older
     // than the window.
-    let (mut lo, mut hi, mut best) = (0, entries.len(), beginning);
+    let (mut lo, mut hi, mut best) = (0, entries.len(), None);
     while lo < hi {
         let mid = (lo + hi) / 2;
         match checkpoint_time(log, &entries[mid], end) {
             Some(max_time_before) if max_time_before < since_ms => {
-                best = entries[mid].offset;
+                if entries[mid].offset >= beginning {
+                    best = Some(entries[mid]);
+                }
                 lo = mid + 1;
             }
             // Too recent, or not a checkpoint at all: look earlier.
@@ -131,7 +150,7 @@ fn checkpoint_time(log: &Bytes, entry: &IndexEntry, end: u64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::record::{encode_frame, GENESIS_PREV};
+    use crate::log::record::{encode_frame, GENESIS_PREV, MAGIC};
 
     #[test]
     fn a_damaged_entry_is_caught_and_a_cut_one_left_out() {
@@ -177,7 +196,9 @@ mod tests {
         };
         let entries = [entry(1), entry(3), entry(5)];
         let end = log.len().unwrap();
-        let start = |entries: &[IndexEntry], end, since| start_offset(entries, end, since, &log);
+        let start = |entries: &[IndexEntry], end, since| {
+            start_offset(entries, MAGIC.len() as u64, end, since, &log)
+        };
         assert_eq!(start(&entries, end, 50), MAGIC.len() as u64);
         assert_eq!(start(&entries, end, 350), offsets[3]);
         assert_eq!(start(&entries, end, 10_000), offsets[5]);
@@ -224,13 +245,16 @@ mod tests {
                     .rfind(|e| (e.seq as i64) * 10 < since)
                     .map_or(MAGIC.len() as u64, |e| e.offset);
                 assert_eq!(
-                    start_offset(&index, end, since, &log),
+                    start_offset(&index, MAGIC.len() as u64, end, since, &log),
                     expected,
                     "{keep} entries, since {since}"
                 );
             }
         }
-        assert_eq!(start_offset(&[], end, 10_000, &log), MAGIC.len() as u64);
+        assert_eq!(
+            start_offset(&[], MAGIC.len() as u64, end, 10_000, &log),
+            MAGIC.len() as u64
+        );
     }
 
     #[test]
@@ -242,7 +266,13 @@ mod tests {
         for since in [0, 150, 250, 450, 1_000] {
             for (i, &offset) in offsets.iter().enumerate() {
                 for seq in [i as u64 + 1, i as u64 + 2] {
-                    let start = start_offset(&[IndexEntry { offset, seq }], end, since, &log);
+                    let start = start_offset(
+                        &[IndexEntry { offset, seq }],
+                        MAGIC.len() as u64,
+                        end,
+                        since,
+                        &log,
+                    );
                     let first_needed = offsets
                         .iter()
                         .zip(1..)

@@ -4,6 +4,7 @@ use std::io::{self, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::base;
 use super::fs::{Bytes, Faults, StoreDir, INDEX_FILE, LOG_FILE, SNAPSHOT_FILE};
 use super::index::{self, IndexEntry};
 use super::record::{check_magic, decode_frame, Decoded, HEADER_LEN, MAGIC, MAX_FRAME};
@@ -119,6 +120,7 @@ fn open_for_writing<M: ReplayMachine>(
     };
     let Loaded {
         replay,
+        first_frame,
         end,
         file_len,
         torn_at,
@@ -139,7 +141,7 @@ fn open_for_writing<M: ReplayMachine>(
         index,
         checkpoint_every,
     );
-    resume(&mut journal, &replay, end);
+    resume(&mut journal, &replay, first_frame, end);
     let repaired = cut_at.map(|cut_at| Repair {
         cut_at,
         bytes_cut: file_len - cut_at,
@@ -204,7 +206,7 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         Err((damage, replayed)) => Found::Damaged { damage, replayed },
         Ok(loaded) => {
             // A torn last record is an append in progress, or a crash's: read up to it.
-            resume(&mut journal, &loaded.replay, loaded.end);
+            resume(&mut journal, &loaded.replay, loaded.first_frame, loaded.end);
             Found::Intact {
                 machine: loaded.replay.machine,
                 repaired: None,
@@ -243,7 +245,8 @@ fn is_plain_file_problem(e: &io::Error) -> bool {
     e.to_string().contains("symbolic link")
 }
 
-fn resume<M>(journal: &mut Journal, replay: &Replay<M>, end: u64) {
+fn resume<M>(journal: &mut Journal, replay: &Replay<M>, first_frame: u64, end: u64) {
+    journal.start = first_frame;
     journal.chain = replay.chain.clone();
     journal.end = end;
     // Nothing past the last record is trusted to be zero until the journal zeroes it.
@@ -261,6 +264,8 @@ fn resume<M>(journal: &mut Journal, replay: &Replay<M>, end: u64) {
 
 struct Loaded<M> {
     replay: Replay<M>,
+    /// Where the first frame is (after the base of a compacted log).
+    first_frame: u64,
     /// Where the whole frames end (before a torn tail, if any).
     end: u64,
     file_len: u64,
@@ -295,6 +300,10 @@ fn load<M: ReplayMachine>(
     if let Err(problem) = check_magic(&header[..n]) {
         return unloadable(1, problem);
     }
+    let (first_frame, base) = match base::read(log)? {
+        Ok(found) => found,
+        Err(problem) => return unloadable(1, problem),
+    };
     let mut rebuilt = Vec::new();
     let mut not_believed = |problem: String| {
         rebuilt.push(Rebuilt {
@@ -306,14 +315,20 @@ fn load<M: ReplayMachine>(
     let resumed = match Snapshot::read(dir) {
         Ok(None) => None,
         Err(problem) => not_believed(problem),
-        Ok(Some(snapshot)) => match resume_from::<M>(log, file_len, snapshot)? {
+        Ok(Some(snapshot)) => match resume_from::<M>(log, first_frame, file_len, snapshot)? {
             Resumed::Yes(replay, start) => Some((*replay, start)),
             Resumed::Disagrees(problem) => not_believed(problem),
             Resumed::LogLost(seq, problem) => return unloadable(seq, problem),
         },
     };
-    let (mut replay, start) =
-        resumed.unwrap_or_else(|| (Replay::<M>::from_start(), MAGIC.len() as u64));
+    let (mut replay, start) = match (resumed, base) {
+        (Some(resumed), _) => resumed,
+        (None, Some(base)) => match base.resume::<M>() {
+            Ok(replay) => (replay, first_frame),
+            Err(damage) => return Ok(Err((damage, None))),
+        },
+        (None, None) => (Replay::<M>::from_start(), first_frame),
+    };
     let mut scanner = Scanner::new(
         BufReader::with_capacity(64 * 1024, log.reader_at(start)),
         start,
@@ -338,6 +353,7 @@ fn load<M: ReplayMachine>(
     }
     Ok(Ok(Loaded {
         replay,
+        first_frame,
         end: torn_at.unwrap_or(scanner.offset),
         file_len,
         torn_at,
@@ -357,6 +373,7 @@ enum Resumed<M> {
 /// it says, carrying the digest of the state it holds.
 fn resume_from<M: ReplayMachine>(
     log: &Bytes,
+    first_frame: u64,
     file_len: u64,
     snapshot: Snapshot,
 ) -> io::Result<Resumed<M>> {
@@ -366,7 +383,7 @@ fn resume_from<M: ReplayMachine>(
             format!("the log no longer holds the checkpoint its snapshot names: {why}"),
         ))
     };
-    let in_bounds = snapshot.offset >= MAGIC.len() as u64
+    let in_bounds = snapshot.offset >= first_frame
         && snapshot
             .offset
             .checked_add(HEADER_LEN as u64)
@@ -432,7 +449,7 @@ fn check_index(
 
 /// Where every checkpoint of the log is: a full scan, for rebuilding the index.
 fn checkpoints(log: &Bytes, end: u64) -> io::Result<Vec<IndexEntry>> {
-    let start = MAGIC.len() as u64;
+    let start = base::first_frame(log)?;
     let reader = BufReader::with_capacity(64 * 1024, log.reader_at(start));
     let mut scanner = Scanner::new(reader, start, end);
     let mut entries = Vec::new();

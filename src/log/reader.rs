@@ -3,9 +3,10 @@
 use std::io::BufReader;
 use std::ops::ControlFlow;
 
+use super::base;
 use super::fs::Bytes;
 use super::index;
-use super::record::{Hash, Record, MAGIC};
+use super::record::{Hash, Record};
 use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
 use super::scan::{ScanStop, Scanner};
 use super::seal::{check_chain, Sealer};
@@ -16,6 +17,8 @@ use std::sync::Arc;
 pub(crate) struct LogReader {
     log: Bytes,
     index: Bytes,
+    /// Where the first frame is (after the base of a compacted log).
+    start: u64,
     end: u64,
     head: (u64, Hash),
 }
@@ -35,18 +38,38 @@ pub(crate) struct VerifyFailure {
 }
 
 impl LogReader {
-    pub(super) fn new(log: Bytes, index: Bytes, end: u64, head: (u64, Hash)) -> LogReader {
+    pub(super) fn new(
+        log: Bytes,
+        index: Bytes,
+        start: u64,
+        end: u64,
+        head: (u64, Hash),
+    ) -> LogReader {
         LogReader {
             log,
             index,
+            start,
             end,
             head,
         }
     }
 
+    /// The record a retention cut removed the log up to, with its hash, if one did.
+    pub fn cut(&self) -> Option<(u64, Hash)> {
+        match base::read(&self.log) {
+            Ok(Ok((_, Some(base)))) => Some((base.cut.seq, base.cut.record().hash)),
+            _ => None,
+        }
+    }
+
+    /// The first sequence number the log still holds (after a retention cut, the one after it).
+    pub fn first_seq(&self) -> u64 {
+        self.cut().map_or(1, |(seq, _)| seq + 1)
+    }
+
     /// Visits every record in order until `visit` breaks. Stops with an error at damage.
     pub fn for_each(&self, visit: impl FnMut(Record) -> ControlFlow<()>) -> Result<(), ScanStop> {
-        self.for_each_from(MAGIC.len() as u64, visit)
+        self.for_each_from(self.start, visit)
     }
 
     /// Visits, in order, every record that may have a time at or after `since_ms` (and
@@ -58,7 +81,7 @@ impl LogReader {
     ) -> Result<(), ScanStop> {
         // An index that fails its checks is ignored here (and rebuilt on the next open).
         let entries = index::read(&self.index).unwrap_or_default();
-        let start = index::start_offset(&entries, self.end, since_ms, &self.log);
+        let start = index::start_offset(&entries, self.start, self.end, since_ms, &self.log);
         self.for_each_from(start, visit)
     }
 
@@ -89,11 +112,30 @@ impl LogReader {
         &self,
         sealer: Option<Arc<dyn Sealer>>,
     ) -> Result<Verified, VerifyFailure> {
-        let mut replay = Replay::<M>::from_start();
+        let unreadable = |problem: String| VerifyFailure {
+            damage: Damage {
+                first_bad_seq: 1,
+                problem,
+            },
+            records_checked: 0,
+        };
+        let base = base::read(&self.log)
+            .map_err(|e| unreadable(e.to_string()))?
+            .map_err(unreadable)?
+            .1;
+        let mut replay = match &base {
+            Some(base) => base.resume::<M>().map_err(|damage| VerifyFailure {
+                damage,
+                records_checked: 0,
+            })?,
+            None => Replay::<M>::from_start(),
+        };
+        let first = replay.chain.next_seq;
         replay.check_seals = sealer.clone();
-        let mut scanner = self.scanner(MAGIC.len() as u64);
+        let mut scanner = self.scanner(self.start);
         let outcome = replay.run(&mut scanner);
-        let checked = replay.chain.next_seq - 1;
+        let checked = replay.chain.next_seq - first;
+        let last_seq = replay.chain.next_seq - 1;
         let fail = |first_bad_seq: u64, problem: String| VerifyFailure {
             damage: Damage {
                 first_bad_seq,
@@ -105,7 +147,7 @@ impl LogReader {
             Ok(None) => {}
             Ok(Some(offset)) => {
                 return Err(fail(
-                    checked + 1,
+                    last_seq + 1,
                     format!("the log ends inside a record at byte {offset}"),
                 ))
             }
@@ -115,23 +157,23 @@ impl LogReader {
                     records_checked: checked,
                 })
             }
-            Err(ReplayStop::Io(e)) => return Err(fail(checked + 1, e.to_string())),
+            Err(ReplayStop::Io(e)) => return Err(fail(last_seq + 1, e.to_string())),
             Err(ReplayStop::Sealer(e)) => {
                 return Err(fail(
-                    checked + 1,
+                    last_seq + 1,
                     format!("the seals could not be checked: {e}"),
                 ))
             }
         }
-        if (checked, replay.chain.last_hash) != self.head {
+        if (last_seq, replay.chain.last_hash) != self.head {
             return Err(fail(
-                checked + 1,
+                last_seq + 1,
                 "the log on disk ends before the records the store wrote".into(),
             ));
         }
         let mut sealed_through = None;
         if let (Some(sealer), Some(owner)) = (&sealer, &replay.owner) {
-            match check_chain(sealer, owner, &replay.seen_seals, checked, 1) {
+            match check_chain(sealer, owner, &replay.seen_seals, last_seq, first) {
                 Ok(Ok(status)) => sealed_through = status.sealed_through,
                 Ok(Err(damage)) => {
                     return Err(VerifyFailure {
@@ -141,7 +183,7 @@ impl LogReader {
                 }
                 Err(e) => {
                     return Err(fail(
-                        checked + 1,
+                        last_seq + 1,
                         format!("the seals could not be checked: {e}"),
                     ))
                 }

@@ -263,6 +263,11 @@ impl State {
             | Entry::SdkStarted { .. }
             | Entry::SdkRefused { .. }
             | Entry::AgeSignalSet(_) => self.check_app(entry)?,
+            Entry::Pruned { through_seq, .. } => {
+                if *through_seq <= self.pruned_through {
+                    return never("a retention cut behind an earlier one");
+                }
+            }
             Entry::ChainStarted(_)
             | Entry::Erased(_)
             | Entry::Recovered(_)

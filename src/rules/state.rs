@@ -104,6 +104,8 @@ pub(crate) struct State {
     pub age: Option<AgeSignal>,
     /// Which SDKs started, and when.
     pub sdk_starts: Vec<SdkStarts>,
+    /// The last record retention removed (0: none).
+    pub pruned_through: u64,
 }
 
 impl State {
@@ -130,6 +132,7 @@ impl State {
             agreed_revision: None,
             age: None,
             sdk_starts: Vec::new(),
+            pruned_through: 0,
         }
     }
 
@@ -276,6 +279,7 @@ impl State {
                 }),
             },
             Entry::AgeSignalSet(signal) => self.age = Some(*signal),
+            Entry::Pruned { through_seq, .. } => self.pruned_through = *through_seq,
             Entry::SdkRefused { .. }
             | Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
