@@ -10,7 +10,8 @@ use crate::log::Record;
 use crate::model::{Actor, Feature, GrantScope, OsPermission};
 use crate::sdk::SdkBlock;
 
-/// One record of the audit log. Fields that do not apply to its kind are empty.
+/// One record of the audit log. Fields that do not apply to its kind are empty (and left out
+/// of its JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
 pub struct AuditEntry {
     /// Position in the chain, from 1, gap-free; the only order of the log.
@@ -20,53 +21,77 @@ pub struct AuditEntry {
     /// What happened.
     pub kind: AuditKind,
     /// The feature concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub feature: Option<Feature>,
     /// The purpose of a use (or of a refused use, when it was a declared one).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
     /// The purposes a grant covers, or a policy declares.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub purposes: Vec<String>,
     /// Who decided, for decisions.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<Actor>,
     /// Scope of a grant.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<GrantScope>,
     /// What the OS says, for `OsPermissionChanged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub os_permission: Option<OsPermission>,
     /// The app's new state, for `ForegroundChanged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub foreground: Option<bool>,
     /// Terms revision in force for the record.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub terms_revision: Option<u32>,
     /// The session (the `seq` of its `SessionBegan`), for session records.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<u64>,
     /// Time in use, for `SessionEnded`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
     /// Why a session ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub end_reason: Option<SessionEndReason>,
     /// Why a use was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<RefusalReason>,
     /// For a chain's first record: the chain's number.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub chain: Option<u64>,
     /// For a `Recovered` record: what was wrong with the previous chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery: Option<RecoveryNotice>,
     /// For `DerivedFileRebuilt`: which file, and (in `problem`) what was wrong with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rebuilt: Option<DerivedFile>,
     /// What was wrong, for `DerivedFileRebuilt` and `StorageFailed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     /// For `Sealed`: the epoch whose key made the seal.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seal_epoch: Option<u64>,
     /// The privacy policy's revision, for `PolicyAgreed`, `PolicyDeclined` and
     /// `AppTermsApplied` (none there: no agreement asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_revision: Option<u32>,
     /// The SDK, for `SdkStarted` and `SdkRefused` (none for an undeclared one).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sdk: Option<String>,
     /// Why an SDK's start was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sdk_block: Option<SdkBlock>,
     /// For `AppTermsApplied`: the declared SDKs' ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sdks: Vec<String>,
     /// For `AgeSignalSet`: the range reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<AgeSignal>,
     /// For `Pruned`: the last record removed (the checkpoint the log now starts after).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pruned_through: Option<u64>,
     /// For `Pruned`: how many records were removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pruned_records: Option<u64>,
     /// Hex SHA-256 of the previous record.
     pub prev_hash: String,

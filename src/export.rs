@@ -175,7 +175,7 @@ pub(crate) fn json(
         log,
         head,
     };
-    serde_json::to_string_pretty(&export).map_err(|e| Error::InvalidArgument(e.to_string()))
+    serde_json::to_string(&export).map_err(|e| Error::InvalidArgument(e.to_string()))
 }
 
 #[derive(Serialize)]
