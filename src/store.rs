@@ -255,6 +255,13 @@ impl ConsentStore {
         Ok(self.engine.compact(1)?)
     }
 
+    /// The first record the log still holds: 1, unless retention cut older history off.
+    pub fn history_start_seq(&self) -> u64 {
+        self.engine
+            .reader()
+            .map_or(1, |(reader, _)| reader.first_seq())
+    }
+
     /// Log records matching `filter`, newest first.
     pub fn audit_log(&self, filter: AuditFilter) -> Result<Vec<AuditEntry>, ConsentError> {
         Ok(report::audit_log(&self.engine.reader()?.0, &filter)?)

@@ -39,6 +39,11 @@ fn the_demo_runs_the_whole_flow_and_leaves_a_verified_store() {
         "observer: SDK ar_filters -> held (needs camera)",
         "observer: ad signals -> ad_storage=granted ad_user_data=granted ad_personalization=granted",
         "consent required: the app asks now",
+        // Asking that fits: a purpose on its own, not again soon after a no, a guardian.
+        "consent required for channel_stats",
+        "prompt_advice(microphone) = not now (for 48 more hours)",
+        "policy_prompt_advice = ask guardian",
+        "grant by the minor -> refused: photo_library: a guardian must decide for a minor",
         "session ended (revoked)",
         "session ended (background)",
         "the single use was consumed",
@@ -58,7 +63,12 @@ fn the_demo_runs_the_whole_flow_and_leaves_a_verified_store() {
         serde_json::from_slice(&consentkit(&store, &["state", "--json"]).stdout).unwrap();
     let status = |i: usize| states[i]["status"].as_str().unwrap().to_string();
     assert_eq!(status(0), "denied", "camera was revoked");
-    assert_eq!(status(2), "needs_reconsent", "photo library terms changed");
+    assert_eq!(
+        status(2),
+        "granted",
+        "photo library asked again under new terms, granted by the guardian"
+    );
+    assert_eq!(states[2]["decided_by"], "guardian");
     assert_eq!(status(4), "granted", "motion sensors kept");
 }
 
@@ -66,8 +76,9 @@ fn the_demo_runs_the_whole_flow_and_leaves_a_verified_store() {
 fn qa_decisions_inspection_and_exports_work_on_an_existing_store() {
     let dir = tempfile::tempdir().unwrap();
     assert!(consentkit(dir.path(), &["demo"]).status.success());
-    let granted = consentkit(dir.path(), &["grant", "ad_personalization"]);
-    assert!(granted.status.success());
+    // The demo's person turned out a minor: a guardian decides.
+    let granted = consentkit(dir.path(), &["grant", "ad_personalization", "--guardian"]);
+    assert!(granted.status.success(), "{}", stderr(&granted));
     assert!(stdout(&granted).contains("granted"));
     let log: serde_json::Value = serde_json::from_slice(
         &consentkit(
@@ -131,9 +142,11 @@ fn a_reader_closing_the_pipe_ends_the_tool_quietly() {
     assert!(consentkit(dir.path(), &["demo"]).status.success());
     // `consentkit log | head -1`, with a log long enough to outlast the pipe's buffer.
     for _ in 0..300 {
-        assert!(consentkit(dir.path(), &["grant", "camera", "--once"])
-            .status
-            .success());
+        assert!(
+            consentkit(dir.path(), &["grant", "camera", "--once", "--guardian"])
+                .status
+                .success()
+        );
         assert!(consentkit(dir.path(), &["revoke", "camera"])
             .status
             .success());
@@ -378,5 +391,33 @@ fn the_demo_store_lists_its_sdks_with_their_first_start() {
     assert!(
         policy.starts_with("privacy policy: revision 1 agreed"),
         "{policy}"
+    );
+}
+
+#[test]
+fn advice_and_state_say_when_to_ask_how_old_and_how_much_history() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(consentkit(dir.path(), &["demo"]).status.success());
+    let advice: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["advice", "--json"]).stdout).unwrap();
+    assert_eq!(advice["policy"]["advice"], "no_need");
+    let microphone = &advice["features"][1];
+    assert_eq!(microphone["feature"], "microphone");
+    assert_eq!(microphone["advice"], "not_now");
+    assert!(microphone["until_ms"].is_i64());
+    assert_eq!(
+        advice["features"][2]["advice"], "no_need",
+        "granted by the guardian"
+    );
+    let table = stdout(&consentkit(dir.path(), &["advice"]));
+    assert!(
+        table.contains("microphone           not now (until "),
+        "{table}"
+    );
+    let state = stdout(&consentkit(dir.path(), &["state"]));
+    assert!(state.contains("age: 13-15 (os_age_range)"), "{state}");
+    assert!(
+        state.contains("history: complete, from record #1"),
+        "{state}"
     );
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 use consentkit::{
-    Actor, AuditFilter, Clock, ConsentChange, ConsentConfig, ConsentError, ConsentObserver,
-    ConsentStore, FakeClock, Feature, FeaturePolicy, GrantScope, OsPermission, SdkPolicy,
-    StoreOptions, SystemClock, UseSession,
+    Actor, AgeSignal, AgeSource, AuditFilter, Clock, ConsentChange, ConsentConfig, ConsentError,
+    ConsentObserver, ConsentStore, FakeClock, Feature, FeaturePolicy, GrantScope, OsPermission,
+    PromptAdvice, SdkPolicy, StoreOptions, SystemClock, UseSession,
 };
 
 use crate::output;
@@ -287,6 +287,17 @@ fn ok<T>(result: Result<T, ConsentError>) -> Result<T, String> {
     result.map_err(|e| e.to_string())
 }
 
+/// Prompt advice in a few words.
+fn advice_text(advice: PromptAdvice) -> String {
+    match advice {
+        PromptAdvice::NotNow { until_ms } => {
+            let hours = (until_ms - SystemClock::default().now_ms()) as f64 / 3_600_000.0;
+            format!("not now (for {hours:.0} more hours)")
+        }
+        other => other.as_str().replace('_', " "),
+    }
+}
+
 /// A call's outcome in a few words, for calls the demo expects to be refused.
 fn describe(result: Result<(), ConsentError>) -> String {
     match result {
@@ -379,6 +390,10 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
     demo.step("The user records a video; the app asks for the microphone, the user declines.");
     let video = demo.use_feature(Feature::Camera, "record_video", None)?;
     let _no_mic = demo.use_feature(Feature::Microphone, "record_video", None)?;
+    println!(
+        "   prompt_advice(microphone) = {}: the next video does not prompt again; the app shows a way to Settings",
+        advice_text(demo.store.prompt_advice(Feature::Microphone))
+    );
     demo.clock.advance(12_000);
     println!("   a silent 12 s video is recorded");
     drop(video);
@@ -400,7 +415,37 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
         "   clipboard is now {} (the single use was consumed)",
         demo.store.state(Feature::Clipboard).status.as_str()
     );
-    demo.use_feature(Feature::Clipboard, "login", None)?;
+
+    demo.step("Later the user pastes a login code: the app asks for 'login' only.");
+    match demo.store.begin_use(Feature::Clipboard, "login".into()) {
+        Err(ConsentError::ConsentRequired {
+            purpose: Some(purpose),
+            ..
+        }) => println!("   begin_use(clipboard, login) -> consent required for {purpose}"),
+        other => return Err(format!("expected to be asked for login, got {other:?}")),
+    }
+    println!("   prompt: \"Allow reading the clipboard to sign you in?\" -> user taps Allow");
+    ok(demo.store.grant_purposes(
+        Feature::Clipboard,
+        vec!["login".into()],
+        GrantScope::UntilRevoked,
+        Actor::User,
+    ))?;
+    drop(ok(demo
+        .store
+        .begin_use(Feature::Clipboard, "login".into()))?);
+    println!(
+        "   clipboard covers {:?}: the login code is read",
+        demo.store.state(Feature::Clipboard).granted_purposes
+    );
+    let stats = demo
+        .store
+        .begin_use(Feature::Clipboard, "channel_stats".into());
+    println!(
+        "   the app's channel statistics would read it too: begin_use(clipboard, channel_stats) -> {}",
+        stats.err().map_or("ok".into(), |e| e.to_string())
+    );
+    println!("   a purpose the grant does not cover is asked for on its own, when it is used");
 
     demo.step("The user starts shooting, then switches apps: background is not use.");
     let shooting = demo.use_feature(Feature::Camera, "shoot_photo", None)?;
@@ -436,6 +481,41 @@ pub fn run(dir: Option<&Path>) -> Result<(), String> {
         Some(GrantScope::UntilRevoked),
     )?;
     output::states(&demo.store.states(), false);
+
+    demo.step("The OS age-range service reports 13-15: in China (14) the person is a minor.");
+    ok(demo.store.set_age_signal(AgeSignal {
+        lower: 13,
+        upper: Some(15),
+        source: AgeSource::OsAgeRange,
+    }))?;
+    println!(
+        "   the policy now needs a guardian: policy_prompt_advice = {}",
+        advice_text(demo.store.policy_prompt_advice())
+    );
+    println!("   a guardian reviews the policy with the minor and agrees");
+    ok(demo.store.agree_to_policy(Actor::Guardian))?;
+    println!(
+        "   the minor saves a photo: photo_library advice = {}",
+        advice_text(demo.store.prompt_advice(Feature::PhotoLibrary))
+    );
+    println!(
+        "   grant by the minor -> {}",
+        describe(
+            demo.store
+                .grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User)
+        )
+    );
+    ok(demo.store.grant(
+        Feature::PhotoLibrary,
+        GrantScope::UntilRevoked,
+        Actor::Guardian,
+    ))?;
+    println!("   the guardian allows it:");
+    drop(demo.use_feature(Feature::PhotoLibrary, "save_media", None)?);
+    println!(
+        "   ads for a minor: {}",
+        output::ad_signals_line(&demo.store.ad_signals())
+    );
 
     demo.step("Settings › Privacy › Third-party SDKs.");
     output::sdks(&demo.store.sdk_catalog(), &demo.store.ad_signals(), false);

@@ -65,6 +65,8 @@ enum Command {
     },
     /// The third-party SDK catalogue with each SDK's status, and the ad signals.
     Sdks,
+    /// Whether the app should prompt now: for the policy and for each feature.
+    Advice,
     /// Each feature's consent, OS permission and sessions.
     State,
     /// The audit log, newest first.
@@ -190,6 +192,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         cli.command,
         Command::State
             | Command::Sdks
+            | Command::Advice
             | Command::Policy {
                 agree: false,
                 decline: false,
@@ -214,9 +217,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::State => {
             if !cli.json {
                 output::policy(&store.policy_state(), false);
+                output::age_and_retention(store.age_signal(), store.history_start_seq());
             }
             output::states(&store.states(), cli.json);
         }
+        Command::Advice => output::advice(&store, cli.json),
         Command::Policy {
             agree,
             decline,

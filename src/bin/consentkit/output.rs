@@ -1,8 +1,9 @@
 //! How the CLI prints states, logs, reports and verification: aligned tables for people, JSON for scripts.
 
 use consentkit::{
-    iso8601, AdSignals, AuditEntry, AuditKind, FeatureState, HeadCheck, LogHead, PolicyState,
-    PolicyStatus, PrivacyReport, SdkBlock, SdkCatalogEntry, VerifyReport,
+    iso8601, AdSignals, AgeSignal, AuditEntry, AuditKind, ConsentStore, Feature, FeatureState,
+    HeadCheck, LogHead, PolicyState, PolicyStatus, PrivacyReport, PromptAdvice, SdkBlock,
+    SdkCatalogEntry, VerifyReport,
 };
 use serde::Serialize;
 
@@ -124,6 +125,11 @@ fn detail(e: &AuditEntry) -> String {
     if !e.sdks.is_empty() {
         parts.push(format!("sdks {}", e.sdks.join(",")));
     }
+    if let (Some(through), Some(records)) = (e.pruned_through, e.pruned_records) {
+        parts.push(format!(
+            "{records} records through #{through} removed by retention"
+        ));
+    }
     if let Some(age) = &e.age {
         parts.push(format!(
             "age {} ({})",
@@ -132,6 +138,59 @@ fn detail(e: &AuditEntry) -> String {
         ));
     }
     parts.join(" ")
+}
+
+/// The age signal and how much history the log holds, under the policy line of `state`.
+pub fn age_and_retention(age: Option<AgeSignal>, history_start: u64) {
+    match age {
+        Some(age) => println!("age: {} ({})", age.range_text(), age.source.as_str()),
+        None => println!("age: unknown (no age signal)"),
+    }
+    if history_start > 1 {
+        println!(
+            "history: from record #{history_start} (retention cut the older use history; decisions in force are kept)"
+        );
+    } else {
+        println!("history: complete, from record #1");
+    }
+}
+
+/// Prompt advice in words: what the app should do now.
+fn advice_text(advice: PromptAdvice) -> String {
+    match advice {
+        PromptAdvice::NotNow { until_ms } => format!("not now (until {})", iso8601(until_ms)),
+        other => other.as_str().replace('_', " "),
+    }
+}
+
+pub fn advice(store: &ConsentStore, as_json: bool) {
+    let policy = store.policy_prompt_advice();
+    let features: Vec<(Feature, PromptAdvice)> = Feature::ALL
+        .into_iter()
+        .map(|f| (f, store.prompt_advice(f)))
+        .collect();
+    if as_json {
+        #[derive(Serialize)]
+        struct Line {
+            feature: Feature,
+            #[serde(flatten)]
+            advice: PromptAdvice,
+        }
+        #[derive(Serialize)]
+        struct Advice {
+            policy: PromptAdvice,
+            features: Vec<Line>,
+        }
+        let features = features
+            .into_iter()
+            .map(|(feature, advice)| Line { feature, advice })
+            .collect();
+        return json(&Advice { policy, features });
+    }
+    println!("{:<20} {}", "privacy policy", advice_text(policy));
+    for (feature, advice) in features {
+        println!("{:<20} {}", feature.as_str(), advice_text(advice));
+    }
 }
 
 /// Why an SDK may not start, in a few words.
