@@ -78,7 +78,7 @@ final class ConsentKitTests: XCTestCase {
 
     func testRefusalsThrowTheMatchingErrorAndAreLogged() throws {
         let store = try open()
-        assertRefused(.ConsentRequired(feature: .camera)) { _ = try store.beginUse(feature: .camera, purpose: "shoot_photo") }
+        assertRefused(.ConsentRequired(feature: .camera, purpose: "shoot_photo")) { _ = try store.beginUse(feature: .camera, purpose: "shoot_photo") }
         assertRefused(.UnknownPurpose(feature: .camera, purpose: "login")) { _ = try store.beginUse(feature: .camera, purpose: "login") }
         XCTAssertThrowsError(try store.beginUse(feature: .camera, purpose: "Not A Purpose")) { error in
             guard case .InvalidArgument = error as? ConsentError else { return XCTFail("\(error)") }
@@ -91,7 +91,7 @@ final class ConsentKitTests: XCTestCase {
         try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
         try store.setOsPermission(feature: .camera, permission: .denied)
         assertRefused(.OsPermissionDenied(feature: .camera)) { _ = try store.beginUse(feature: .camera, purpose: "shoot_photo") }
-        let error = ConsentError.ConsentRequired(feature: .clipboard)
+        let error = ConsentError.ConsentRequired(feature: .clipboard, purpose: nil)
         XCTAssertEqual(error.feature(), .clipboard)
         XCTAssertTrue(error.shouldAsk() && error.isRefusal())
         let refusals = try store.auditLog(filter: AuditFilter()).filter { $0.kind == .sessionRefused }.map(\.refusal)
@@ -133,7 +133,7 @@ final class ConsentKitTests: XCTestCase {
             assertRefused(.SingleUseInProgress(feature: .clipboard)) { _ = try store.beginUse(feature: .clipboard, purpose: "share_code") }
         }
         XCTAssertEqual(store.state(feature: .clipboard).status, .notAsked)
-        assertRefused(.ConsentRequired(feature: .clipboard)) { _ = try store.beginUse(feature: .clipboard, purpose: "share_code") }
+        assertRefused(.ConsentRequired(feature: .clipboard, purpose: "share_code")) { _ = try store.beginUse(feature: .clipboard, purpose: "share_code") }
     }
 
     func testGoingToTheBackgroundEndsCameraSessionsAndRefusesNewOnes() throws {

@@ -48,6 +48,7 @@ typealias AdSignals = org.consentkit.internal.AdSignals
 typealias ConsentSignal = org.consentkit.internal.ConsentSignal
 typealias AgeSignal = org.consentkit.internal.AgeSignal
 typealias AgeSource = org.consentkit.internal.AgeSource
+typealias PromptAdvice = org.consentkit.internal.PromptAdvice
 
 // Kotlin cannot reach nested classes through a typealias, so each ConsentException subclass
 // gets its own public name.
@@ -67,6 +68,8 @@ typealias StorageException = org.consentkit.internal.ConsentException.Storage
 typealias StoreClosedException = org.consentkit.internal.ConsentException.Closed
 typealias PolicyNotAgreedException = org.consentkit.internal.ConsentException.PolicyNotAgreed
 typealias SdkBlockedException = org.consentkit.internal.ConsentException.SdkBlocked
+typealias GuardianRequiredException = org.consentkit.internal.ConsentException.GuardianRequired
+typealias OnlyDuringException = org.consentkit.internal.ConsentException.OnlyDuring
 
 // Likewise each reason an SDK may not start (`when (status.blockedBy) { is SdkBlockMinor -> … }`).
 typealias SdkBlockUnknownSdk = org.consentkit.internal.SdkBlock.UnknownSdk
@@ -74,6 +77,14 @@ typealias SdkBlockPolicyNotAgreed = org.consentkit.internal.SdkBlock.PolicyNotAg
 typealias SdkBlockMinor = org.consentkit.internal.SdkBlock.Minor
 typealias SdkBlockFeatureNotGranted = org.consentkit.internal.SdkBlock.FeatureNotGranted
 typealias SdkBlockStoreUnavailable = org.consentkit.internal.SdkBlock.StoreUnavailable
+
+// And each piece of prompt advice (`when (store.promptAdvice(f)) { is PromptAdviceNotNow -> … }`).
+typealias PromptAdviceAsk = org.consentkit.internal.PromptAdvice.Ask
+typealias PromptAdviceAskGuardian = org.consentkit.internal.PromptAdvice.AskGuardian
+typealias PromptAdviceNotNow = org.consentkit.internal.PromptAdvice.NotNow
+typealias PromptAdviceOpenSettings = org.consentkit.internal.PromptAdvice.OpenSettings
+typealias PromptAdviceNoNeed = org.consentkit.internal.PromptAdvice.NoNeed
+typealias PromptAdviceAgreeToPolicyFirst = org.consentkit.internal.PromptAdvice.AgreeToPolicyFirst
 
 /** The built-in purposes and terms revision 1 for every feature. */
 fun defaultPolicies(): List<FeaturePolicy> = org.consentkit.internal.defaultPolicies()

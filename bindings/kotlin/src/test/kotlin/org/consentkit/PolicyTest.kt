@@ -97,7 +97,7 @@ class PolicyTest {
         ConsentStates(store).use { live ->
             assertTrue(live.policy.value.basicMode)
             assertEquals(SdkBlockPolicyNotAgreed, live.sdks.value.getValue("ads").blockedBy)
-            store.agreeToPolicy(Actor.USER)
+            store.agreeToPolicy(Actor.GUARDIAN) // the person turns out a minor below
             assertEquals(PolicyStatus.AGREED, live.policy.value.status)
             assertEquals(SdkBlockFeatureNotGranted(Feature.CAMERA), live.sdks.value.getValue("ar_filters").blockedBy)
             assertTrue(live.sdks.value.getValue("ads").mayStart)
