@@ -14,11 +14,7 @@ fn in_memory(clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<ConsentStore>
 }
 
 fn teen() -> AgeSignal {
-    AgeSignal {
-        lower: 13,
-        upper: Some(15),
-        source: AgeSource::OsAgeRange,
-    }
+    age_range(13, Some(15))
 }
 
 fn in_china() -> ConsentConfig {
@@ -201,9 +197,7 @@ fn only_a_guardian_grants_or_agrees_for_a_minor() {
             feature: Some(Feature::Camera)
         })
     );
-    store
-        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::Guardian)
-        .unwrap();
+    guardian_grants(&store, Feature::Camera);
     use_once(&store, Feature::Camera, "shoot_photo");
     // The minor may always say no, and cannot undo a guardian's no.
     store.revoke(Feature::Camera, Actor::User).unwrap();
@@ -246,13 +240,7 @@ fn a_minor_signal_ends_uses_resting_on_a_minors_own_consent() {
         }
     );
     // Signalled an adult after all, the person's own consent counts again.
-    store
-        .set_age_signal(AgeSignal {
-            lower: 18,
-            upper: None,
-            source: AgeSource::OsAgeRange,
-        })
-        .unwrap();
+    store.set_age_signal(age_range(18, None)).unwrap();
     use_once(&store, Feature::Camera, "shoot_photo");
     assert!(store.verify().unwrap().intact);
 }

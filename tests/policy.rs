@@ -282,22 +282,12 @@ fn an_sdk_requiring_the_camera_waits_for_it_and_is_blocked_again_on_revoke() {
 fn a_minor_never_yields_personalised_ad_signals() {
     let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
     agreed_by_guardian(&store);
-    store
-        .grant(
-            Feature::AdPersonalization,
-            GrantScope::UntilRevoked,
-            Actor::Guardian,
-        )
-        .unwrap();
+    guardian_grants(&store, Feature::AdPersonalization);
     assert!(store.ad_signals().personalized_ads, "not a minor (yet)");
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     // Google Play's Age Signals answer 13–15: in China (14) part of that range is a minor.
-    let teen = AgeSignal {
-        lower: 13,
-        upper: Some(15),
-        source: AgeSource::OsAgeRange,
-    };
+    let teen = age_range(13, Some(15));
     store.set_age_signal(teen).unwrap();
     let ads = store.ad_signals();
     assert!(!ads.personalized_ads);
@@ -310,13 +300,7 @@ fn a_minor_never_yields_personalised_ad_signals() {
     assert_eq!(heard, Some(ads), "observers hear the signals change");
     assert_eq!(store.age_signal(), Some(teen));
 
-    store
-        .set_age_signal(AgeSignal {
-            lower: 16,
-            upper: Some(17),
-            source: AgeSource::OsAgeRange,
-        })
-        .unwrap();
+    store.set_age_signal(age_range(16, Some(17))).unwrap();
     assert!(store.ad_signals().personalized_ads);
     assert_eq!(blocked(&store, "ads"), None);
 }
@@ -327,13 +311,7 @@ fn an_unknown_age_is_adult_unless_the_config_says_otherwise() {
     config.unknown_age_is_minor = true;
     let store = ConsentStore::open_in_memory(config).unwrap();
     agreed_by_guardian(&store);
-    store
-        .grant(
-            Feature::AdPersonalization,
-            GrantScope::UntilRevoked,
-            Actor::Guardian,
-        )
-        .unwrap();
+    guardian_grants(&store, Feature::AdPersonalization);
     assert!(!store.ad_signals().personalized_ads);
     assert_eq!(blocked(&store, "ads"), Some(SdkBlock::Minor));
     let adult = AgeSignal {
@@ -522,13 +500,7 @@ fn the_app_overrides_the_age_of_digital_consent() {
     config.age_of_digital_consent = Some(18);
     let store = ConsentStore::open_in_memory(config).unwrap();
     agreed_by_guardian(&store);
-    store
-        .set_age_signal(AgeSignal {
-            lower: 16,
-            upper: Some(17),
-            source: AgeSource::OsAgeRange,
-        })
-        .unwrap();
+    store.set_age_signal(age_range(16, Some(17))).unwrap();
     assert_eq!(blocked(&store, "ads"), Some(SdkBlock::Minor));
 }
 
@@ -562,13 +534,7 @@ fn policy_and_sdk_state_survive_a_reopen_and_a_rebuilt_snapshot() {
         .unwrap();
     agreed(&store);
     store.sdk_started("push".into()).unwrap();
-    store
-        .set_age_signal(AgeSignal {
-            lower: 18,
-            upper: None,
-            source: AgeSource::OsAgeRange,
-        })
-        .unwrap();
+    store.set_age_signal(age_range(18, None)).unwrap();
     let before = (
         store.policy_state(),
         store.sdk_catalog(),

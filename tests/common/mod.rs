@@ -102,3 +102,19 @@ pub fn kinds(store: &ConsentStore) -> Vec<AuditKind> {
     log.reverse();
     log.into_iter().map(|e| e.kind).collect()
 }
+
+/// An age range as an OS age-range service reports it.
+pub fn age_range(lower: u32, upper: Option<u32>) -> AgeSignal {
+    AgeSignal {
+        lower,
+        upper,
+        source: AgeSource::OsAgeRange,
+    }
+}
+
+/// A guardian grants `feature`, until revoked.
+pub fn guardian_grants(store: &ConsentStore, feature: Feature) {
+    store
+        .grant(feature, GrantScope::UntilRevoked, Actor::Guardian)
+        .unwrap();
+}
