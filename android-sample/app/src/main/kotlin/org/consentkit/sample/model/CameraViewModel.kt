@@ -7,18 +7,22 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import org.consentkit.Actor
 import org.consentkit.ConsentChange
-import org.consentkit.ConsentDeniedException
 import org.consentkit.ConsentException
 import org.consentkit.ConsentObserver
-import org.consentkit.ConsentRequiredException
 import org.consentkit.ConsentStore
 import org.consentkit.Feature
 import org.consentkit.GrantScope
 import org.consentkit.InBackgroundException
-import org.consentkit.NeedsReconsentException
+import org.consentkit.OnlyDuringException
 import org.consentkit.OsPermission
 import org.consentkit.OsPermissionDeniedException
+import org.consentkit.PromptAdviceNotNow
+import org.consentkit.PromptAdviceOpenSettings
 import org.consentkit.UseSession
+import org.consentkit.shouldPrompt
+import java.time.Instant
+import java.time.ZoneId
+import java.time.format.DateTimeFormatter
 
 /** The in-app consent prompt, shown at the moment of use. */
 data class ConsentPrompt(val feature: Feature, val title: String, val why: String, val offerOnce: Boolean)
@@ -38,6 +42,8 @@ class CameraViewModel(
     private val os: OsPermissions,
     private val camera: CameraHardware,
     private val sensor: OrientationSensor,
+    /** Where "we won't ask again before …" times are told. */
+    private val zone: ZoneId = ZoneId.systemDefault(),
     private val clipboard: ClipboardReader,
 ) : AutoCloseable {
     private val mutableState = MutableStateFlow(CameraUiState())
@@ -166,19 +172,29 @@ class CameraViewModel(
             store.beginUse(feature, purpose)
         } catch (e: ConsentException) {
             val title = Texts.title(feature)
-            val notice = when (e) {
-                is ConsentRequiredException, is NeedsReconsentException -> {
+            // The store says whether to ask now: at the moment of use, not again soon after a no.
+            val advice = store.promptAdvice(feature)
+            val notice = when {
+                e is InBackgroundException || e is OnlyDuringException -> null
+                e.needsPolicyAgreement() -> "Basic mode: agree to the privacy policy to use the ${title.lowercase()}."
+                advice.shouldPrompt -> {
                     pendingAction = retry
                     mutableState.update { it.copy(prompt = ConsentPrompt(feature, title, Texts.why(purpose), offerOnce)) }
                     return null
                 }
-                is ConsentDeniedException -> if (quietWhenDenied) null else "$title is off. Turn it on in Settings › Privacy."
-                is OsPermissionDeniedException -> "$title is blocked in the system settings."
-                is InBackgroundException -> null
+                quietWhenDenied -> null
+                advice is PromptAdviceNotNow ->
+                    "You said no to ${title.lowercase()}. We won't ask again before ${time(advice.untilMs)}; " +
+                        "you can turn it on in Settings › Privacy."
+                e is OsPermissionDeniedException || advice is PromptAdviceOpenSettings ->
+                    "$title is blocked in the system settings."
                 else -> e.message
             }
             mutableState.update { it.copy(notice = notice) }
             null
         }
     }
+
+    private fun time(ms: Long): String =
+        DateTimeFormatter.ofPattern("EEE HH:mm").format(Instant.ofEpochMilli(ms).atZone(zone))
 }

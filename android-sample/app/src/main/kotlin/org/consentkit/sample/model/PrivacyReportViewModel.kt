@@ -5,6 +5,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import org.consentkit.AuditFilter
+import org.consentkit.AuditKind
 import org.consentkit.ConsentStore
 import org.consentkit.Feature
 import java.time.Instant
@@ -22,7 +23,14 @@ data class ReportRow(
 
 data class LogRow(val seq: Long, val time: String, val text: String)
 
-data class PrivacyReportUiState(val rows: List<ReportRow> = emptyList(), val log: List<LogRow> = emptyList())
+/** One use on the timeline: where it starts and ends across the window, from 0 to 1. */
+data class TimelineBar(val feature: Feature, val start: Float, val end: Float)
+
+data class PrivacyReportUiState(
+    val rows: List<ReportRow> = emptyList(),
+    val log: List<LogRow> = emptyList(),
+    val timeline: List<TimelineBar> = emptyList(),
+)
 
 class PrivacyReportViewModel(
     private val store: ConsentStore,
@@ -60,7 +68,36 @@ class PrivacyReportViewModel(
             ).joinToString(" · ")
             LogRow(e.seq.toLong(), Instant.ofEpochMilli(e.timeMs).toString(), what)
         }
-        mutableState.value = PrivacyReportUiState(rows, log)
+        mutableState.value = PrivacyReportUiState(rows, log, timeline(until - WEEK_MS, until))
+    }
+
+    /** Use sessions of the window as bars: a session still open runs to the end of the window. */
+    private fun timeline(since: Long, until: Long): List<TimelineBar> {
+        val entries = store.auditLog(AuditFilter(sinceMs = since)).reversed()
+        val began = mutableMapOf<ULong, Pair<Feature, Long>>()
+        val bars = mutableListOf<Pair<Feature, LongRange>>()
+        for (e in entries) {
+            val feature = e.feature ?: continue
+            val session = e.sessionId ?: continue
+            when (e.kind) {
+                AuditKind.SESSION_BEGAN -> began[session] = feature to e.timeMs
+                AuditKind.SESSION_ENDED -> {
+                    val duration = e.durationMs?.toLong() ?: 0
+                    val start = began.remove(session)?.second ?: (e.timeMs - duration)
+                    bars += feature to (start..start + duration)
+                }
+                else -> {}
+            }
+        }
+        bars += began.values.map { (feature, start) -> feature to (start..until) }
+        val span = (until - since).toFloat()
+        return bars.map { (feature, range) ->
+            TimelineBar(
+                feature,
+                ((range.first - since) / span).coerceIn(0f, 1f),
+                ((range.last - since) / span).coerceIn(0f, 1f),
+            )
+        }
     }
 
     /** Use intervals in the shape of Apple's App Privacy Report, for the share sheet. */
