@@ -326,6 +326,11 @@ impl ConsentStore {
 }
 
 impl ConsentStore {
+    /// The id of the app the store belongs to.
+    pub fn app_id(&self) -> String {
+        self.engine.view().app_id
+    }
+
     /// Opens a durable store with options. `config: None` opens the store as it is, with
     /// the terms stored in it (for tools that must not change them), and fails when there is
     /// none.

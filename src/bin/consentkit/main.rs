@@ -1,6 +1,7 @@
 //! The `consentkit` command-line tool: run the demo, inspect a store, and make decisions for QA.
 
 mod demo;
+mod html;
 mod keys;
 mod output;
 
@@ -87,6 +88,9 @@ enum Command {
         /// The window: the last N days.
         #[arg(long, default_value_t = 7)]
         days: u32,
+        /// Write the report as one self-contained HTML page (a table and a timeline of uses).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Checks the whole chain (and, with --head, that it still holds a head saved
     /// earlier); exits non-zero unless the history is intact.
@@ -258,12 +262,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             output::log(&store.audit_log(filter).map_err(describe)?, cli.json);
         }
-        Command::Report { days } => {
+        Command::Report { days, html } => {
             let now = now_ms();
-            let report = store
-                .privacy_report(now - i64::from(days) * 86_400_000, now + 1)
-                .map_err(describe)?;
-            output::report(&report, cli.json);
+            let since = now - i64::from(days) * 86_400_000;
+            let report = store.privacy_report(since, now + 1).map_err(describe)?;
+            match html {
+                Some(path) => {
+                    let filter = AuditFilter {
+                        since_ms: Some(since),
+                        ..AuditFilter::default()
+                    };
+                    let mut log = store.audit_log(filter).map_err(describe)?;
+                    log.reverse();
+                    let app_id = store.app_id();
+                    let page = html::page(&app_id, &store.policy_state(), &report, &log);
+                    std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+                None => output::report(&report, cli.json),
+            }
         }
         Command::Verify { head } => {
             let report = store.verify().map_err(describe)?;
