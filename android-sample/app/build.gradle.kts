@@ -20,6 +20,8 @@ android {
         targetCompatibility = JavaVersion.VERSION_17
     }
     testOptions { unitTests.all { it.useJUnitPlatform() } }
+    // The fakes shared by the view-model tests and the screen tests (screens/, on the JVM).
+    sourceSets["test"].kotlin.srcDir("src/sharedTest/kotlin")
 }
 
 kotlin { jvmToolchain(17) }
