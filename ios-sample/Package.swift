@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "CameraSample",
-    platforms: [.iOS(.v16), .macOS(.v13)],
+    platforms: [.iOS(.v17), .macOS(.v14)], // Observation, onChange(of:) with two values, videoRotationAngle
     products: [.library(name: "CameraSampleModel", targets: ["CameraSampleModel"])],
     dependencies: [.package(name: "ConsentKit", path: "../bindings/swift")],
     targets: [

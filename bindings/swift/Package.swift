@@ -18,7 +18,7 @@ let ffi: Target = useXCFramework
 
 let package = Package(
     name: "ConsentKit",
-    platforms: [.iOS(.v15), .macOS(.v12)],
+    platforms: [.iOS(.v17), .macOS(.v14)], // Observation (ConsentStates)
     products: [.library(name: "ConsentKit", targets: ["ConsentKit"])],
     targets: [
         ffi,

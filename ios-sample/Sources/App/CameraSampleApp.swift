@@ -1,5 +1,5 @@
-// The sample's UI: thin SwiftUI views over the plain-Swift view models in Sources/Model.
-// (Not compiled on these machines: SwiftUI needs an Apple platform.)
+// The sample's UI: thin SwiftUI views over the @Observable view models in Sources/Model
+// (iOS 17). Not compiled on these machines: SwiftUI needs an Apple platform.
 import ConsentKit
 import SwiftUI
 
@@ -7,8 +7,11 @@ import SwiftUI
 struct CameraSampleApp: App {
     @Environment(\.scenePhase) private var scenePhase
     private let store: ConsentStore
-    @StateObject private var camera: CameraModel
-    @StateObject private var settings: PrivacySettingsModel
+    @State private var camera: CameraModel
+    @State private var settings: PrivacySettingsModel
+    // Made once with the app, not in every `body`: a model made there would be a new one,
+    // with a new store subscription, at every redraw.
+    @State private var report: PrivacyReportModel
 
     init() {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
@@ -16,8 +19,9 @@ struct CameraSampleApp: App {
         let store = try! ConsentStore.open(directory: dir, config: ConsentConfig(appId: "com.example.camera"))
         self.store = store
         let platform = IOSPlatform()
-        _camera = StateObject(wrappedValue: CameraModel(store: store, os: platform, camera: platform, sensor: platform, clipboard: platform))
-        _settings = StateObject(wrappedValue: PrivacySettingsModel(store: store, sharer: platform))
+        _camera = State(initialValue: CameraModel(store: store, os: platform, camera: platform, sensor: platform, clipboard: platform))
+        _settings = State(initialValue: PrivacySettingsModel(store: store, sharer: platform))
+        _report = State(initialValue: PrivacyReportModel(store: store, sharer: platform))
     }
 
     var body: some Scene {
@@ -25,13 +29,13 @@ struct CameraSampleApp: App {
             TabView {
                 CameraView(model: camera).tabItem { Text("Camera") }
                 PrivacyView(model: settings).tabItem { Text("Privacy") }
-                ReportView(model: PrivacyReportModel(store: store, sharer: IOSPlatform())).tabItem { Text("Report") }
+                ReportView(model: report).tabItem { Text("Report") }
             }
             .safeAreaInset(edge: .top) {
                 if let damage = settings.state.damage { Text(damage).foregroundStyle(.red).padding() }
             }
         }
-        // Background is not use.
+        // Background is not use. (The two-value onChange(of:) is iOS 17, the target.)
         .onChange(of: scenePhase) { _, phase in
             phase == .background ? camera.onBackground() : camera.onForeground()
         }
@@ -39,7 +43,7 @@ struct CameraSampleApp: App {
 }
 
 struct CameraView: View {
-    @ObservedObject var model: CameraModel
+    let model: CameraModel
 
     var body: some View {
         VStack(spacing: 16) {
@@ -70,7 +74,7 @@ struct CameraView: View {
 }
 
 struct PrivacyView: View {
-    @ObservedObject var model: PrivacySettingsModel
+    let model: PrivacySettingsModel
 
     var body: some View {
         List {
@@ -95,7 +99,7 @@ struct PrivacyView: View {
 }
 
 struct ReportView: View {
-    @ObservedObject var model: PrivacyReportModel
+    let model: PrivacyReportModel
 
     var body: some View {
         List {

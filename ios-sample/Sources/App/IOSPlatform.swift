@@ -1,4 +1,5 @@
-// The iOS side of the view models' platform protocols. (Not compiled on these machines.)
+// The iOS side of the view models' platform protocols (iOS 17: videoRotationAngle).
+// Not compiled on these machines: UIKit, AVFoundation and CoreMotion exist only on Apple platforms.
 import AVFoundation
 import CoreMotion
 import ConsentKit
@@ -45,9 +46,24 @@ final class IOSPlatform: OsPermissions, ClipboardReader, OrientationSensor, Came
 
     func readText() -> String? { UIPasteboard.general.string }
 
+    /// Reports the orientation at once — the device's, or the last reading — then every
+    /// accelerometer reading until `stop()`.
     func start(onChange: @escaping (Orientation) -> Void) {
-        guard let gravity = motion.accelerometerData?.acceleration else { return motion.startAccelerometerUpdates() }
-        onChange(abs(gravity.x) > abs(gravity.y) ? .landscape : .portrait)
+        let device = UIDevice.current.orientation
+        if device.isValidInterfaceOrientation {
+            onChange(device.isLandscape ? .landscape : .portrait)
+        } else if let gravity = motion.accelerometerData?.acceleration {
+            onChange(Self.orientation(of: gravity))
+        }
+        guard motion.isAccelerometerAvailable else { return }
+        motion.accelerometerUpdateInterval = 0.1
+        motion.startAccelerometerUpdates(to: .main) { data, _ in
+            if let gravity = data?.acceleration { onChange(Self.orientation(of: gravity)) }
+        }
+    }
+
+    private static func orientation(of gravity: CMAcceleration) -> Orientation {
+        abs(gravity.x) > abs(gravity.y) ? .landscape : .portrait
     }
 
     func stop() { motion.stopAccelerometerUpdates() }

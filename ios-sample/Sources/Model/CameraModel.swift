@@ -1,6 +1,7 @@
 // The camera screen: every use opens a session at the moment of use, prompting right then.
 import ConsentKit
 import Foundation
+import Observation
 
 /// The in-app consent prompt, shown at the moment of use.
 public struct ConsentPrompt: Equatable {
@@ -20,19 +21,18 @@ public struct CameraState: Equatable {
     public var pastedCode: String?
 }
 
-public final class CameraModel: ViewModel, @unchecked Sendable {
-    public private(set) var state = CameraState() {
-        willSet { willChange() }
-    }
+@Observable
+public final class CameraModel: @unchecked Sendable {
+    public private(set) var state = CameraState()
 
     private let store: ConsentStore
     private let os: OsPermissions
     private let camera: CameraHardware
     private let sensor: OrientationSensor
     private let clipboard: ClipboardReader
-    private var pendingAction: (() -> Void)?
-    private var recordingSessions: [UseSession] = []
-    private var subscription: Subscription?
+    @ObservationIgnored private var pendingAction: (() -> Void)?
+    @ObservationIgnored private var recordingSessions: [UseSession] = []
+    @ObservationIgnored private var subscription: Subscription?
 
     public init(store: ConsentStore, os: OsPermissions, camera: CameraHardware, sensor: OrientationSensor, clipboard: ClipboardReader) {
         self.store = store
@@ -40,7 +40,6 @@ public final class CameraModel: ViewModel, @unchecked Sendable {
         self.camera = camera
         self.sensor = sensor
         self.clipboard = clipboard
-        super.init()
         // A revocation or the background can end the recording's sessions at any moment.
         subscription = store.subscribe(observer: ChangeForwarder { [weak self] change in
             guard let self, let feature = change.feature, !self.recordingSessions.isEmpty,

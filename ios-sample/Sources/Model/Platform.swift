@@ -2,9 +2,6 @@
 // tests). No UIKit or AVFoundation types cross these protocols.
 import ConsentKit
 import Foundation
-#if canImport(Combine)
-import Combine
-#endif
 
 public protocol OsPermissions: AnyObject {
     func current(_ feature: Feature) -> OsPermission
@@ -31,28 +28,6 @@ public protocol CameraHardware: AnyObject {
 public protocol Sharer: AnyObject {
     func share(fileName: String, mimeType: String, content: String)
 }
-
-/// Base of the view models: SwiftUI observes them where Combine exists; elsewhere (tests on
-/// Linux) they are plain objects.
-open class ViewModel: @unchecked Sendable {
-    #if canImport(Combine)
-    public let objectWillChange = ObservableObjectPublisher()
-    #endif
-
-    func willChange() {
-        #if canImport(Combine)
-        if Thread.isMainThread {
-            objectWillChange.send()
-        } else {
-            DispatchQueue.main.async { self.objectWillChange.send() }
-        }
-        #endif
-    }
-}
-
-#if canImport(Combine)
-extension ViewModel: ObservableObject {}
-#endif
 
 /// Forwards store changes to a closure, for view models that refresh on any change.
 final class ChangeForwarder: ConsentObserver, @unchecked Sendable {

@@ -1,6 +1,7 @@
 // The privacy report: per feature uses, time in use, last use and refusals over 7 days, and the audit log.
 import ConsentKit
 import Foundation
+import Observation
 
 public struct ReportRow: Equatable {
     public let feature: Feature
@@ -24,12 +25,11 @@ public struct PrivacyReportState: Equatable {
     public var log: [LogRow] = []
 }
 
-public final class PrivacyReportModel: ViewModel, @unchecked Sendable {
+@Observable
+public final class PrivacyReportModel: @unchecked Sendable {
     public static let weekMs: Int64 = 7 * 24 * 60 * 60 * 1000
 
-    public private(set) var state = PrivacyReportState() {
-        willSet { willChange() }
-    }
+    public private(set) var state = PrivacyReportState()
 
     private let store: ConsentStore
     private let sharer: Sharer
@@ -39,7 +39,6 @@ public final class PrivacyReportModel: ViewModel, @unchecked Sendable {
         self.store = store
         self.sharer = sharer
         self.now = now
-        super.init()
         try? refresh()
     }
 

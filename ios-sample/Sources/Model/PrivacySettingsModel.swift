@@ -1,6 +1,7 @@
 // Settings › Privacy: a toggle and the "why" lines per feature, export, and delete.
 import ConsentKit
 import Foundation
+import Observation
 
 public struct FeatureRow: Equatable {
     public let feature: Feature
@@ -22,19 +23,17 @@ public struct PrivacySettingsState: Equatable {
     public var notice: String?
 }
 
-public final class PrivacySettingsModel: ViewModel, @unchecked Sendable {
-    public private(set) var state = PrivacySettingsState() {
-        willSet { willChange() }
-    }
+@Observable
+public final class PrivacySettingsModel: @unchecked Sendable {
+    public private(set) var state = PrivacySettingsState()
 
     private let store: ConsentStore
     private let sharer: Sharer
-    private var subscription: Subscription?
+    @ObservationIgnored private var subscription: Subscription?
 
     public init(store: ConsentStore, sharer: Sharer) {
         self.store = store
         self.sharer = sharer
-        super.init()
         subscription = store.subscribe(observer: ChangeForwarder { [weak self] _ in self?.refresh() })
         refresh()
     }

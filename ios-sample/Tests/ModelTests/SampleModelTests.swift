@@ -1,6 +1,7 @@
 import CameraSampleModel
 import ConsentKit
 import Foundation
+import Observation
 import XCTest
 
 final class FakeOs: OsPermissions {
@@ -49,6 +50,14 @@ final class FakeClipboard: ClipboardReader {
     func readText() -> String? { text }
 }
 
+/// Counts observation callbacks, which may come from the store's notifying thread.
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add() { lock.lock(); value += 1; lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return value }
+}
+
 final class FakeSharer: Sharer {
     var shared: [(String, String)] = []
     func share(fileName: String, mimeType: String, content: String) { shared.append((fileName, content)) }
@@ -93,6 +102,27 @@ final class SampleModelTests: XCTestCase {
         XCTAssertEqual(os.asked, [.camera], "then the OS dialog")
         XCTAssertEqual(camera.allowedAtEachUse, [true], "the photo was taken inside a session")
         XCTAssertFalse(store.isAllowed(feature: .camera), "and the session ended after it")
+    }
+
+    /// What SwiftUI does with an `@Observable` model: read `state`, be told when it changes —
+    /// also when the change comes from the store (a revocation in Settings) rather than a tap.
+    func testViewsAreToldWhenTheModelsStateChanges() throws {
+        let changes = Tally(), settingsChanges = Tally()
+        func track() { withObservationTracking { _ = model.state } onChange: { changes.add() } }
+        track()
+        model.onShutter() // the prompt appears
+        XCTAssertEqual(changes.count, 1)
+        model.onPromptAnswer(allow: true)
+        try store.grant(feature: .microphone, scope: .untilRevoked, actor: .user)
+        model.onRecordStart()
+        XCTAssertTrue(model.state.recording)
+        track()
+        let settings = PrivacySettingsModel(store: store, sharer: sharer)
+        withObservationTracking { _ = settings.state } onChange: { settingsChanges.add() }
+        settings.setEnabled(.camera, false)
+        XCTAssertEqual(changes.count, 2, "the recording stopped, and the camera screen was told")
+        XCTAssertEqual(settingsChanges.count, 1, "and so was the Settings screen")
+        XCTAssertFalse(model.state.recording)
     }
 
     func testOrientationIsReadOnlyWhileShootingAndOnlyWithConsent() throws {

@@ -1,9 +1,7 @@
 // The idiomatic Swift layer over the generated bindings: an AsyncStream of changes, scoped
-// use, live states for SwiftUI, and error helpers. Sessions end when released (deinit).
+// use, live states for SwiftUI (Observation), and error helpers. Sessions end when released (deinit).
 import Foundation
-#if canImport(Combine)
-import Combine
-#endif
+import Observation
 
 extension ConsentConfig {
     /// A config for `appId` with the built-in policy of every feature.
@@ -53,19 +51,18 @@ private final class StreamObserver: ConsentObserver, @unchecked Sendable {
 
 /// Live consent state for a Settings › Privacy screen and the first-launch dialog — every
 /// feature's state, the privacy policy's, each SDK's status and the ad signals — kept current
-/// by one store observer; an `ObservableObject` where Combine exists. Releasing it unsubscribes.
-public final class ConsentStates: @unchecked Sendable {
+/// by one store observer. `Observable`: a SwiftUI view (or `withObservationTracking`) that
+/// reads a property is told when it changes. It conforms through an `ObservationRegistrar`,
+/// as the `@Observable` macro does, but keeps its values under a lock, because the store
+/// reports changes on the thread that made them. Releasing it unsubscribes.
+public final class ConsentStates: Observable, @unchecked Sendable {
+    private let registrar = ObservationRegistrar()
     private let lock = NSLock()
     private var current: [FeatureState]
     private var currentPolicy: PolicyState
     private var currentSdks: [SdkStatus]
     private var currentAdSignals: AdSignals
     private var subscription: Subscription?
-
-    #if canImport(Combine)
-    /// Fires (on the main queue) before the states change.
-    public let objectWillChange = ObservableObjectPublisher()
-    #endif
 
     public init(store: ConsentStore) {
         current = []
@@ -91,6 +88,7 @@ public final class ConsentStates: @unchecked Sendable {
 
     /// The privacy policy's latest state: show the dialog, or the basic-mode banner, from it.
     public var policy: PolicyState {
+        registrar.access(self, keyPath: \.policy)
         lock.lock()
         defer { lock.unlock() }
         return currentPolicy
@@ -98,6 +96,7 @@ public final class ConsentStates: @unchecked Sendable {
 
     /// Each declared SDK's latest status, in the config's order.
     public var sdks: [SdkStatus] {
+        registrar.access(self, keyPath: \.sdks)
         lock.lock()
         defer { lock.unlock() }
         return currentSdks
@@ -105,6 +104,7 @@ public final class ConsentStates: @unchecked Sendable {
 
     /// What ad SDKs are told now (Consent Mode v2).
     public var adSignals: AdSignals {
+        registrar.access(self, keyPath: \.adSignals)
         lock.lock()
         defer { lock.unlock() }
         return currentAdSignals
@@ -112,6 +112,7 @@ public final class ConsentStates: @unchecked Sendable {
 
     /// Every feature's latest state, in the store's order.
     public var states: [FeatureState] {
+        registrar.access(self, keyPath: \.states)
         lock.lock()
         defer { lock.unlock() }
         return current
@@ -122,33 +123,46 @@ public final class ConsentStates: @unchecked Sendable {
         states.first { $0.feature == feature }
     }
 
+    /// Runs `body` under the lock, telling observers of `keyPath` around it (never while
+    /// the lock is held by anyone they might call back into).
+    private func mutate<Value>(_ keyPath: KeyPath<ConsentStates, Value>, _ body: () -> Void) {
+        registrar.withMutation(of: self, keyPath: keyPath) {
+            lock.lock()
+            defer { lock.unlock() }
+            body()
+        }
+    }
+
     fileprivate func apply(_ change: ConsentChange) {
-        #if canImport(Combine)
-        DispatchQueue.main.async { self.objectWillChange.send() }
-        #endif
-        lock.lock()
-        defer { lock.unlock() }
         if let state = change.state {
-            if let index = current.firstIndex(where: { $0.feature == state.feature }) {
-                current[index] = state
-            } else {
-                current.append(state)
+            mutate(\.states) {
+                if let index = current.firstIndex(where: { $0.feature == state.feature }) {
+                    current[index] = state
+                } else {
+                    current.append(state)
+                }
             }
         }
         if let policy = change.policy {
-            currentPolicy = policy
-            heardPolicy = true
+            mutate(\.policy) {
+                currentPolicy = policy
+                heardPolicy = true
+            }
         }
         if let status = change.sdk {
-            if let index = currentSdks.firstIndex(where: { $0.id == status.id }) {
-                currentSdks[index] = status
-            } else {
-                currentSdks.append(status)
+            mutate(\.sdks) {
+                if let index = currentSdks.firstIndex(where: { $0.id == status.id }) {
+                    currentSdks[index] = status
+                } else {
+                    currentSdks.append(status)
+                }
             }
         }
         if let adSignals = change.adSignals {
-            currentAdSignals = adSignals
-            heardAdSignals = true
+            mutate(\.adSignals) {
+                currentAdSignals = adSignals
+                heardAdSignals = true
+            }
         }
     }
 
@@ -159,6 +173,3 @@ public final class ConsentStates: @unchecked Sendable {
     }
 }
 
-#if canImport(Combine)
-extension ConsentStates: ObservableObject {}
-#endif

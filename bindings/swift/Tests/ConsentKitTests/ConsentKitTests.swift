@@ -1,5 +1,6 @@
 import ConsentKit
 import Foundation
+import Observation
 import XCTest
 
 private let app = "com.example.camera"
@@ -257,6 +258,20 @@ final class ConsentKitTests: XCTestCase {
         XCTAssertEqual(live[.camera]?.status, .denied)
     }
 
+    func testConsentStatesTellObservationOnlyWhatChanged() throws {
+        let store = try open()
+        let live = ConsentStates(store: store)
+        let heard = Heard()
+        // What a SwiftUI view does: read some properties, be told when one of them changes.
+        withObservationTracking { _ = live[.camera] } onChange: { heard.add("states") }
+        withObservationTracking { _ = live.policy } onChange: { heard.add("policy") }
+        withObservationTracking { _ = live.sdks } onChange: { heard.add("sdks") }
+        XCTAssertEqual(heard.values, [])
+        try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+        XCTAssertEqual(heard.values, ["states"], "a feature decision changes the states only")
+        XCTAssertEqual(live[.camera]?.status, .granted, "and the new value is there to read")
+    }
+
     func testPrivacyReportAuditLogAndExportsReadTheHistoryBack() throws {
         let store = try open()
         try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
@@ -280,4 +295,12 @@ final class ConsentKitTests: XCTestCase {
         XCTAssertEqual(store.head().seq, 1)
         XCTAssertNil(store.recoveryNotice())
     }
+}
+
+/// Names heard by observation callbacks, safe to add to from the store's notifying thread.
+final class Heard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var heard: [String] = []
+    func add(_ name: String) { lock.lock(); heard.append(name); lock.unlock() }
+    var values: [String] { lock.lock(); defer { lock.unlock() }; return heard }
 }
