@@ -4,6 +4,7 @@ package org.consentkit.sample.model
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import org.consentkit.AuditEntry
 import org.consentkit.AuditFilter
 import org.consentkit.AuditKind
 import org.consentkit.ConsentStore
@@ -23,13 +24,16 @@ data class ReportRow(
 
 data class LogRow(val seq: Long, val time: String, val text: String)
 
-/** One use on the timeline: where it starts and ends across the window, from 0 to 1. */
+/** One use on the timeline: where it starts and ends along its axis, from 0 to 1. */
 data class TimelineBar(val feature: Feature, val start: Float, val end: Float)
 
 data class PrivacyReportUiState(
     val rows: List<ReportRow> = emptyList(),
     val log: List<LogRow> = emptyList(),
     val timeline: List<TimelineBar> = emptyList(),
+    /** The timeline's axis: from the window's start, or the oldest record when the history is younger. */
+    val timelineFrom: String = "",
+    val timelineTo: String = "",
 )
 
 class PrivacyReportViewModel(
@@ -68,12 +72,28 @@ class PrivacyReportViewModel(
             ).joinToString(" · ")
             LogRow(e.seq.toLong(), Instant.ofEpochMilli(e.timeMs).toString(), what)
         }
-        mutableState.value = PrivacyReportUiState(rows, log, timeline(until - WEEK_MS, until))
+        val entries = store.auditLog(AuditFilter(sinceMs = until - WEEK_MS)).reversed()
+        val from = (entries.firstOrNull()?.timeMs ?: (until - WEEK_MS)).coerceIn(until - WEEK_MS, until)
+        mutableState.value = PrivacyReportUiState(
+            rows, log, timeline(entries, from, until),
+            timelineFrom = axisLabel(from, until - from), timelineTo = axisLabel(until, until - from),
+        )
     }
 
-    /** Use sessions of the window as bars: a session still open runs to the end of the window. */
-    private fun timeline(since: Long, until: Long): List<TimelineBar> {
-        val entries = store.auditLog(AuditFilter(sinceMs = since)).reversed()
+    private fun axisLabel(ms: Long, spanMs: Long): String {
+        val text = Instant.ofEpochMilli(ms).toString() // 2026-11-23T07:44:03.162Z
+        return when {
+            spanMs > 2 * 86_400_000L -> text.substring(5, 16).replace('T', ' ')
+            spanMs < 60_000L && text.length >= 23 -> text.substring(11, 23) // to the millisecond
+            else -> text.substring(11, 19)
+        }
+    }
+
+    /**
+     * Use sessions as bars along [since, until): a session still open runs to the end. The axis
+     * starts at the oldest record in the window, so a young history is not a sliver at the end.
+     */
+    private fun timeline(entries: List<AuditEntry>, since: Long, until: Long): List<TimelineBar> {
         val began = mutableMapOf<ULong, Pair<Feature, Long>>()
         val bars = mutableListOf<Pair<Feature, LongRange>>()
         for (e in entries) {
@@ -90,7 +110,7 @@ class PrivacyReportViewModel(
             }
         }
         bars += began.values.map { (feature, start) -> feature to (start..until) }
-        val span = (until - since).toFloat()
+        val span = (until - since).coerceAtLeast(1).toFloat()
         return bars.map { (feature, range) ->
             TimelineBar(
                 feature,

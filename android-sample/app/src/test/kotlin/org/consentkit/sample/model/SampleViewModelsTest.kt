@@ -210,4 +210,19 @@ class SampleViewModelsTest {
         vm.exportAccessReport()
         assertEquals(4, shared.single().third.trim().lines().size, "two intervals, begin and end")
     }
+
+    @Test
+    fun `the timeline of a young history runs from its first record, not from a week ago`() {
+        store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
+        cameraVm.onShutter()
+        Thread.sleep(300)
+        cameraVm.onShutter()
+        val state = PrivacyReportViewModel(store, { _, _, _ -> }).state.value
+        val bars = state.timeline.filter { it.feature == Feature.CAMERA }.sortedBy { it.start }
+        assertEquals(2, bars.size)
+        assertTrue(bars.all { it.start in 0f..1f && it.end in it.start..1f }, "$bars")
+        // 300 ms apart: over a whole week the two would sit within a millionth of each other.
+        assertTrue(bars[1].start - bars[0].start > 0.2f, "$bars")
+        assertTrue(state.timelineFrom.matches(Regex("\\d\\d:\\d\\d:\\d\\d(\\.\\d{3})?")), state.timelineFrom)
+    }
 }

@@ -6,6 +6,7 @@ import androidx.compose.foundation.Canvas
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.Spacer
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.height
 import androidx.compose.foundation.layout.padding
@@ -53,6 +54,12 @@ fun ReportScreen(state: PrivacyReportUiState, onExport: () -> Unit) {
                 TimelineRow(state.timeline.filter { it.feature == feature }, Modifier.weight(1f))
             }
         }
+        Row {
+            Spacer(Modifier.width(150.dp))
+            Text(state.timelineFrom, style = MaterialTheme.typography.labelSmall)
+            Spacer(Modifier.weight(1f))
+            Text(state.timelineTo, style = MaterialTheme.typography.labelSmall)
+        }
         OutlinedButton(onClick = onExport) { Text("Export App Privacy Report (NDJSON)") }
         state.log.take(12).forEach { entry ->
             Text("#${entry.seq} ${entry.time} ${entry.text}", style = MaterialTheme.typography.bodySmall)
@@ -60,7 +67,7 @@ fun ReportScreen(state: PrivacyReportUiState, onExport: () -> Unit) {
     }
 }
 
-/** One feature's uses across the week: a bar per session, at least 2 px wide. */
+/** One feature's uses along the axis: a bar per session, at least 2 px wide. */
 @Composable
 private fun TimelineRow(bars: List<TimelineBar>, modifier: Modifier) {
     Canvas(modifier.fillMaxWidth().height(18.dp).testTag("timeline")) {

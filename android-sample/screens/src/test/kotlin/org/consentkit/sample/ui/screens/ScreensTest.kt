@@ -18,7 +18,7 @@ import androidx.compose.ui.test.onRoot
 import androidx.compose.ui.test.onAllNodesWithText
 import androidx.compose.ui.test.assertCountEquals
 import androidx.compose.ui.test.performClick
-import androidx.compose.ui.test.runComposeUiTest
+import androidx.compose.ui.test.runDesktopComposeUiTest
 import org.consentkit.Actor
 import org.consentkit.ConsentConfig
 import org.consentkit.ConsentStore
@@ -61,6 +61,9 @@ private fun chineseApp() = ConsentConfig(
     jurisdiction = "CN",
 )
 
+/** A phone-tall window, so a screenshot shows a whole screen. */
+private fun screenTest(block: ComposeUiTest.() -> Unit) = runDesktopComposeUiTest(width = 720, height = 1280) { block() }
+
 /** The screens over the real library, each test writing what it saw as a PNG. */
 class ScreensTest {
     @TempDir
@@ -100,7 +103,7 @@ class ScreensTest {
 
     @Test
     fun `first launch shows the policy before anything and the catalogue holds every SDK until it is agreed`() =
-        runComposeUiTest {
+        screenTest {
             open(chineseApp())
             val policy = policyVm()
             val settings = settingsVm()
@@ -119,7 +122,7 @@ class ScreensTest {
         }
 
     @Test
-    fun `declining is basic mode and the shutter explains instead of prompting`() = runComposeUiTest {
+    fun `declining is basic mode and the shutter explains instead of prompting`() = screenTest {
         open(chineseApp())
         val policy = policyVm()
         val camera = cameraVm()
@@ -139,7 +142,7 @@ class ScreensTest {
 
     @Test
     fun `the shutter prompts at that moment, and after a no the app waits until the advised time`() =
-        runComposeUiTest {
+        screenTest {
             open(consentConfig("com.example.camera"))
             val camera = cameraVm()
             show { CameraRoute(camera) }
@@ -158,7 +161,7 @@ class ScreensTest {
         }
 
     @Test
-    fun `revoking the camera in settings while recording stops the recording at once`() = runComposeUiTest {
+    fun `revoking the camera in settings while recording stops the recording at once`() = screenTest {
         open(consentConfig("com.example.camera"))
         store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
         store.deny(Feature.MICROPHONE, Actor.USER)
@@ -179,7 +182,7 @@ class ScreensTest {
     }
 
     @Test
-    fun `the report shows each feature's uses and a timeline`() = runComposeUiTest {
+    fun `the report shows each feature's uses and a timeline`() = screenTest {
         open(consentConfig("com.example.camera"))
         store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
         store.grant(Feature.MOTION_SENSORS, GrantScope.UNTIL_REVOKED, Actor.USER)
