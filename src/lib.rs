@@ -24,6 +24,7 @@ pub mod forge;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+mod hot;
 mod log;
 mod model;
 mod observer;

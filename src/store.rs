@@ -149,10 +149,12 @@ impl ConsentStore {
         )))
     }
 
-    /// True only while a use session of the feature is open, consent is granted and the OS
-    /// permission is not denied.
-    pub fn is_allowed(&self, feature: Feature) -> bool {
-        self.engine.is_allowed(feature)
+    /// For the Kotlin and Swift layers' `isAllowed`: a counted reference to the store's
+    /// allowed-features bits, read with the C function `consentkit_allowed_bits` (one atomic
+    /// load, no UniFFI call) and released once with `consentkit_allowed_bits_release`. It
+    /// stays valid after the store is closed (reading all off). Apps call `isAllowed`.
+    pub fn hot_read_handle(&self) -> u64 {
+        self.engine.hot_read_handle()
     }
 
     /// Records what the OS says; `Denied` ends the feature's sessions. `Limited` applies
@@ -326,6 +328,13 @@ impl ConsentStore {
 }
 
 impl ConsentStore {
+    /// True only while a use session of the feature is open, consent is granted and the OS
+    /// permission is not denied. (Kotlin and Swift answer the same from the same bits,
+    /// without a UniFFI call: see `hot_read_handle`.)
+    pub fn is_allowed(&self, feature: Feature) -> bool {
+        self.engine.is_allowed(feature)
+    }
+
     /// The id of the app the store belongs to.
     pub fn app_id(&self) -> String {
         self.engine.view().app_id

@@ -22,6 +22,8 @@ let package = Package(
     products: [.library(name: "ConsentKit", targets: ["ConsentKit"])],
     targets: [
         ffi,
+        // The hot read path's two C functions (src/hot.rs), declared by hand.
+        .systemLibrary(name: "ConsentKitHot", path: "Sources/ConsentKitHot"),
         // HMAC for the in-memory sealer where CryptoKit is missing (Linux): OpenSSL's libcrypto.
         .systemLibrary(
             name: "COpenSSL",
@@ -32,6 +34,7 @@ let package = Package(
             name: "ConsentKit",
             dependencies: [
                 "ConsentKitFFI",
+                "ConsentKitHot",
                 .target(name: "COpenSSL", condition: .when(platforms: [.linux])),
             ],
             path: "Sources/ConsentKit",

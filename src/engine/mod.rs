@@ -7,7 +7,6 @@ mod restart;
 mod retention;
 mod write;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockWriteGuard};
@@ -17,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::Resolved;
 use crate::entry::RecoveryNotice;
 use crate::error::Error;
+use crate::hot::AllowedBits;
 use crate::log::{Durability, Hash, Journal, LogReader, Record, ReplayMachine};
 use crate::model::{Feature, FeatureState};
 use crate::observer::{ConsentObserver, Notifier, Subscription};
@@ -29,8 +29,9 @@ pub(crate) use restart::{ChainStart, Verification};
 /// The state of one open store. Shared by the exported store and its use sessions.
 pub(crate) struct Engine {
     core: RwLock<Core>,
-    /// `is_allowed` answers from here without a lock; refreshed under the write lock.
-    allowed: [AtomicBool; Feature::ALL.len()],
+    /// `is_allowed` answers from here without a lock (and the bindings' hot path, through
+    /// `hot_read_handle`); refreshed under the write lock.
+    allowed: Arc<AllowedBits>,
     durability: Arc<Durability>,
     notifier: Arc<Notifier>,
     clock: Arc<dyn Clock>,
@@ -157,7 +158,12 @@ impl Engine {
     // ---- reads ----
 
     pub fn is_allowed(&self, feature: Feature) -> bool {
-        self.allowed[feature.index()].load(Ordering::Acquire)
+        self.allowed.get(feature)
+    }
+
+    /// A counted reference to the allowed-features bits, for the bindings' hot path.
+    pub fn hot_read_handle(&self) -> u64 {
+        AllowedBits::into_handle(self.allowed.clone())
     }
 
     pub fn feature_state(&self, feature: Feature) -> FeatureState {

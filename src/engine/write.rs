@@ -211,12 +211,8 @@ impl Engine {
 
     pub(super) fn refresh_allowed(&self, core: &Core) {
         let may = core.may_allow();
-        for feature in Feature::ALL {
-            self.allowed[feature.index()].store(
-                may && core.state.is_allowed(feature),
-                std::sync::atomic::Ordering::Release,
-            );
-        }
+        self.allowed
+            .publish(|feature| may && core.state.is_allowed(feature));
     }
 
     /// Benchmarks only: `decide` at a given time, without waiting for durability.

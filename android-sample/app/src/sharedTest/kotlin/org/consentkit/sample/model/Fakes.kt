@@ -4,6 +4,7 @@ package org.consentkit.sample.model
 import org.consentkit.ConsentStore
 import org.consentkit.Feature
 import org.consentkit.OsPermission
+import org.consentkit.isAllowed
 
 class FakeOs(var answer: OsPermission = OsPermission.GRANTED) : OsPermissions {
     val asked = mutableListOf<Feature>()

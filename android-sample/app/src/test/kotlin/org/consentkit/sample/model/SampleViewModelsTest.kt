@@ -9,6 +9,7 @@ import org.consentkit.Feature
 import org.consentkit.GrantScope
 import org.consentkit.OsPermission
 import org.consentkit.consentConfig
+import org.consentkit.isAllowed
 import org.consentkit.openConsentStore
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals

@@ -6,6 +6,7 @@ import org.consentkit.Feature
 import org.consentkit.GrantScope
 import org.consentkit.SealerFailedException
 import org.consentkit.consentConfig
+import org.consentkit.isAllowed
 import org.consentkit.openSealedConsentStore
 import org.junit.Assert.assertArrayEquals
 import org.junit.Assert.assertEquals

@@ -26,6 +26,7 @@ import org.consentkit.Feature
 import org.consentkit.GrantScope
 import org.consentkit.SdkPolicy
 import org.consentkit.consentConfig
+import org.consentkit.isAllowed
 import org.consentkit.openConsentStore
 import org.consentkit.sample.model.CameraViewModel
 import org.consentkit.sample.model.FakeCamera

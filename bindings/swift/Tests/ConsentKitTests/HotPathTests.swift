@@ -1,0 +1,110 @@
+import ConsentKit
+import Foundation
+import XCTest
+
+/// `isAllowed` through the hot read path: the core's answer, never stale, from any thread.
+final class HotPathTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("consentkit-hot-\(UUID().uuidString)")
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    private func open(_ name: String = "store") throws -> ConsentStore {
+        try ConsentStore.open(directory: dir.appendingPathComponent(name), config: ConsentConfig(appId: "com.example.camera"))
+    }
+
+    private let purposes: [Feature: String] = [
+        .camera: "shoot_photo", .microphone: "voice_note", .photoLibrary: "save_media",
+        .clipboard: "share_code", .motionSensors: "orientation", .adPersonalization: "personalized_ads",
+    ]
+
+    func testEachFeatureAnswersFromItsOwnBitAsTheCoreStateSays() throws {
+        let store = try open()
+        for feature in purposes.keys { try store.grant(feature: feature, scope: .untilRevoked, actor: .user) }
+        for (feature, purpose) in purposes {
+            // Motion sensors only while the camera shoots (their default policy).
+            let camera = feature == .motionSensors ? try store.beginUse(feature: .camera, purpose: "shoot_photo") : nil
+            let inUse = Set([feature] + (camera.map { [$0.feature()] } ?? []))
+            try store.withUse(feature, purpose: purpose) { _ in
+                for other in purposes.keys {
+                    XCTAssertEqual(store.isAllowed(feature: other), inUse.contains(other), "\(other) while \(inUse) in use")
+                    XCTAssertEqual(store.isAllowed(feature: other), store.state(feature: other).allowed)
+                }
+            }
+            try camera?.end()
+            XCTAssertFalse(store.isAllowed(feature: feature))
+        }
+    }
+
+    func testAfterATurnOffCallReturnsNoThreadReadsTheOldAnswer() throws {
+        let turnOffs: [(String, (ConsentStore) throws -> Void)] = [
+            ("revoke", { try $0.revoke(feature: .camera, actor: .user) }),
+            ("deny", { try $0.deny(feature: .camera, actor: .user) }),
+            ("OS denial", { try $0.setOsPermission(feature: .camera, permission: .denied) }),
+            ("background", { try $0.setForeground(foreground: false) }),
+        ]
+        for (name, turnOff) in turnOffs {
+            for round in 0..<20 {
+                let store = try open("\(name)-\(round)")
+                try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+                let session = try store.beginUse(feature: .camera, purpose: "shoot_photo")
+                let returned = Flag(), stale = Flag(), started = DispatchGroup(), done = DispatchGroup()
+                for _ in 0..<4 {
+                    started.enter()
+                    done.enter()
+                    Thread.detachNewThread {
+                        started.leave()
+                        var after = 0
+                        while after < 1_000 {
+                            let turnedOff = returned.isSet // read before the answer
+                            if store.isAllowed(feature: .camera) && turnedOff { stale.set() }
+                            if turnedOff { after += 1 }
+                        }
+                        done.leave()
+                    }
+                }
+                started.wait()
+                XCTAssertTrue(store.isAllowed(feature: .camera))
+                try turnOff(store)
+                returned.set()
+                done.wait()
+                XCTAssertFalse(stale.isSet, "\(name), round \(round): an answer read after the call returned was stale")
+                XCTAssertFalse(session.isActive())
+            }
+        }
+    }
+
+    func testTwoStoresAnswerForThemselvesAndAStoreMadeAfterAnotherIsGoneIsNotConfused() throws {
+        let a = try open("a")
+        let b = try open("b")
+        try a.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+        let session = try a.beginUse(feature: .camera, purpose: "shoot_photo")
+        XCTAssertTrue(a.isAllowed(feature: .camera))
+        XCTAssertFalse(b.isAllowed(feature: .camera))
+        try session.end()
+        // Stores made and released in turn may reuse an address: each answers for itself.
+        for i in 0..<50 {
+            let store = try open("c\(i)")
+            try store.grant(feature: .clipboard, scope: .untilRevoked, actor: .user)
+            if i % 2 == 0 {
+                try store.withUse(.clipboard, purpose: "share_code") { _ in
+                    XCTAssertTrue(store.isAllowed(feature: .clipboard))
+                }
+            }
+            XCTAssertFalse(store.isAllowed(feature: .clipboard))
+        }
+    }
+}
+
+/// A flag set once, read from any thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
