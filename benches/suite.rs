@@ -577,7 +577,7 @@ fn history_benchmarks(out: &mut Report) {
         )
         .unwrap();
     let theirs = ns_per_op(7, 1, |_| {
-        let rows: Vec<(Option<i64>, i64, i64, i64, i64)> = query
+        let rows: Vec<(Option<i64>, i64, i64, Option<i64>, i64)> = query
             .query_map(params![now - 7 * DAY_MS, now + 1], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
@@ -622,7 +622,12 @@ fn history_benchmarks(out: &mut Report) {
             .unwrap()
             .trim()
             .parse()
-            .expect("the probe prints its peak RSS in KiB")
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the probe prints its peak RSS in KiB ({e}): {}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            })
     };
     let baseline = probe("-");
     let peak = probe(dir.path().to_str().unwrap());
@@ -704,7 +709,11 @@ fn rss_probe(dir: &str) {
         let store = open(Path::new(dir));
         let now = SystemClock::default().now_ms();
         black_box(store.privacy_report(now - 7 * DAY_MS, now + 1).unwrap());
-        assert!(store.verify().unwrap().intact);
+        let verified = store.verify().unwrap();
+        // A garbage tail is damage, kept aside at open: then verify says so, as it should.
+        if store.recovery_notice().is_none() {
+            assert!(verified.intact, "{verified:?}");
+        }
     }
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let hwm = status

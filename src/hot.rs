@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::model::Feature;
+use crate::store::ConsentStore;
 
 /// Bit `i` is set while `Feature::ALL[i]` is allowed (a use session open, consent granted,
 /// the OS not denying, the store healthy).
@@ -31,6 +32,11 @@ impl AllowedBits {
         self.0.store(bits, Ordering::Release);
     }
 
+    /// All the bits at once.
+    pub(crate) fn load(&self) -> u32 {
+        self.0.load(Ordering::Acquire)
+    }
+
     /// A counted reference for the foreign side, as an integer (see the module's docs).
     pub(crate) fn into_handle(this: Arc<AllowedBits>) -> u64 {
         Arc::into_raw(this) as usize as u64
@@ -49,7 +55,25 @@ pub unsafe extern "C" fn consentkit_allowed_bits(handle: u64) -> u32 {
         return 0;
     }
     // SAFETY: the caller holds a counted reference (see above); a load cannot panic.
-    unsafe { (*bits).0.load(Ordering::Acquire) }
+    unsafe { (*bits).load() }
+}
+
+/// The allowed-features bits of the store behind a UniFFI object handle (what the generated
+/// Swift `ConsentStore` holds: `Arc::into_raw` of the store, uniffi_core 0.32's `Handle`);
+/// 0 for a null handle. For Swift, whose objects keep their handle valid while a method of
+/// theirs runs; Kotlin's would need a handle clone per call, so Kotlin uses
+/// `hot_read_handle` instead.
+///
+/// # Safety
+/// `store` is 0 or the live UniFFI handle of a `ConsentStore`, valid for the whole call.
+#[no_mangle]
+pub unsafe extern "C" fn consentkit_store_allowed_bits(store: u64) -> u32 {
+    let store = store as usize as *const ConsentStore;
+    if store.is_null() {
+        return 0;
+    }
+    // SAFETY: see above; reading an atomic cannot panic.
+    unsafe { (*store).allowed_bits() }
 }
 
 /// Releases a handle from `ConsentStore::hot_read_handle()`; 0 is ignored.
@@ -88,5 +112,30 @@ mod tests {
         assert_eq!(Arc::strong_count(&bits), 1);
         assert_eq!(unsafe { consentkit_allowed_bits(0) }, 0);
         unsafe { consentkit_allowed_bits_release(0) };
+    }
+
+    #[test]
+    fn a_uniffi_handle_of_a_store_reads_its_bits() {
+        use crate::{Actor, ConsentConfig, GrantScope};
+        let store = ConsentStore::open_in_memory(ConsentConfig::new("com.example.camera")).unwrap();
+        // The handle exactly as UniFFI lowers the object for Swift.
+        let handle =
+            <Arc<ConsentStore> as uniffi::Lower<crate::UniFfiTag>>::lower(store.clone()).as_raw();
+        assert_eq!(unsafe { consentkit_store_allowed_bits(handle) }, 0);
+        store
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
+        let session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
+        assert_eq!(
+            unsafe { consentkit_store_allowed_bits(handle) },
+            1 << Feature::Camera.index()
+        );
+        drop(session);
+        assert_eq!(unsafe { consentkit_store_allowed_bits(handle) }, 0);
+        assert_eq!(unsafe { consentkit_store_allowed_bits(0) }, 0);
+        // SAFETY: the handle owns one reference, given back here.
+        drop(unsafe { Arc::from_raw(handle as usize as *const ConsentStore) });
     }
 }

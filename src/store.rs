@@ -335,6 +335,11 @@ impl ConsentStore {
         self.engine.is_allowed(feature)
     }
 
+    /// Every feature's `is_allowed` at once, as bits (bit i: `Feature::ALL[i]`).
+    pub(crate) fn allowed_bits(&self) -> u32 {
+        self.engine.allowed_bits()
+    }
+
     /// The id of the app the store belongs to.
     pub fn app_id(&self) -> String {
         self.engine.view().app_id

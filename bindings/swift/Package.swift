@@ -41,5 +41,7 @@ let package = Package(
             linkerSettings: useXCFramework ? [] : [.linkedLibrary("consentkit")]
         ),
         .testTarget(name: "ConsentKitTests", dependencies: ["ConsentKit"], path: "Tests/ConsentKitTests"),
+        // Per-call costs for scripts/bench (swift run -c release ConsentKitBench).
+        .executableTarget(name: "ConsentKitBench", dependencies: ["ConsentKit"], path: "Sources/ConsentKitBench"),
     ]
 )

@@ -161,6 +161,11 @@ impl Engine {
         self.allowed.get(feature)
     }
 
+    /// Every feature's `is_allowed` as bits (bit i: `Feature::ALL[i]`).
+    pub fn allowed_bits(&self) -> u32 {
+        self.allowed.load()
+    }
+
     /// A counted reference to the allowed-features bits, for the bindings' hot path.
     pub fn hot_read_handle(&self) -> u64 {
         AllowedBits::into_handle(self.allowed.clone())

@@ -1,40 +1,8 @@
-// isAllowed without a UniFFI call: the store's allowed-features bits (src/hot.rs) read through
-// a counted reference taken once per store, instead of lowering the enum into a RustBuffer
-// and making a checked Rust call on every question.
+// isAllowed without a UniFFI call: the store's allowed-features bits (src/hot.rs) read by one
+// C call on the store's own UniFFI handle, instead of lowering the enum into a RustBuffer and
+// making a checked Rust call on every question. (scripts/bindings widens the generated
+// `handle` from fileprivate to internal for this.)
 import ConsentKitHot
-import Foundation
-
-/// One store's counted reference to its bits, released with the last user of it.
-private final class HotHandle: @unchecked Sendable {
-    weak var store: ConsentStore?
-    let handle: UInt64
-
-    init(store: ConsentStore) {
-        self.store = store
-        handle = store.hotReadHandle()
-    }
-
-    deinit { consentkit_allowed_bits_release(handle) }
-}
-
-/// The handles, by store identity. An identity can be reused once a store is gone, so an
-/// entry counts only while its weak reference still points at the same store.
-private final class HotHandles: @unchecked Sendable {
-    private let lock = NSLock()
-    private var handles: [ObjectIdentifier: HotHandle] = [:]
-
-    func handle(for store: ConsentStore) -> HotHandle {
-        lock.lock()
-        defer { lock.unlock() }
-        let key = ObjectIdentifier(store)
-        if let hot = handles[key], hot.store === store { return hot }
-        let hot = HotHandle(store: store)
-        handles[key] = hot
-        return hot
-    }
-}
-
-private let hotHandles = HotHandles()
 
 extension ConsentStore {
     /// True only while a use session of `feature` is open, consent is granted and the OS
@@ -42,8 +10,8 @@ extension ConsentStore {
     /// UniFFI call. Never stale: the bits change before a revoke, deny, OS denial, background
     /// or close call returns, on whichever thread made it.
     public func isAllowed(feature: Feature) -> Bool {
-        let hot = hotHandles.handle(for: self)
-        let bits = withExtendedLifetime(hot) { consentkit_allowed_bits(hot.handle) }
+        // The handle is valid while this object lives; keep it alive through the call.
+        let bits = withExtendedLifetime(self) { consentkit_store_allowed_bits(handle) }
         return bits & (1 << UInt32(feature.hotIndex)) != 0
     }
 }

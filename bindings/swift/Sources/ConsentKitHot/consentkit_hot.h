@@ -7,3 +7,5 @@
 uint32_t consentkit_allowed_bits(uint64_t handle);
 // Releases a handle from ConsentStore.hotReadHandle(); 0 is ignored.
 void consentkit_allowed_bits_release(uint64_t handle);
+// The bits of the store behind a live UniFFI ConsentStore handle; 0 for handle 0.
+uint32_t consentkit_store_allowed_bits(uint64_t store);

@@ -1,5 +1,6 @@
-// Per-call cost from Kotlin, side by side in one JVM: isAllowed and a beginUse/end pair
-// against a ConcurrentHashMap lookup. Not a test: run with scripts/bench-kotlin.
+// Per-call cost from Kotlin, side by side in one JVM: isAllowed (the hot read path), calls
+// through UniFFI and a beginUse/end pair, against a ConcurrentHashMap lookup. Not a test: run
+// by scripts/bench, which puts its Markdown rows into BENCHMARKS.md.
 package org.consentkit
 
 import java.nio.file.Files
@@ -21,7 +22,7 @@ private fun medianNanos(calls: Int, op: (Int) -> Any?): Double {
 }
 
 private fun line(name: String, nanos: Double, baseline: Double) =
-    println("%-44s %12.1f ns/call  %10.1fx".format(name, nanos, nanos / baseline))
+    println("| %s | %.1f ns | %.1f× |".format(name, nanos, nanos / baseline))
 
 fun main() {
     val features = Feature.entries
@@ -34,11 +35,11 @@ fun main() {
     }
     val open = durable.beginUse(Feature.CAMERA, "shoot_photo") // so isAllowed(CAMERA) is true
 
-    println("consentkit Kotlin bench: JVM ${System.getProperty("java.version")}, median of $ROUNDS rounds")
-    println("%-44s %17s  %11s".format("operation", "median", "vs map"))
+    println("| call (JVM ${System.getProperty("java.version")}, median of $ROUNDS rounds) | per call | vs the map |")
+    println("|---|---|---|")
     val mapLookup = medianNanos(2_000_000) { i -> map[features[i % 6]] }
     line("ConcurrentHashMap.get", mapLookup, mapLookup)
-    line("isAllowed (durable store)", medianNanos(20_000) { i -> durable.isAllowed(features[i % 6]) }, mapLookup)
+    line("isAllowed (durable store)", medianNanos(2_000_000) { i -> durable.isAllowed(features[i % 6]) }, mapLookup)
     line("UseSession.isActive (no arguments)", medianNanos(20_000) { open.isActive() }, mapLookup)
     line("state (durable store)", medianNanos(20_000) { i -> durable.state(features[i % 6]).allowed }, mapLookup)
     line("beginUse + end (in-memory store)", medianNanos(2_000) { memory.beginUse(Feature.CAMERA, "shoot_photo").end() }, mapLookup)
