@@ -463,6 +463,9 @@ fn concurrent_sessions(out: &mut Report) {
     ]);
 }
 
+/// A row of the SQLite report: feature, kind, count, total duration, last time.
+type ReportRow = (Option<i64>, i64, i64, Option<i64>, i64);
+
 /// A store with `records` records over the last year, and the same rows in SQLite.
 fn history(dir: &Path, records: u64, with_sqlite: bool) -> Option<Connection> {
     let now = SystemClock::default().now_ms();
@@ -577,7 +580,7 @@ fn history_benchmarks(out: &mut Report) {
         )
         .unwrap();
     let theirs = ns_per_op(7, 1, |_| {
-        let rows: Vec<(Option<i64>, i64, i64, Option<i64>, i64)> = query
+        let rows: Vec<ReportRow> = query
             .query_map(params![now - 7 * DAY_MS, now + 1], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
