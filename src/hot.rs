@@ -1,23 +1,37 @@
-//! The bindings' hot read path: the allowed-features bits behind `is_allowed`, shared with Kotlin and Swift through two C functions that skip UniFFI's per-call machinery.
+//! The bindings' hot read path: the words behind `is_allowed` (a bit per feature) and `UseSession::is_active`, shared with Kotlin and Swift through C functions that skip UniFFI's per-call machinery.
 //!
-//! `ConsentStore::hot_read_handle()` (an ordinary UniFFI call, made once per store) hands the
-//! foreign side a counted reference to the store's [`AllowedBits`]; `consentkit_allowed_bits`
-//! reads them with one acquire load, and `consentkit_allowed_bits_release` drops the reference.
-//! The bits are written under the engine's write lock before a decision returns, so no answer
-//! read after a revoke, deny, OS denial or background call has returned is stale.
+//! `hot_read_handle()` on a store or a session (an ordinary UniFFI call, made once per object)
+//! hands the foreign side a counted reference to its [`HotWord`]; `consentkit_hot_word` reads
+//! it with one acquire load, and `consentkit_hot_word_release` drops the reference. Swift,
+//! whose objects keep their UniFFI handle valid while a method of theirs runs, reads through
+//! that handle instead (`consentkit_store_allowed_bits`, `consentkit_session_active`). The
+//! words are written under the engine's write lock before a decision returns, so no answer
+//! read after a revoke, deny, OS denial, background or end call has returned is stale.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::model::Feature;
+use crate::session::UseSession;
 use crate::store::ConsentStore;
 
-/// Bit `i` is set while `Feature::ALL[i]` is allowed (a use session open, consent granted,
-/// the OS not denying, the store healthy).
+/// One word read without a lock. For a store: bit `i` is set while `Feature::ALL[i]` is
+/// allowed (a use session open, consent granted, the OS not denying, the store healthy). For a
+/// session: 1 while it is active; once 0 it stays 0.
 #[derive(Debug, Default)]
-pub(crate) struct AllowedBits(AtomicU32);
+pub(crate) struct HotWord(AtomicU32);
 
-impl AllowedBits {
+impl HotWord {
+    /// A word holding `value`.
+    pub(crate) fn new(value: u32) -> HotWord {
+        HotWord(AtomicU32::new(value))
+    }
+
+    /// Sets the word.
+    pub(crate) fn set(&self, value: u32) {
+        self.0.store(value, Ordering::Release);
+    }
+
     /// Whether `feature` is allowed now.
     pub(crate) fn get(&self, feature: Feature) -> bool {
         self.0.load(Ordering::Acquire) & (1 << feature.index()) != 0
@@ -38,19 +52,19 @@ impl AllowedBits {
     }
 
     /// A counted reference for the foreign side, as an integer (see the module's docs).
-    pub(crate) fn into_handle(this: Arc<AllowedBits>) -> u64 {
+    pub(crate) fn into_handle(this: Arc<HotWord>) -> u64 {
         Arc::into_raw(this) as usize as u64
     }
 }
 
-/// The allowed-features bits behind `handle` (bit `i`: `Feature::ALL[i]`); 0, everything
-/// off, for a null handle.
+/// The word behind `handle`: a store's allowed-features bits (bit `i`: `Feature::ALL[i]`) or
+/// a session's 1 while active; 0, everything off, for a null handle.
 ///
 /// # Safety
-/// `handle` is 0 or was returned by `ConsentStore::hot_read_handle()` and not yet released.
+/// `handle` is 0 or was returned by a `hot_read_handle()` and not yet released.
 #[no_mangle]
-pub unsafe extern "C" fn consentkit_allowed_bits(handle: u64) -> u32 {
-    let bits = handle as usize as *const AllowedBits;
+pub unsafe extern "C" fn consentkit_hot_word(handle: u64) -> u32 {
+    let bits = handle as usize as *const HotWord;
     if bits.is_null() {
         return 0;
     }
@@ -76,13 +90,28 @@ pub unsafe extern "C" fn consentkit_store_allowed_bits(store: u64) -> u32 {
     unsafe { (*store).allowed_bits() }
 }
 
-/// Releases a handle from `ConsentStore::hot_read_handle()`; 0 is ignored.
+/// The word of the session behind a live UniFFI `UseSession` handle: 1 while it is active;
+/// 0 for a null handle.
+///
+/// # Safety
+/// `session` is 0 or the live UniFFI handle of a `UseSession`, valid for the whole call.
+#[no_mangle]
+pub unsafe extern "C" fn consentkit_session_active(session: u64) -> u32 {
+    let session = session as usize as *const UseSession;
+    if session.is_null() {
+        return 0;
+    }
+    // SAFETY: see above; reading an atomic cannot panic.
+    unsafe { (*session).hot_word().load() }
+}
+
+/// Releases a handle from `hot_read_handle()`; 0 is ignored.
 ///
 /// # Safety
 /// `handle` is 0 or an unreleased handle, and no read through it is in flight or follows.
 #[no_mangle]
-pub unsafe extern "C" fn consentkit_allowed_bits_release(handle: u64) {
-    let bits = handle as usize as *const AllowedBits;
+pub unsafe extern "C" fn consentkit_hot_word_release(handle: u64) {
+    let bits = handle as usize as *const HotWord;
     if !bits.is_null() {
         // SAFETY: made by `Arc::into_raw` in `into_handle`, released once (see above).
         drop(unsafe { Arc::from_raw(bits) });
@@ -95,23 +124,23 @@ mod tests {
 
     #[test]
     fn the_bits_follow_what_is_published_and_handles_count_references() {
-        let bits = Arc::new(AllowedBits::default());
+        let bits = Arc::new(HotWord::default());
         bits.publish(|f| f == Feature::Camera || f == Feature::Clipboard);
         assert!(bits.get(Feature::Camera) && bits.get(Feature::Clipboard));
         assert!(!bits.get(Feature::Microphone));
-        let handle = AllowedBits::into_handle(bits.clone());
+        let handle = HotWord::into_handle(bits.clone());
         assert_eq!(Arc::strong_count(&bits), 2);
-        let read = unsafe { consentkit_allowed_bits(handle) };
+        let read = unsafe { consentkit_hot_word(handle) };
         assert_eq!(
             read,
             1 << Feature::Camera.index() | 1 << Feature::Clipboard.index()
         );
         bits.publish(|_| false);
-        assert_eq!(unsafe { consentkit_allowed_bits(handle) }, 0);
-        unsafe { consentkit_allowed_bits_release(handle) };
+        assert_eq!(unsafe { consentkit_hot_word(handle) }, 0);
+        unsafe { consentkit_hot_word_release(handle) };
         assert_eq!(Arc::strong_count(&bits), 1);
-        assert_eq!(unsafe { consentkit_allowed_bits(0) }, 0);
-        unsafe { consentkit_allowed_bits_release(0) };
+        assert_eq!(unsafe { consentkit_hot_word(0) }, 0);
+        unsafe { consentkit_hot_word_release(0) };
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::engine::Engine;
 use crate::entry::SessionEndReason;
 use crate::error::{ConsentError, Error};
+use crate::hot::HotWord;
 use crate::model::Feature;
 
 /// An open use of a feature for one purpose. The feature is allowed while it is active.
@@ -17,6 +18,8 @@ pub struct UseSession {
     id: u64,
     feature: Feature,
     purpose: String,
+    /// 1 while active, 0 for good once ended: `is_active` without a lock.
+    active: Arc<HotWord>,
 }
 
 impl UseSession {
@@ -26,12 +29,24 @@ impl UseSession {
         feature: Feature,
         purpose: String,
     ) -> UseSession {
+        let active = engine.session_word(id);
         UseSession {
             engine,
             id,
             feature,
             purpose,
+            active,
         }
+    }
+
+    /// True until the session ends, for whatever reason. (Kotlin and Swift read the same word
+    /// without a UniFFI call: see `hot_read_handle`.)
+    pub fn is_active(&self) -> bool {
+        self.active.load() != 0
+    }
+
+    pub(crate) fn hot_word(&self) -> &HotWord {
+        &self.active
     }
 
     fn end_with(&self, reason: SessionEndReason) -> Result<(), Error> {
@@ -59,9 +74,10 @@ impl UseSession {
         self.id
     }
 
-    /// True until the session ends, for whatever reason.
-    pub fn is_active(&self) -> bool {
-        self.engine.session_active(self.id)
+    /// For the Kotlin layer's `isActive`: a counted reference to the session's word (1 while
+    /// active), read with `consentkit_hot_word` and released with `consentkit_hot_word_release`.
+    pub fn hot_read_handle(&self) -> u64 {
+        HotWord::into_handle(self.active.clone())
     }
 
     /// Ends the session (idempotent) and records how long it lasted.

@@ -150,8 +150,8 @@ impl ConsentStore {
     }
 
     /// For the Kotlin and Swift layers' `isAllowed`: a counted reference to the store's
-    /// allowed-features bits, read with the C function `consentkit_allowed_bits` (one atomic
-    /// load, no UniFFI call) and released once with `consentkit_allowed_bits_release`. It
+    /// allowed-features bits, read with the C function `consentkit_hot_word` (one atomic
+    /// load, no UniFFI call) and released once with `consentkit_hot_word_release`. It
     /// stays valid after the store is closed (reading all off). Apps call `isAllowed`.
     pub fn hot_read_handle(&self) -> u64 {
         self.engine.hot_read_handle()

@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::Resolved;
 use crate::entry::RecoveryNotice;
 use crate::error::Error;
-use crate::hot::AllowedBits;
+use crate::hot::HotWord;
 use crate::log::{Durability, Hash, Journal, LogReader, Record, ReplayMachine};
 use crate::model::{Feature, FeatureState};
 use crate::observer::{ConsentObserver, Notifier, Subscription};
@@ -31,7 +31,10 @@ pub(crate) struct Engine {
     core: RwLock<Core>,
     /// `is_allowed` answers from here without a lock (and the bindings' hot path, through
     /// `hot_read_handle`); refreshed under the write lock.
-    allowed: Arc<AllowedBits>,
+    allowed: Arc<HotWord>,
+    /// The words of open sessions, by id: cleared (for good) under the write lock once their
+    /// session has ended or the store cannot be used.
+    session_words: parking_lot::Mutex<Vec<(u64, std::sync::Weak<HotWord>)>>,
     durability: Arc<Durability>,
     notifier: Arc<Notifier>,
     clock: Arc<dyn Clock>,
@@ -168,7 +171,7 @@ impl Engine {
 
     /// A counted reference to the allowed-features bits, for the bindings' hot path.
     pub fn hot_read_handle(&self) -> u64 {
-        AllowedBits::into_handle(self.allowed.clone())
+        HotWord::into_handle(self.allowed.clone())
     }
 
     pub fn feature_state(&self, feature: Feature) -> FeatureState {
@@ -183,10 +186,16 @@ impl Engine {
             .collect()
     }
 
-    /// Whether session `id` is still open (and the store can still be used).
-    pub fn session_active(&self, id: u64) -> bool {
+    /// The word that says whether session `id` is active, from now until it ends; set under
+    /// the read lock, so no writer can end the session between the check and the registration.
+    pub fn session_word(&self, id: u64) -> Arc<HotWord> {
         let core = self.core.read();
-        core.usable().is_ok() && core.state.has_session(id)
+        let active = core.usable().is_ok() && core.state.has_session(id);
+        let word = Arc::new(HotWord::new(u32::from(active)));
+        if active {
+            self.session_words.lock().push((id, Arc::downgrade(&word)));
+        }
+        word
     }
 
     /// Why the chain was restarted after damage (or, opened read-only, the damage found and

@@ -68,6 +68,7 @@ impl Engine {
         let engine = Arc::new(Engine {
             durability: journal.durability(),
             allowed: Default::default(),
+            session_words: Default::default(),
             notifier: Arc::<Notifier>::default(),
             clock: options.clock.clone(),
             core: RwLock::new(Core {

@@ -213,6 +213,17 @@ impl Engine {
         let may = core.may_allow();
         self.allowed
             .publish(|feature| may && core.state.is_allowed(feature));
+        let usable = core.usable().is_ok();
+        self.session_words
+            .lock()
+            .retain(|(id, word)| match word.upgrade() {
+                Some(word) if !(usable && core.state.has_session(*id)) => {
+                    word.set(0);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
     }
 
     /// Benchmarks only: `decide` at a given time, without waiting for durability.

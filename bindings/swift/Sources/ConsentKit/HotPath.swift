@@ -1,5 +1,5 @@
-// isAllowed without a UniFFI call: the store's allowed-features bits (src/hot.rs) read by one
-// C call on the store's own UniFFI handle, instead of lowering the enum into a RustBuffer and
+// isAllowed and isActive without a UniFFI call: the store's allowed-features bits and the
+// session's active word (src/hot.rs), each read by one C call on the object's own UniFFI handle, instead of lowering the enum into a RustBuffer and
 // making a checked Rust call on every question. (scripts/bindings widens the generated
 // `handle` from fileprivate to internal for this.)
 import ConsentKitHot
@@ -13,6 +13,15 @@ extension ConsentStore {
         // The handle is valid while this object lives; keep it alive through the call.
         let bits = withExtendedLifetime(self) { consentkit_store_allowed_bits(handle) }
         return bits & (1 << UInt32(feature.hotIndex)) != 0
+    }
+}
+
+extension UseSession {
+    /// True until the session ends, for whatever reason (its end, release, a revoke, an OS
+    /// denial, the background, the store closing) — read from the session's word without a
+    /// UniFFI call.
+    public func isActive() -> Bool {
+        withExtendedLifetime(self) { consentkit_session_active(handle) } != 0
     }
 }
 

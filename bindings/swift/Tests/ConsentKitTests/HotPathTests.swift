@@ -47,6 +47,7 @@ final class HotPathTests: XCTestCase {
             ("deny", { try $0.deny(feature: .camera, actor: .user) }),
             ("OS denial", { try $0.setOsPermission(feature: .camera, permission: .denied) }),
             ("background", { try $0.setForeground(foreground: false) }),
+            ("the session's end", { _ in }), // ended below, by its own end()
         ]
         for (name, turnOff) in turnOffs {
             for round in 0..<20 {
@@ -62,15 +63,17 @@ final class HotPathTests: XCTestCase {
                         var after = 0
                         while after < 1_000 {
                             let turnedOff = returned.isSet // read before the answer
-                            if store.isAllowed(feature: .camera) && turnedOff { stale.set() }
+                            let inUse = store.isAllowed(feature: .camera) || session.isActive()
+                            if inUse && turnedOff { stale.set() }
                             if turnedOff { after += 1 }
                         }
                         done.leave()
                     }
                 }
                 started.wait()
-                XCTAssertTrue(store.isAllowed(feature: .camera))
+                XCTAssertTrue(store.isAllowed(feature: .camera) && session.isActive())
                 try turnOff(store)
+                if name == "the session's end" { try session.end() }
                 returned.set()
                 done.wait()
                 XCTAssertFalse(stale.isSet, "\(name), round \(round): an answer read after the call returned was stale")

@@ -1,7 +1,8 @@
-// isAllowed without a UniFFI call. UniFFI's JNA backend spends tens of microseconds per call
-// (a handle clone, an enum lowered through a RustBuffer, three status structures); the hot
-// read path (src/hot.rs) instead reads the store's allowed-features bits with one JNA
-// direct-mapped C call through a counted reference taken once per store.
+// isAllowed and isActive without a UniFFI call. UniFFI's JNA backend spends tens of
+// microseconds per call (a handle clone, an enum lowered through a RustBuffer, three status
+// structures); the hot read path (src/hot.rs) instead reads the store's allowed-features bits,
+// or a session's active word, with one JNA direct-mapped C call through a counted reference
+// taken once per object.
 package org.consentkit
 
 import com.sun.jna.Native
@@ -17,23 +18,23 @@ internal object HotPath {
         Native.register(HotPath::class.java, NativeLibrary.getInstance(name))
     }
 
-    @JvmStatic external fun consentkit_allowed_bits(handle: Long): Int
+    @JvmStatic external fun consentkit_hot_word(handle: Long): Int
 
-    @JvmStatic external fun consentkit_allowed_bits_release(handle: Long)
+    @JvmStatic external fun consentkit_hot_word_release(handle: Long)
 }
 
-/** One store's counted reference to its allowed-features bits, released once it is collected. */
+/** One object's counted reference to its word, released once this holder is collected. */
 private class HotHandle(private val handle: Long) {
     @Volatile
     private var reachable = true
 
     init {
         val handle = handle // the clean-up must not capture this object
-        Cleaner.getCleaner().register(this) { HotPath.consentkit_allowed_bits_release(handle) }
+        Cleaner.getCleaner().register(this) { HotPath.consentkit_hot_word_release(handle) }
     }
 
-    fun bits(): Int {
-        val bits = HotPath.consentkit_allowed_bits(handle)
+    fun word(): Int {
+        val bits = HotPath.consentkit_hot_word(handle)
         // A volatile read after the call keeps this object — and so the reference — alive
         // until the call has returned, even if the caller drops it meanwhile.
         if (!reachable) error("unreachable")
@@ -41,10 +42,11 @@ private class HotHandle(private val handle: Long) {
     }
 }
 
-private val hotHandles = WeakHashMap<ConsentStore, HotHandle>()
+// By object identity (the generated classes keep Object's equals); an entry goes with its object.
+private val hotHandles = WeakHashMap<Any, HotHandle>()
 
-private fun ConsentStore.hotHandle(): HotHandle =
-    synchronized(hotHandles) { hotHandles.getOrPut(this) { HotHandle(hotReadHandle().toLong()) } }
+private fun hotHandle(owner: Any, take: () -> ULong): HotHandle =
+    synchronized(hotHandles) { hotHandles.getOrPut(owner) { HotHandle(take().toLong()) } }
 
 /**
  * True only while a use session of [feature] is open, consent is granted and the OS permission
@@ -53,4 +55,10 @@ private fun ConsentStore.hotHandle(): HotHandle =
  * background or close call returns, on whichever thread made it.
  */
 fun ConsentStore.isAllowed(feature: Feature): Boolean =
-    hotHandle().bits() and (1 shl feature.ordinal) != 0
+    hotHandle(this) { hotReadHandle() }.word() and (1 shl feature.ordinal) != 0
+
+/**
+ * True until the session ends, for whatever reason (its end, release, a revoke, an OS denial,
+ * the background, the store closing) — read from the session's word without a UniFFI call.
+ */
+fun UseSession.isActive(): Boolean = hotHandle(this) { hotReadHandle() }.word() != 0

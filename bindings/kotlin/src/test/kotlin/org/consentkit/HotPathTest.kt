@@ -39,13 +39,14 @@ class HotPathTest {
     }
 
     @Test
-    fun `after a turn-off call returns no thread reads the old answer`() {
-        val turnOffs: List<Pair<String, (ConsentStore) -> Unit>> = listOf(
-            "revoke" to { s -> s.revoke(Feature.CAMERA, Actor.USER) },
-            "deny" to { s -> s.deny(Feature.CAMERA, Actor.USER) },
-            "OS denial" to { s -> s.setOsPermission(Feature.CAMERA, OsPermission.DENIED) },
-            "background" to { s -> s.setForeground(false) },
-            "close" to { s -> s.close() },
+    fun `after a turn-off call returns no thread reads the old answer, from the store or the session`() {
+        val turnOffs: List<Pair<String, (ConsentStore, UseSession) -> Unit>> = listOf(
+            "revoke" to { s, _ -> s.revoke(Feature.CAMERA, Actor.USER) },
+            "deny" to { s, _ -> s.deny(Feature.CAMERA, Actor.USER) },
+            "OS denial" to { s, _ -> s.setOsPermission(Feature.CAMERA, OsPermission.DENIED) },
+            "background" to { s, _ -> s.setForeground(false) },
+            "close" to { s, _ -> s.close() },
+            "the session's end" to { _, session -> session.end() },
         )
         for ((name, turnOff) in turnOffs) repeat(20) { round ->
             val roundDir = File(dir, "$name-$round")
@@ -61,14 +62,15 @@ class HotPathTest {
                         var after = 0
                         while (after < 1_000) {
                             val turnedOff = returned.get() // read before the answer
-                            if (store.isAllowed(Feature.CAMERA) && turnedOff) stale.incrementAndGet()
+                            val inUse = store.isAllowed(Feature.CAMERA) || session.isActive()
+                            if (inUse && turnedOff) stale.incrementAndGet()
                             if (turnedOff) after++
                         }
                     }
                 }
                 started.await()
-                assertTrue(store.isAllowed(Feature.CAMERA))
-                turnOff(store)
+                assertTrue(store.isAllowed(Feature.CAMERA) && session.isActive())
+                turnOff(store, session)
                 returned.set(true)
                 readers.forEach { it.join() }
                 assertEquals(0, stale.get(), "$name, round $round: an answer read after the call returned was stale")

@@ -19,6 +19,7 @@ import org.consentkit.OsPermissionDeniedException
 import org.consentkit.PromptAdviceNotNow
 import org.consentkit.PromptAdviceOpenSettings
 import org.consentkit.UseSession
+import org.consentkit.isActive
 import org.consentkit.shouldPrompt
 import java.time.Instant
 import java.time.ZoneId

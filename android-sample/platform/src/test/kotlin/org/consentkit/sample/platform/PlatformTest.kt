@@ -19,6 +19,7 @@ import org.consentkit.Feature
 import org.consentkit.GrantScope
 import org.consentkit.OsPermission
 import org.consentkit.consentConfig
+import org.consentkit.isActive
 import org.consentkit.isAllowed
 import org.consentkit.openConsentStore
 import org.consentkit.sample.model.CameraViewModel
