@@ -8,6 +8,7 @@ use std::fs::OpenOptions;
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -136,10 +137,12 @@ fn read_path(out: &mut Report) {
         .unwrap();
     let map: RwLock<HashMap<Feature, FeatureState>> =
         RwLock::new(store.states().into_iter().map(|s| (s.feature, s)).collect());
+    // The like-for-like structure for is_allowed: one shared atomic word, a bit per feature.
+    let word = Arc::new(AtomicU32::new(1));
     let feature = |i: usize| Feature::ALL[i % 6];
     let (rounds, iters) = (11, 1_000_000);
-    let map_allowed = ns_per_op(rounds, iters, |i| {
-        black_box(map.read().get(&feature(i)).map(|s| s.allowed));
+    let word_allowed = ns_per_op(rounds, iters, |i| {
+        black_box(black_box(&word).load(Ordering::Acquire) & (1 << (i % 6)) != 0);
     });
     let allowed = ns_per_op(rounds, iters, |i| {
         black_box(store.is_allowed(feature(i)));
@@ -151,23 +154,27 @@ fn read_path(out: &mut Report) {
         black_box(store.state(feature(i)));
     });
     out.section(
-        "1. Read path (target: ratio ≤ 1.5)",
-        &[
-            "operation",
-            "consentkit",
-            "RwLock<HashMap>",
-            "ratio",
-            "target",
-        ],
+        "1. Read path, against the like-for-like structure (target: ratio ≤ 1.5)",
+        &["operation", "consentkit", "baseline", "ratio", "target"],
     );
-    for (name, ours, theirs) in [
-        ("is_allowed", allowed, map_allowed),
-        ("state (cloned record)", state, map_state),
+    for (name, ours, baseline, theirs) in [
+        (
+            "is_allowed",
+            allowed,
+            "one `Arc<AtomicU32>`, a bit per feature",
+            word_allowed,
+        ),
+        (
+            "state (cloned record)",
+            state,
+            "`RwLock<HashMap>` get + clone",
+            map_state,
+        ),
     ] {
         out.row(&[
             name.into(),
             fmt_ns(ours),
-            fmt_ns(theirs),
+            format!("{baseline}: {}", fmt_ns(theirs)),
             format!("{:.2}", ours / theirs),
             verdict(ours / theirs <= 1.5),
         ]);
@@ -190,6 +197,26 @@ fn durable_decision(out: &mut Report) {
         raw.write_all(line).unwrap();
         raw.sync_data().unwrap();
     });
+    // The floor: a write into a preallocated, zero-filled, synced file, then fdatasync — what
+    // consentkit's log does, minus everything consentkit adds.
+    let floor = {
+        use std::os::unix::fs::FileExt;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(dir.path().join("floor.log"))
+            .unwrap();
+        file.write_all_at(&vec![0u8; 8 << 20], 0).unwrap();
+        file.sync_all().unwrap();
+        let mut at = 0u64;
+        ns_per_op(rounds, iters, |_| {
+            file.write_all_at(line, at).unwrap();
+            at += line.len() as u64;
+            file.sync_data().unwrap();
+        })
+    };
     let ours_ns = ns_per_op(rounds, iters, |i| {
         if i % 2 == 0 {
             store
@@ -203,7 +230,7 @@ fn durable_decision(out: &mut Report) {
         insert(&db, 1_790_000_000_000 + i as i64, 2, 0, None, 0)
     });
     out.section(
-        "2. A durable decision (targets: ≤ 1.2× raw append+fsync; ≥ SQLite's throughput)",
+        "2. A durable decision (targets: ≤ 1.1× the preallocated write + fdatasync floor; ≥ SQLite's throughput)",
         &[
             "writer",
             "median per decision",
@@ -220,11 +247,18 @@ fn durable_decision(out: &mut Report) {
         String::new(),
     ]);
     out.row(&[
-        "raw append + fdatasync".into(),
+        "floor: write into a preallocated file + fdatasync".into(),
+        fmt_ns(floor),
+        format!("{:.0}", 1e9 / floor),
+        format!("{:.2}× the time", ours_ns / floor),
+        verdict(ours_ns / floor <= 1.1),
+    ]);
+    out.row(&[
+        "append to a growing file + fdatasync (for reference)".into(),
         fmt_ns(raw_ns),
         format!("{:.0}", 1e9 / raw_ns),
         format!("{:.2}× the time", ours_ns / raw_ns),
-        verdict(ours_ns / raw_ns <= 1.2),
+        String::new(),
     ]);
     out.row(&[
         "SQLite WAL, synchronous=FULL".into(),
@@ -427,7 +461,7 @@ fn concurrent_sessions(out: &mut Report) {
             })
             .collect(),
     );
-    let theirs = median(
+    let per_thread = median(
         (0..3)
             .map(|_| {
                 run(&|t| {
@@ -440,8 +474,26 @@ fn concurrent_sessions(out: &mut Report) {
             })
             .collect(),
     );
+    // The fair baseline: one connection, opened outside the timed region, shared behind a
+    // mutex (no busy-sleeping between writers), as an app would hold its database.
+    let shared = parking_lot::Mutex::new(sqlite(&db_path));
+    let theirs = median(
+        (0..3)
+            .map(|_| {
+                run(&|t| {
+                    for i in 0..PAIRS {
+                        let db = shared.lock();
+                        insert(&db, (t * PAIRS + i) as i64, 7, 0, Some("shoot_photo"), 0);
+                        drop(db);
+                        let db = shared.lock();
+                        insert(&db, (t * PAIRS + i) as i64, 8, 0, Some("shoot_photo"), 5);
+                    }
+                })
+            })
+            .collect(),
+    );
     out.section(
-        "3. Concurrent use sessions, 8 threads (target: ≥ 3× SQLite)",
+        "3. Concurrent use sessions, 8 threads (target: ≥ 5× SQLite with one shared connection)",
         &[
             "writer",
             "sessions/s (begin + end, durable)",
@@ -453,12 +505,18 @@ fn concurrent_sessions(out: &mut Report) {
         "consentkit (group commit)".into(),
         format!("{ours:.0}"),
         format!("{:.2}×", ours / theirs),
-        verdict(ours / theirs >= 3.0),
+        verdict(ours / theirs >= 5.0),
     ]);
     out.row(&[
-        "SQLite WAL FULL, a connection per thread".into(),
+        "SQLite WAL FULL, one shared connection behind a mutex".into(),
         format!("{theirs:.0}"),
         "1.00×".into(),
+        String::new(),
+    ]);
+    out.row(&[
+        "SQLite WAL FULL, a connection per thread (busy-waits; for reference)".into(),
+        format!("{per_thread:.0}"),
+        format!("{:.2}×", per_thread / theirs),
         String::new(),
     ]);
 }
@@ -549,17 +607,17 @@ fn history_benchmarks(out: &mut Report) {
         }
     }
     out.section(
-        "4. Open time by history length (target: 1 million within 2× of 1 thousand)",
+        "4. Open time by history length (targets: 1 thousand and 1 million both ≤ 0.6 ms; 1 million within 2× of 1 thousand)",
         &["records", "median open", "vs 1 thousand", "target"],
     );
     let base = opens[0].1;
     for (records, ns) in &opens {
-        let ok = *records < 1_000_000 || ns / base <= 2.0;
+        let ok = *ns <= 600_000.0 && (*records < 1_000_000 || ns / base <= 2.0);
         out.row(&[
             format!("{records}"),
             fmt_ns(*ns),
             format!("{:.2}×", ns / base),
-            if *records == 1_000_000 {
+            if *records == 1_000 || *records == 1_000_000 {
                 verdict(ok)
             } else {
                 String::new()
@@ -573,28 +631,35 @@ fn history_benchmarks(out: &mut Report) {
     let ours = ns_per_op(7, 1, |_| {
         black_box(store.privacy_report(now - 7 * DAY_MS, now + 1).unwrap());
     });
-    let mut query = db
-        .prepare(
-            "SELECT feature, kind, COUNT(*), SUM(duration), MAX(time) FROM log
-             WHERE time >= ?1 AND time < ?2 GROUP BY feature, kind",
-        )
+    let report_query = |db: &Connection| -> f64 {
+        let mut query = db
+            .prepare(
+                "SELECT feature, kind, COUNT(*), SUM(duration), MAX(time) FROM log
+                 WHERE time >= ?1 AND time < ?2 GROUP BY feature, kind",
+            )
+            .unwrap();
+        ns_per_op(7, 1, |_| {
+            let rows: Vec<ReportRow> = query
+                .query_map(params![now - 7 * DAY_MS, now + 1], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            black_box(rows);
+        })
+    };
+    let time_only = report_query(&db);
+    // A covering index: the query reads the index alone, never the table.
+    db.execute_batch("CREATE INDEX log_report ON log(time, feature, kind, duration); ANALYZE;")
         .unwrap();
-    let theirs = ns_per_op(7, 1, |_| {
-        let rows: Vec<ReportRow> = query
-            .query_map(params![now - 7 * DAY_MS, now + 1], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
-        black_box(rows);
-    });
+    let theirs = report_query(&db);
     let camera = &store
         .privacy_report(now - 7 * DAY_MS, now + 1)
         .unwrap()
         .features[0];
     out.section(
-        "5. Privacy report, 7-day window over 1 million records (target: no slower than SQLite)",
+        "5. Privacy report, 7-day window over 1 million records (target: no slower than SQLite with a covering index)",
         &["engine", "median", "ratio", "target"],
     );
     out.row(&[
@@ -604,9 +669,15 @@ fn history_benchmarks(out: &mut Report) {
         verdict(ours <= theirs),
     ]);
     out.row(&[
-        "SQLite, index on time, GROUP BY".into(),
+        "SQLite, covering index (time, feature, kind, duration), GROUP BY".into(),
         fmt_ns(theirs),
         "1.00×".into(),
+        String::new(),
+    ]);
+    out.row(&[
+        "SQLite, index on time only (for reference)".into(),
+        fmt_ns(time_only),
+        format!("{:.2}×", time_only / theirs),
         String::new(),
     ]);
     out.note(&format!(

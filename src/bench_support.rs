@@ -7,10 +7,12 @@ use crate::rules::{Decision, Now};
 use crate::store::ConsentStore;
 
 impl ConsentStore {
-    /// Appends about `records` records of a camera app's life — grants, uses of camera,
-    /// microphone and clipboard with their durations, refusals — timed evenly from
-    /// `first_ms` to `last_ms`, through the rules and the one write path (with checkpoints).
-    /// Records are not synced one by one: one fsync at the end makes them all durable.
+    /// Appends about `records` records of a camera app's life — grants, uses with their
+    /// durations, refusals — from `first_ms` to `last_ms`, through the rules and the one write
+    /// path (with checkpoints). Shaped like real use: six bursts of shooting a day between
+    /// 08:00 and 22:00, idle nights, the camera dominating (60% of uses; then the video's
+    /// microphone, the clipboard, the photo library). Records are not synced one by one: one
+    /// fsync at the end makes them all durable.
     #[doc(hidden)]
     pub fn append_synthetic_history(
         &self,
@@ -19,20 +21,36 @@ impl ConsentStore {
         last_ms: i64,
     ) -> Result<u64, ConsentError> {
         let engine = self.engine();
-        let step = ((last_ms - first_ms) / records.max(1) as i64).max(1);
+        const DAY_MS: i64 = 86_400_000;
+        let days = ((last_ms - first_ms) / DAY_MS).max(1);
+        let per_day = (records as i64 / days).max(1);
+        // Record k's time: its day, then one of six 20-minute bursts spread over 08:00–22:00.
+        let time_of = |k: u64| -> i64 {
+            let (day, slot) = (k as i64 / per_day, k as i64 % per_day);
+            let position = slot * 6_000 / per_day; // 0..6000 across the day's records
+            let (burst, within) = (position / 1_000, position % 1_000);
+            let time_of_day = 8 * 3_600_000 + burst * 8_400_000 + within * 1_200;
+            (first_ms + day * DAY_MS + time_of_day).min(last_ms)
+        };
         let mut written = 0u64;
         let mut last = None;
         let mut round = 0u64;
         while written < records {
             let (feature, purpose) = [
                 (Feature::Camera, "shoot_photo"),
+                (Feature::Camera, "shoot_photo"),
                 (Feature::Camera, "record_video"),
                 (Feature::Microphone, "record_video"),
+                (Feature::Camera, "shoot_photo"),
                 (Feature::Clipboard, "share_code"),
-            ][(round % 4) as usize];
+                (Feature::Camera, "shoot_photo"),
+                (Feature::PhotoLibrary, "save_media"),
+                (Feature::Camera, "shoot_photo"),
+                (Feature::Microphone, "record_video"),
+            ][(round % 10) as usize];
             round += 1;
             let now = Now {
-                wall_ms: first_ms + step * written as i64,
+                wall_ms: time_of(written),
                 mono_ms: round * 1_500,
             };
             let mut count = 0;
