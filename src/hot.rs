@@ -167,4 +167,39 @@ mod tests {
         // SAFETY: the handle owns one reference, given back here.
         drop(unsafe { Arc::from_raw(handle as usize as *const ConsentStore) });
     }
+
+    #[test]
+    fn a_session_reads_active_through_both_handles_until_it_ends() {
+        use crate::{Actor, ConsentConfig, GrantScope};
+        let store = ConsentStore::open_in_memory(ConsentConfig::new("com.example.camera")).unwrap();
+        store
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
+        let session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
+        let uniffi =
+            <Arc<UseSession> as uniffi::Lower<crate::UniFfiTag>>::lower(session.clone()).as_raw();
+        let counted = session.hot_read_handle();
+        let read = || unsafe {
+            (
+                consentkit_session_active(uniffi),
+                consentkit_hot_word(counted),
+            )
+        };
+        assert_eq!(read(), (1, 1));
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+        assert_eq!(read(), (0, 0), "ended by the revoke");
+        store
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
+        let _again = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
+        assert_eq!(read(), (0, 0), "an ended session stays ended");
+        assert_eq!(unsafe { consentkit_session_active(0) }, 0);
+        unsafe { consentkit_hot_word_release(counted) };
+        // SAFETY: the UniFFI handle owns one reference, given back here.
+        drop(unsafe { Arc::from_raw(uniffi as usize as *const UseSession) });
+    }
 }
