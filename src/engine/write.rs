@@ -10,7 +10,33 @@ use crate::observer::ConsentChange;
 use crate::rules::{Decision, Now, Refusal, State};
 
 /// What the locked half of a decision produced.
-type Decided<T> = (Option<Appended>, Result<T, Refusal>);
+type Decided = (Option<Appended>, Result<(), Refusal>);
+
+/// A verb as the non-generic write path calls it: once, under the lock, its outcome's value
+/// kept aside in `value`. (The write path is compiled once, not once per verb: every verb's
+/// copy of it is what made the shipped library grow.)
+type DynVerb<'a> = dyn FnMut(&State, Now) -> Decision + 'a;
+
+/// `verb` as a [`DynVerb`] that leaves its outcome's value in `value`.
+fn erased<'a, T>(
+    verb: impl FnOnce(&State, Now) -> Decision<T> + 'a,
+    value: &'a mut Option<T>,
+) -> impl FnMut(&State, Now) -> Decision + 'a {
+    let mut verb = Some(verb);
+    move |state, now| {
+        let verb = verb.take().expect("a verb decides once");
+        let Decision {
+            entries,
+            outcome,
+            foreground,
+        } = verb(state, now);
+        Decision {
+            entries,
+            outcome: outcome.map(|t| *value = Some(t)),
+            foreground,
+        }
+    }
+}
 
 impl Engine {
     /// The one path by which anything changes: decide under the write lock, append and
@@ -20,6 +46,16 @@ impl Engine {
         &self,
         verb: impl FnOnce(&State, Now) -> Decision<T>,
     ) -> Result<(u64, T), Error> {
+        let mut value = None;
+        let first_seq = self.decide_dyn(&mut erased(verb, &mut value))?;
+        Ok((
+            first_seq,
+            value.expect("an accepted decision has its value"),
+        ))
+    }
+
+    /// `decide`, compiled once.
+    fn decide_dyn(&self, verb: &mut DynVerb<'_>) -> Result<u64, Error> {
         let decided = self.decide_at(None, verb);
         let waited = match &decided {
             Ok((Some(appended), _)) => self.wait_durable(appended.ticket),
@@ -28,8 +64,8 @@ impl Engine {
         self.notifier.deliver();
         let (appended, outcome) = decided?;
         waited?;
-        let first_seq = appended.map_or(0, |a| a.first_seq);
-        outcome.map(|t| (first_seq, t)).map_err(Error::Refused)
+        outcome.map_err(Error::Refused)?;
+        Ok(appended.map_or(0, |a| a.first_seq))
     }
 
     /// The locked half of `decide`: at `at` (the clocks' time when `None`), up to the append.
@@ -38,11 +74,11 @@ impl Engine {
     /// are taken: written into the room kept for them when the disk is full, or — when
     /// writing itself failed — applied in memory, so a revoke takes effect at once even when
     /// it cannot be recorded. Either way the caller hears of the failure.
-    pub(super) fn decide_at<T>(
+    pub(super) fn decide_at(
         &self,
         at: Option<Now>,
-        verb: impl FnOnce(&State, Now) -> Decision<T>,
-    ) -> Result<Decided<T>, Error> {
+        verb: &mut DynVerb<'_>,
+    ) -> Result<Decided, Error> {
         let mut core = self.core.write();
         let journal = core.journal.as_ref().ok_or(Error::Closed)?;
         if journal.read_only() {
@@ -233,7 +269,8 @@ impl Engine {
         at: Now,
         verb: impl FnOnce(&State, Now) -> Decision,
     ) -> Result<Option<Appended>, Error> {
-        let (appended, _) = self.decide_at(Some(at), verb)?;
+        let mut value = None;
+        let (appended, _) = self.decide_at(Some(at), &mut erased(verb, &mut value))?;
         self.notifier.deliver();
         Ok(appended)
     }
