@@ -29,8 +29,8 @@ private class HotHandle(private val handle: Long) {
     private var reachable = true
 
     init {
-        val handle = handle // the clean-up must not capture this object
-        Cleaner.getCleaner().register(this) { HotPath.consentkit_hot_word_release(handle) }
+        val raw = handle // the clean-up must capture the number, not this object
+        Cleaner.getCleaner().register(this) { HotPath.consentkit_hot_word_release(raw) }
     }
 
     fun word(): Int {
