@@ -64,12 +64,22 @@ impl HotWord {
 /// `handle` is 0 or was returned by a `hot_read_handle()` and not yet released.
 #[no_mangle]
 pub unsafe extern "C" fn consentkit_hot_word(handle: u64) -> u32 {
-    let bits = handle as usize as *const HotWord;
-    if bits.is_null() {
+    // SAFETY: the caller holds a counted reference (see above).
+    unsafe { read::<HotWord>(handle, HotWord::load) }
+}
+
+/// `word` of the object behind `handle` (a pointer as an integer); 0 for a null handle.
+///
+/// # Safety
+/// `handle` is 0 or points to a live `T` for the whole call. `word` only reads atomics, so
+/// nothing here can panic across the FFI.
+unsafe fn read<T>(handle: u64, word: impl FnOnce(&T) -> u32) -> u32 {
+    let object = handle as usize as *const T;
+    if object.is_null() {
         return 0;
     }
-    // SAFETY: the caller holds a counted reference (see above); a load cannot panic.
-    unsafe { (*bits).load() }
+    // SAFETY: see above.
+    word(unsafe { &*object })
 }
 
 /// The allowed-features bits of the store behind a UniFFI object handle (what the generated
@@ -82,12 +92,8 @@ pub unsafe extern "C" fn consentkit_hot_word(handle: u64) -> u32 {
 /// `store` is 0 or the live UniFFI handle of a `ConsentStore`, valid for the whole call.
 #[no_mangle]
 pub unsafe extern "C" fn consentkit_store_allowed_bits(store: u64) -> u32 {
-    let store = store as usize as *const ConsentStore;
-    if store.is_null() {
-        return 0;
-    }
-    // SAFETY: see above; reading an atomic cannot panic.
-    unsafe { (*store).allowed_bits() }
+    // SAFETY: see above.
+    unsafe { read::<ConsentStore>(store, ConsentStore::allowed_bits) }
 }
 
 /// The word of the session behind a live UniFFI `UseSession` handle: 1 while it is active;
@@ -97,12 +103,8 @@ pub unsafe extern "C" fn consentkit_store_allowed_bits(store: u64) -> u32 {
 /// `session` is 0 or the live UniFFI handle of a `UseSession`, valid for the whole call.
 #[no_mangle]
 pub unsafe extern "C" fn consentkit_session_active(session: u64) -> u32 {
-    let session = session as usize as *const UseSession;
-    if session.is_null() {
-        return 0;
-    }
-    // SAFETY: see above; reading an atomic cannot panic.
-    unsafe { (*session).hot_word().load() }
+    // SAFETY: see above.
+    unsafe { read::<UseSession>(session, |s| s.hot_word().load()) }
 }
 
 /// Releases a handle from `hot_read_handle()`; 0 is ignored.
