@@ -123,6 +123,27 @@ pub unsafe extern "C" fn consentkit_hot_word_release(handle: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Actor, ConsentConfig, GrantScope};
+
+    /// A store with camera consent, and a camera session open in it.
+    fn camera_in_use() -> (Arc<ConsentStore>, Arc<UseSession>) {
+        let store = ConsentStore::open_in_memory(ConsentConfig::new("com.example.camera")).unwrap();
+        store
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
+        let session = store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .unwrap();
+        (store, session)
+    }
+
+    /// `object`'s handle exactly as UniFFI lowers it for Swift.
+    fn uniffi_handle<T>(object: &Arc<T>) -> u64
+    where
+        Arc<T>: uniffi::Lower<crate::UniFfiTag, FfiType = uniffi::Handle>,
+    {
+        <Arc<T> as uniffi::Lower<crate::UniFfiTag>>::lower(object.clone()).as_raw()
+    }
 
     #[test]
     fn the_bits_follow_what_is_published_and_handles_count_references() {
@@ -147,24 +168,18 @@ mod tests {
 
     #[test]
     fn a_uniffi_handle_of_a_store_reads_its_bits() {
-        use crate::{Actor, ConsentConfig, GrantScope};
-        let store = ConsentStore::open_in_memory(ConsentConfig::new("com.example.camera")).unwrap();
-        // The handle exactly as UniFFI lowers the object for Swift.
-        let handle =
-            <Arc<ConsentStore> as uniffi::Lower<crate::UniFfiTag>>::lower(store.clone()).as_raw();
-        assert_eq!(unsafe { consentkit_store_allowed_bits(handle) }, 0);
-        store
-            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-            .unwrap();
-        let session = store
-            .begin_use(Feature::Camera, "shoot_photo".into())
-            .unwrap();
+        let (store, session) = camera_in_use();
+        let handle = uniffi_handle(&store);
         assert_eq!(
             unsafe { consentkit_store_allowed_bits(handle) },
             1 << Feature::Camera.index()
         );
         drop(session);
-        assert_eq!(unsafe { consentkit_store_allowed_bits(handle) }, 0);
+        assert_eq!(
+            unsafe { consentkit_store_allowed_bits(handle) },
+            0,
+            "the session ended"
+        );
         assert_eq!(unsafe { consentkit_store_allowed_bits(0) }, 0);
         // SAFETY: the handle owns one reference, given back here.
         drop(unsafe { Arc::from_raw(handle as usize as *const ConsentStore) });
@@ -172,16 +187,8 @@ mod tests {
 
     #[test]
     fn a_session_reads_active_through_both_handles_until_it_ends() {
-        use crate::{Actor, ConsentConfig, GrantScope};
-        let store = ConsentStore::open_in_memory(ConsentConfig::new("com.example.camera")).unwrap();
-        store
-            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-            .unwrap();
-        let session = store
-            .begin_use(Feature::Camera, "shoot_photo".into())
-            .unwrap();
-        let uniffi =
-            <Arc<UseSession> as uniffi::Lower<crate::UniFfiTag>>::lower(session.clone()).as_raw();
+        let (store, session) = camera_in_use();
+        let uniffi = uniffi_handle(&session);
         let counted = session.hot_read_handle();
         let read = || unsafe {
             (
