@@ -54,7 +54,9 @@ pub use model::{
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
 pub use policy::{PolicyState, PolicyStatus};
-pub use report::{FeatureReport, HeadCheck, LogHead, PrivacyReport, PurposeUse, VerifyReport};
+pub use report::{
+    FeatureReport, HeadCheck, LogHead, PrivacyReport, PurposeUse, UseInterval, VerifyReport,
+};
 pub use sdk::{
     is_valid_sdk_id, SdkBlock, SdkCatalogEntry, SdkPolicy, SdkStatus, MAX_SDKS, MAX_SDK_ID_LEN,
 };

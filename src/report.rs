@@ -1,6 +1,6 @@
 //! Reading the record back: audit queries, the privacy report and the chain head — functions over a log reader and a state view.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ops::ControlFlow;
 
 use crate::audit::{AuditEntry, AuditFilter};
@@ -120,6 +120,22 @@ pub struct FeatureReport {
     pub os_permission: OsPermission,
 }
 
+/// One use session seen in a report's window: a bar on its timeline.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
+pub struct UseInterval {
+    /// The feature used.
+    pub feature: Feature,
+    /// The session (the `seq` of its `SessionBegan`).
+    pub session_id: u64,
+    /// The declared purpose; none when the session began before the window.
+    pub purpose: Option<String>,
+    /// When it began (Unix ms); before the window's start when it began earlier.
+    pub begin_ms: i64,
+    /// Its beginning plus its time in use (so a clock set back mid-use never ends it before
+    /// it began); none when it had not ended by the window's end.
+    pub end_ms: Option<i64>,
+}
+
 /// What the app did with each feature over a time window.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
 pub struct PrivacyReport {
@@ -129,6 +145,8 @@ pub struct PrivacyReport {
     pub until_ms: i64,
     /// One line per feature, in [`Feature::ALL`] order.
     pub features: Vec<FeatureReport>,
+    /// The use sessions begun or ended in the window, oldest first: its timeline.
+    pub intervals: Vec<UseInterval>,
 }
 
 /// Visits records oldest first: all of them, or (with `since_ms`) at least every record at or
@@ -193,6 +211,9 @@ pub(crate) fn privacy_report(
             os_permission: s.os_permission,
         })
         .collect();
+    let mut intervals: Vec<UseInterval> = Vec::new();
+    // Where each session begun in the window sits in `intervals`, until it ends.
+    let mut open: HashMap<u64, usize> = HashMap::new();
     scan(reader, Some(since_ms), |record| {
         if record.time_ms < since_ms || record.time_ms >= until_ms {
             return;
@@ -201,6 +222,14 @@ pub(crate) fn privacy_report(
             Entry::SessionBegan {
                 feature, purpose, ..
             } => {
+                open.insert(record.seq, intervals.len());
+                intervals.push(UseInterval {
+                    feature: *feature,
+                    session_id: record.seq,
+                    purpose: Some(purpose.clone()),
+                    begin_ms: record.time_ms,
+                    end_ms: None,
+                });
                 let line = &mut lines[feature.index()];
                 line.uses += 1;
                 line.last_use_ms = Some(record.time_ms);
@@ -214,9 +243,27 @@ pub(crate) fn privacy_report(
             }
             Entry::SessionEnded {
                 feature,
+                session,
                 duration_ms,
                 ..
-            } => lines[feature.index()].time_in_use_ms += duration_ms,
+            } => {
+                lines[feature.index()].time_in_use_ms += duration_ms;
+                let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
+                match open.remove(session) {
+                    Some(i) => {
+                        let interval = &mut intervals[i];
+                        interval.end_ms = Some(interval.begin_ms.saturating_add(duration));
+                    }
+                    // Begun before the window: counted back from its end.
+                    None => intervals.push(UseInterval {
+                        feature: *feature,
+                        session_id: *session,
+                        purpose: None,
+                        begin_ms: record.time_ms.saturating_sub(duration),
+                        end_ms: Some(record.time_ms),
+                    }),
+                }
+            }
             Entry::SessionRefused {
                 feature, reason, ..
             } => {
@@ -234,6 +281,7 @@ pub(crate) fn privacy_report(
         since_ms,
         until_ms,
         features: lines,
+        intervals,
     })
 }
 

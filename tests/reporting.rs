@@ -403,3 +403,69 @@ fn a_used_up_single_use_grant_reads_as_never_decided_everywhere() {
     assert_eq!(clipboard["actor"], serde_json::Value::Null);
     assert_eq!(clipboard["record_id"], serde_json::Value::Null);
 }
+
+#[test]
+fn the_report_carries_its_timeline_one_interval_per_session() {
+    let (clock, store) = store_with_camera_granted();
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    let early = store
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
+    clock.advance(2 * HOUR as u64);
+    let since = clock.now_ms() - HOUR; // the window opens while `early` is in use
+    early.end().unwrap();
+    let ended_early = clock.now_ms();
+    let photo = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    let began_photo = clock.now_ms();
+    clock.advance(5_000);
+    clock.set_wall(began_photo - HOUR / 2); // the clock set back mid-use
+    photo.end().unwrap();
+    let open = store
+        .begin_use(Feature::Microphone, "voice_note".into())
+        .unwrap();
+
+    let report = store.privacy_report(since, clock.now_ms() + HOUR).unwrap();
+    let interval = |feature, session_id, purpose: Option<&str>, begin_ms, end_ms| UseInterval {
+        feature,
+        session_id,
+        purpose: purpose.map(str::to_string),
+        begin_ms,
+        end_ms,
+    };
+    assert_eq!(
+        report.intervals,
+        vec![
+            // Begun before the window: counted back from its end, its purpose unknown.
+            interval(
+                Feature::Camera,
+                early.id(),
+                None,
+                ended_early - 2 * HOUR,
+                Some(ended_early)
+            ),
+            // Its end is its beginning plus its time in use, whatever the wall clock did.
+            interval(
+                Feature::Camera,
+                photo.id(),
+                Some("shoot_photo"),
+                began_photo,
+                Some(began_photo + 5_000)
+            ),
+            // Still open at the window's end.
+            interval(
+                Feature::Microphone,
+                open.id(),
+                Some("voice_note"),
+                clock.now_ms(),
+                None
+            ),
+        ]
+    );
+    // The same sessions as the report's counts.
+    assert_eq!(
+        report.features[0].uses, 1,
+        "only the photo began in the window"
+    );
+}

@@ -1,59 +1,8 @@
 //! `consentkit report --html FILE`: the privacy report as one self-contained page — a table per feature and a timeline of use intervals in inline SVG, nothing fetched from the network.
 
-use std::collections::HashMap;
 use std::fmt::Write;
 
-use consentkit::{iso8601, AuditEntry, AuditKind, Feature, PolicyState, PrivacyReport};
-
-/// One use of a feature, as drawn on the timeline.
-struct Interval {
-    feature: Feature,
-    begin_ms: i64,
-    end_ms: i64,
-    purpose: String,
-}
-
-/// The use intervals in `[since, until)` from the log (oldest first): a session begun before
-/// the window is drawn from its start, one still open to its end.
-fn intervals(log: &[AuditEntry], since: i64, until: i64) -> Vec<Interval> {
-    let mut open: HashMap<u64, (Feature, i64, String)> = HashMap::new();
-    let mut out = Vec::new();
-    for e in log {
-        match (e.kind, e.feature, e.session_id) {
-            (AuditKind::SessionBegan, Some(feature), Some(id)) => {
-                open.insert(
-                    id,
-                    (feature, e.time_ms, e.purpose.clone().unwrap_or_default()),
-                );
-            }
-            (AuditKind::SessionEnded, Some(feature), Some(id)) => {
-                let duration = i64::try_from(e.duration_ms.unwrap_or(0)).unwrap_or(i64::MAX);
-                let (begin, purpose) = match open.remove(&id) {
-                    Some((_, begin, purpose)) => (begin, purpose),
-                    None => (e.time_ms.saturating_sub(duration), String::new()),
-                };
-                out.push(Interval {
-                    feature,
-                    begin_ms: begin.max(since),
-                    end_ms: begin.saturating_add(duration).min(until),
-                    purpose,
-                });
-            }
-            _ => {}
-        }
-    }
-    out.extend(
-        open.into_values()
-            .map(|(feature, begin, purpose)| Interval {
-                feature,
-                begin_ms: begin.max(since),
-                end_ms: until,
-                purpose,
-            }),
-    );
-    out.retain(|i| i.end_ms >= since && i.begin_ms < until);
-    out
-}
+use consentkit::{iso8601, Feature, PolicyState, PrivacyReport};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -87,11 +36,19 @@ fn tick_label(ms: i64, span_ms: i64) -> String {
     }
 }
 
-/// The timeline: one row per feature, a bar per use (at least 2 px wide, so a photo shows).
-/// Its axis runs from the window's start, or from the oldest record in it when the history
-/// is younger than the window, to the window's end.
-fn timeline(report: &PrivacyReport, start_ms: i64, uses: &[Interval]) -> String {
-    let start_ms = start_ms.clamp(report.since_ms, report.until_ms);
+/// The timeline: one row per feature, a bar per use session (at least 2 px wide, so a photo
+/// shows), each clamped to the window. Its axis runs from the window's start, or from the
+/// first use when the uses begin later (a young history is not a sliver at the end), to the
+/// window's end.
+fn timeline(report: &PrivacyReport) -> String {
+    let (since, until) = (report.since_ms, report.until_ms);
+    let start_ms = report
+        .intervals
+        .iter()
+        .map(|i| i.begin_ms)
+        .min()
+        .unwrap_or(since)
+        .clamp(since, until);
     let span_ms = (report.until_ms - start_ms).max(1);
     let span = span_ms as f64;
     let x = |ms: i64| LABEL + (ms - start_ms) as f64 / span * (WIDTH - LABEL - 10.0);
@@ -112,17 +69,21 @@ fn timeline(report: &PrivacyReport, start_ms: i64, uses: &[Interval]) -> String 
             y + ROW / 2.0 + 5.0,
             escape(feature.as_str())
         );
-        for use_ in uses.iter().filter(|u| u.feature == feature) {
-            let left = x(use_.begin_ms);
-            let width = (x(use_.end_ms) - left).max(2.0);
+        for use_ in report.intervals.iter().filter(|u| u.feature == feature) {
+            let (begin, end) = (
+                use_.begin_ms.max(since),
+                use_.end_ms.unwrap_or(until).min(until),
+            );
+            let left = x(begin);
+            let width = (x(end) - left).max(2.0);
             let _ = write!(
                 svg,
                 r##"<rect class="use" x="{left:.1}" y="{}" width="{width:.1}" height="{}"><title>{} {} → {}</title></rect>"##,
                 y + 7.0,
                 ROW - 14.0,
-                escape(&use_.purpose),
-                iso8601(use_.begin_ms),
-                iso8601(use_.end_ms)
+                escape(use_.purpose.as_deref().unwrap_or("")),
+                iso8601(begin),
+                iso8601(end)
             );
         }
     }
@@ -147,13 +108,7 @@ fn timeline(report: &PrivacyReport, start_ms: i64, uses: &[Interval]) -> String 
 }
 
 /// The whole page: the policy's state, the table, the timeline.
-pub fn page(
-    app_id: &str,
-    policy: &PolicyState,
-    report: &PrivacyReport,
-    log: &[AuditEntry],
-) -> String {
-    let uses = intervals(log, report.since_ms, report.until_ms);
+pub fn page(app_id: &str, policy: &PolicyState, report: &PrivacyReport) -> String {
     let mut rows = String::new();
     for f in &report.features {
         let purposes: Vec<String> = f
@@ -222,10 +177,6 @@ svg .use {{ fill: #2f6fdf; stroke: #fff; stroke-width: 0.5; }}
         until = iso8601(report.until_ms),
         policy = escape(&policy_line),
         rows = rows,
-        timeline = timeline(
-            report,
-            log.first().map_or(report.since_ms, |e| e.time_ms),
-            &uses
-        ),
+        timeline = timeline(report),
     )
 }

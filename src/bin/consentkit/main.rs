@@ -268,14 +268,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let report = store.privacy_report(since, now + 1).map_err(describe)?;
             match html {
                 Some(path) => {
-                    let filter = AuditFilter {
-                        since_ms: Some(since),
-                        ..AuditFilter::default()
-                    };
-                    let mut log = store.audit_log(filter).map_err(describe)?;
-                    log.reverse();
-                    let app_id = store.app_id();
-                    let page = html::page(&app_id, &store.policy_state(), &report, &log);
+                    let page = html::page(&store.app_id(), &store.policy_state(), &report);
                     std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))?;
                     println!("wrote {}", path.display());
                 }

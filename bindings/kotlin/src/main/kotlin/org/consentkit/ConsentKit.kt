@@ -35,6 +35,7 @@ typealias RefusalReason = org.consentkit.internal.RefusalReason
 typealias PrivacyReport = org.consentkit.internal.PrivacyReport
 typealias FeatureReport = org.consentkit.internal.FeatureReport
 typealias PurposeUse = org.consentkit.internal.PurposeUse
+typealias UseInterval = org.consentkit.internal.UseInterval
 typealias VerifyReport = org.consentkit.internal.VerifyReport
 typealias LogHead = org.consentkit.internal.LogHead
 typealias RecoveryNotice = org.consentkit.internal.RecoveryNotice

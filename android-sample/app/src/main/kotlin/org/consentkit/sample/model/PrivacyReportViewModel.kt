@@ -4,9 +4,7 @@ package org.consentkit.sample.model
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import org.consentkit.AuditEntry
 import org.consentkit.AuditFilter
-import org.consentkit.AuditKind
 import org.consentkit.ConsentStore
 import org.consentkit.Feature
 import java.time.Instant
@@ -72,10 +70,16 @@ class PrivacyReportViewModel(
             ).joinToString(" · ")
             LogRow(e.seq.toLong(), Instant.ofEpochMilli(e.timeMs).toString(), what)
         }
-        val entries = store.auditLog(AuditFilter(sinceMs = until - WEEK_MS)).reversed()
-        val from = (entries.firstOrNull()?.timeMs ?: (until - WEEK_MS)).coerceIn(until - WEEK_MS, until)
+        // The axis starts at the first use when the uses begin later than the window, so a
+        // young history is not a sliver at the end.
+        val since = until - WEEK_MS
+        val from = (report.intervals.minOfOrNull { it.beginMs } ?: since).coerceIn(since, until)
+        val span = (until - from).coerceAtLeast(1).toFloat()
+        val position = { ms: Long -> ((ms.coerceIn(since, until) - from) / span).coerceIn(0f, 1f) }
+        // A session still open runs to the end of the window.
+        val timeline = report.intervals.map { TimelineBar(it.feature, position(it.beginMs), position(it.endMs ?: until)) }
         mutableState.value = PrivacyReportUiState(
-            rows, log, timeline(entries, from, until),
+            rows, log, timeline,
             timelineFrom = axisLabel(from, until - from), timelineTo = axisLabel(until, until - from),
         )
     }
@@ -86,37 +90,6 @@ class PrivacyReportViewModel(
             spanMs > 2 * 86_400_000L -> text.substring(5, 16).replace('T', ' ')
             spanMs < 60_000L && text.length >= 23 -> text.substring(11, 23) // to the millisecond
             else -> text.substring(11, 19)
-        }
-    }
-
-    /**
-     * Use sessions as bars along [since, until): a session still open runs to the end. The axis
-     * starts at the oldest record in the window, so a young history is not a sliver at the end.
-     */
-    private fun timeline(entries: List<AuditEntry>, since: Long, until: Long): List<TimelineBar> {
-        val began = mutableMapOf<ULong, Pair<Feature, Long>>()
-        val bars = mutableListOf<Pair<Feature, LongRange>>()
-        for (e in entries) {
-            val feature = e.feature ?: continue
-            val session = e.sessionId ?: continue
-            when (e.kind) {
-                AuditKind.SESSION_BEGAN -> began[session] = feature to e.timeMs
-                AuditKind.SESSION_ENDED -> {
-                    val duration = e.durationMs?.toLong() ?: 0
-                    val start = began.remove(session)?.second ?: (e.timeMs - duration)
-                    bars += feature to (start..start + duration)
-                }
-                else -> {}
-            }
-        }
-        bars += began.values.map { (feature, start) -> feature to (start..until) }
-        val span = (until - since).coerceAtLeast(1).toFloat()
-        return bars.map { (feature, range) ->
-            TimelineBar(
-                feature,
-                ((range.first - since) / span).coerceIn(0f, 1f),
-                ((range.last - since) / span).coerceIn(0f, 1f),
-            )
         }
     }
 
