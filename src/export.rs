@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use time::{OffsetDateTime, UtcOffset};
 
 use crate::ads::AdSignals;
 use crate::age::AgeSignal;
@@ -12,6 +11,7 @@ use crate::audit::AuditEntry;
 use crate::engine::StateView;
 use crate::entry::Entry;
 use crate::error::Error;
+use crate::iso8601::{iso8601, iso8601_local};
 use crate::log::LogReader;
 use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
 use crate::policy::PolicyState;
@@ -19,49 +19,6 @@ use crate::report::{scan, LogHead};
 use crate::sdk::SdkCatalogEntry;
 
 const EXPORT_FORMAT: &str = "consentkit.export/1";
-
-/// Unix milliseconds as ISO-8601 in UTC, with milliseconds and an explicit `+00:00`.
-pub fn iso8601(ms: i64) -> String {
-    format_at(ms, UtcOffset::UTC)
-}
-
-/// Unix milliseconds as ISO-8601 with the device's local offset at that moment, as Apple's
-/// App Privacy Report writes them (`2026-11-23T09:15:02.125+08:00`).
-pub fn iso8601_local(ms: i64) -> String {
-    let offset = UtcOffset::from_whole_seconds(local_offset_seconds(ms)).unwrap_or(UtcOffset::UTC);
-    format_at(ms, offset)
-}
-
-fn format_at(ms: i64, offset: UtcOffset) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3][offset_hour sign:mandatory]:[offset_minute]"
-    );
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| t.to_offset(offset).format(&format).ok())
-        .unwrap_or_else(|| format!("@{ms}ms"))
-}
-
-/// The local time zone's offset from UTC at `ms`, from the C library (`localtime_r`, which
-/// follows `TZ` and the device's zone, daylight saving included).
-#[cfg(unix)]
-pub(crate) fn local_offset_seconds(ms: i64) -> i32 {
-    let secs = ms.div_euclid(1000) as libc::time_t;
-    // SAFETY: `tm` is plain data; localtime_r writes only into it and is thread-safe.
-    unsafe {
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&secs, &mut tm).is_null() {
-            0
-        } else {
-            tm.tm_gmtoff as i32
-        }
-    }
-}
-
-#[cfg(not(unix))]
-pub(crate) fn local_offset_seconds(_ms: i64) -> i32 {
-    0
-}
 
 /// The App Privacy Report category of a feature. `camera`, `microphone` and `photos` are
 /// Apple's own; Apple reports no clipboard, motion or advertising access, so those use
@@ -282,13 +239,6 @@ mod tests {
             age: None,
             minor: false,
         }
-    }
-
-    #[test]
-    fn timestamps_carry_milliseconds_and_an_offset() {
-        assert_eq!(iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123+00:00");
-        let local = iso8601_local(1_700_000_000_123);
-        assert_eq!(local.len(), iso8601(0).len(), "{local}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod forge;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hot;
+mod iso8601;
 mod log;
 mod model;
 mod observer;
@@ -46,7 +47,8 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, MAX_PURPOSES};
 pub use entry::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use error::ConsentError;
-pub use export::{access_category, iso8601, iso8601_local};
+pub use export::access_category;
+pub use iso8601::{iso8601, iso8601_local};
 pub use log::{software_sealer, IoFaults, IoKind, IoOp, Sealer, SealerError};
 pub use model::{
     is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,

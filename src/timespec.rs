@@ -38,7 +38,7 @@ pub fn parse_since(text: &str, now_ms: i64) -> Result<i64, String> {
     if let Ok(date) = Date::parse(text, format_description!("[year]-[month]-[day]")) {
         let utc_midnight_ms = date.with_time(Time::MIDNIGHT).assume_utc().unix_timestamp() * 1000;
         // The local offset at that moment (its own day's, daylight saving included).
-        let offset_ms = i64::from(crate::export::local_offset_seconds(utc_midnight_ms)) * 1000;
+        let offset_ms = i64::from(crate::iso8601::local_offset_seconds(utc_midnight_ms)) * 1000;
         return Ok(utc_midnight_ms - offset_ms);
     }
     OffsetDateTime::parse(text, &Rfc3339)
