@@ -2,6 +2,7 @@
 
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -22,6 +23,13 @@ struct Progress {
     synced: u64,
     syncing: bool,
     failed: Option<String>,
+    /// Callers inside `wait` right now.
+    waiting: usize,
+    /// How many callers the last sync released, and how long it took: when several writers
+    /// were released together they are likely to be back in a moment, so the next leader
+    /// gives them up to half a sync's time to queue their records behind it.
+    released: usize,
+    last_sync: Duration,
 }
 
 impl Durability {
@@ -33,6 +41,9 @@ impl Durability {
                 synced: 0,
                 syncing: false,
                 failed: None,
+                waiting: 0,
+                released: 0,
+                last_sync: Duration::ZERO,
             }),
             synced: Condvar::new(),
         }
@@ -59,6 +70,17 @@ impl Durability {
     /// after a failed fsync the kernel may have dropped the pages, so nothing is trusted.
     pub fn wait(&self, ticket: u64) -> io::Result<()> {
         let mut progress = self.progress.lock();
+        progress.waiting += 1;
+        let result = self.wait_locked(&mut progress, ticket);
+        progress.waiting -= 1;
+        result
+    }
+
+    fn wait_locked(
+        &self,
+        progress: &mut parking_lot::MutexGuard<'_, Progress>,
+        ticket: u64,
+    ) -> io::Result<()> {
         loop {
             if let Some(why) = &progress.failed {
                 return Err(io::Error::other(why.clone()));
@@ -67,19 +89,42 @@ impl Durability {
                 return Ok(());
             }
             if progress.syncing {
-                self.synced.wait(&mut progress);
+                self.synced.wait(progress);
                 continue;
             }
             progress.syncing = true;
-            let target = self.written.load(Ordering::Acquire);
-            let file = self.file.lock().clone();
-            let result = parking_lot::MutexGuard::unlocked(&mut progress, || file.sync_data());
+            let (expected, patience) = (progress.released, progress.last_sync / 2);
+            let result = parking_lot::MutexGuard::unlocked(progress, || {
+                self.gather(ticket, expected, patience);
+                let target = self.written.load(Ordering::Acquire);
+                let file = self.file.lock().clone();
+                let began = Instant::now();
+                file.sync_data().map(|()| (target, began.elapsed()))
+            });
             progress.syncing = false;
             match result {
-                Ok(()) => progress.synced = progress.synced.max(target),
+                Ok((target, took)) => {
+                    progress.synced = progress.synced.max(target);
+                    progress.released = progress.waiting;
+                    progress.last_sync = took;
+                }
                 Err(e) => progress.failed = Some(format!("fsync failed: {e}")),
             }
             self.synced.notify_all();
+        }
+    }
+
+    /// Before a sync: when the last one released several writers, lets them append (up to
+    /// `patience`, half a sync) so one sync covers them too. A lone writer — the last
+    /// sync released only itself — never waits.
+    fn gather(&self, ticket: u64, expected: usize, patience: Duration) {
+        if expected < 2 {
+            return;
+        }
+        let want = ticket.saturating_add(expected as u64 - 1);
+        let deadline = Instant::now() + patience;
+        while self.written.load(Ordering::Acquire) < want && Instant::now() < deadline {
+            std::thread::yield_now();
         }
     }
 }
@@ -96,5 +141,46 @@ mod tests {
         // Tickets 2 and 3 were written before the sync for 1 began: no new sync needed.
         assert_eq!(d.progress.lock().synced, 3);
         d.wait(3).unwrap();
+    }
+
+    #[test]
+    fn a_lone_writer_never_waits_for_company() {
+        let d = Durability::new(Bytes::memory(Vec::new()));
+        let start = Instant::now();
+        d.gather(1, 0, Duration::from_secs(30)); // the first sync: nobody released yet
+        d.gather(1, 1, Duration::from_secs(30)); // the last sync released only this caller
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_leader_waits_for_the_writers_the_last_sync_released_then_syncs_them_together() {
+        let d = Durability::new(Bytes::memory(Vec::new()));
+        d.written(1);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                d.written(2);
+                std::thread::sleep(Duration::from_millis(20));
+                d.written(3);
+            });
+            // Three writers were released last time: the leader of ticket 1 waits for 2 and 3
+            // (and no longer: its patience is far longer than that).
+            let start = Instant::now();
+            d.gather(1, 3, Duration::from_secs(30));
+            assert_eq!(d.written.load(Ordering::Acquire), 3);
+            assert!(start.elapsed() < Duration::from_secs(10));
+        });
+        // Patience runs out when they do not come.
+        let start = Instant::now();
+        d.gather(4, 3, Duration::from_millis(30));
+        assert!(start.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn a_sync_remembers_how_many_callers_it_released() {
+        let d = Durability::new(Bytes::memory(Vec::new()));
+        d.written(1);
+        d.wait(1).unwrap();
+        assert_eq!(d.progress.lock().released, 1, "a lone caller");
     }
 }
