@@ -40,6 +40,18 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// One durable decision that always changes something: the camera granted on even calls,
+/// revoked on odd ones.
+fn flip_camera(store: &ConsentStore, i: usize) {
+    if i % 2 == 0 {
+        store
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .unwrap();
+    } else {
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+    }
+}
+
 /// Per-call times in nanoseconds of each of `ops`, measured in alternating rounds so that a
 /// burst of load on the machine hits them alike: `rounds` samples per op.
 fn side_by_side(rounds: usize, iters: usize, ops: &mut [&mut dyn FnMut(usize)]) -> Vec<Vec<f64>> {
@@ -238,15 +250,7 @@ fn durable_decision(out: &mut Report) {
         9,
         100,
         &mut [
-            &mut |i| {
-                if i % 2 == 0 {
-                    store
-                        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-                        .unwrap();
-                } else {
-                    store.revoke(Feature::Camera, Actor::User).unwrap();
-                }
-            },
+            &mut |i| flip_camera(&store, i),
             &mut |_| {
                 floor_file.write_all_at(line, at).unwrap();
                 at += line.len() as u64;
@@ -318,19 +322,12 @@ fn sealing_costs(out: &mut Report) {
     let sealed =
         ConsentStore::open_with(&dir.path().join("sealed"), Some(config()), sealed_options())
             .unwrap();
-    let decide = |store: &ConsentStore, i: usize| {
-        if i % 2 == 0 {
-            store
-                .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-                .unwrap();
-        } else {
-            store.revoke(Feature::Camera, Actor::User).unwrap();
-        }
-    };
     let samples = side_by_side(
         9,
         100,
-        &mut [&mut |i| decide(&plain, i), &mut |i| decide(&sealed, i)],
+        &mut [&mut |i| flip_camera(&plain, i), &mut |i| {
+            flip_camera(&sealed, i)
+        }],
     );
     let decision_ratio = ratio_of(&samples[1], &samples[0]);
     let [plain_ns, sealed_ns] = [0, 1].map(|k| median(samples[k].clone()));
