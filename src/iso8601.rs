@@ -122,6 +122,8 @@ mod tests {
             format_at(1_700_000_000_123, -(9 * 3600 + 30 * 60)),
             "2023-11-14T12:43:20.123-09:30"
         );
+        // An offset no time zone has (a day or more) is not trusted: UTC instead.
+        assert_eq!(format_at(0, 86_400), "1970-01-01T00:00:00.000+00:00");
         let local = iso8601_local(1_700_000_000_123);
         assert_eq!(local.len(), iso8601(0).len(), "{local}");
     }
