@@ -22,12 +22,14 @@ fun main(args: Array<String>) {
         }
         return
     }
+    // An app's first calls: a config, the store, a question. The two steps before them only
+    // bring forward, to time them apart, what the open would do first anyway.
     val start = System.nanoTime()
     val pointerSize = com.sun.jna.Native.POINTER_SIZE // JNA itself: its classes and native stub
     val jna = System.nanoTime()
-    // The library: loading libconsentkit and binding UniFFI's functions happen on the first
-    // generated call.
-    val age = ageOfDigitalConsent("DE") // the first generated call: a free function
+    // libconsentkit loaded and UniFFI's functions bound (JNA direct mapping), as the first
+    // generated call would. The generated code checks no checksums unless asked to.
+    Class.forName("org.consentkit.internal.UniffiLib", true, Thread.currentThread().contextClassLoader)
     val loaded = System.nanoTime()
     val config = consentConfig("com.example.bench")
     val store = openConsentStore(dir, config)
@@ -35,10 +37,10 @@ fun main(args: Array<String>) {
     val answer = store.isAllowed(Feature.CAMERA)
     val answered = System.nanoTime()
     println("| JNA loaded | ${ms(start, jna)} |")
-    println("| libconsentkit loaded, UniFFI's functions bound and checksums checked (first generated call) | ${ms(jna, loaded)} |")
+    println("| libconsentkit loaded, UniFFI's functions bound | ${ms(jna, loaded)} |")
     println("| config built, store opened (10,000 records) | ${ms(loaded, opened)} |")
     println("| first isAllowed (hot path set up) | ${ms(opened, answered)} |")
     println("| **first answer after the first call** | **${ms(start, answered)}** |")
-    if (answer || age != 16 || pointerSize == 0) println("unexpected: camera allowed, or age $age")
+    if (answer || pointerSize == 0) println("unexpected: camera allowed")
     store.close()
 }
