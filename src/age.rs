@@ -16,6 +16,15 @@ pub enum AgeSource {
 }
 
 impl AgeSource {
+    /// Standing (I2): a guardian's word or the OS's age range outranks what the person
+    /// declares; a weaker source may tighten what a stronger one said, never loosen it.
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            AgeSource::Declared => 0,
+            AgeSource::Guardian | AgeSource::OsAgeRange => 1,
+        }
+    }
+
     /// The stable snake_case name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -84,9 +84,14 @@ pub struct AuditEntry {
     /// For `AppTermsApplied`: the declared SDKs' ids.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sdks: Vec<String>,
-    /// For `AgeSignalSet`: the range reported.
+    /// For `AgeSignalSet`: the range reported, and its source.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<AgeSignal>,
+    /// For `ReconsentRequired` and `PolicyReconsentRequired`: what widened past the terms
+    /// the person agreed to (`revision 1->2`, `only_during camera dropped`, `sdk tracker
+    /// added`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
     /// For `Pruned`: the last record removed (the checkpoint the log now starts after).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pruned_through: Option<u64>,
@@ -128,6 +133,7 @@ impl AuditEntry {
             sdk_block: None,
             sdks: Vec::new(),
             age: None,
+            changes: Vec::new(),
             pruned_through: None,
             pruned_records: None,
             prev_hash: hex::encode(record.prev_hash),
@@ -163,8 +169,17 @@ impl AuditEntry {
                 out.actor = Some(*actor);
                 out.terms_revision = Some(*terms_revision);
             }
-            Entry::ReconsentRequired { terms_revision, .. } => {
-                out.terms_revision = Some(*terms_revision)
+            Entry::ReconsentRequired {
+                terms_revision,
+                widened,
+                ..
+            } => {
+                out.terms_revision = Some(*terms_revision);
+                out.changes = widened.iter().map(|w| w.describe()).collect();
+            }
+            Entry::PolicyReconsentRequired { revision, widened } => {
+                out.policy_revision = Some(*revision);
+                out.changes = widened.iter().map(|w| w.describe()).collect();
             }
             Entry::GrantConsumed { .. } | Entry::GrantLapsed { .. } => {}
             Entry::SessionBegan {

@@ -6,8 +6,9 @@ use crate::advice::DEFAULT_REPROMPT_AFTER_MS;
 use crate::age::{age_of_digital_consent, is_valid_jurisdiction, MAX_AGE};
 use crate::clock::{Clock, SystemClock};
 use crate::log::{IoFaults, Sealer};
-use crate::model::{is_valid_app_id, purpose_problem, AppTerms, Feature, FeatureTerms};
+use crate::model::{is_valid_app_id, purpose_problem, Feature};
 use crate::sdk::{SdkPolicy, MAX_SDKS};
+use crate::terms::{AppTerms, FeatureTerms};
 
 /// Most purposes one feature may declare.
 pub const MAX_PURPOSES: usize = 16;

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::age::AgeSignal;
-use crate::model::{Actor, AppTerms, Feature, FeatureTerms, GrantScope, OsPermission};
+use crate::model::{Actor, Feature, GrantScope, OsPermission};
 use crate::sdk::SdkBlock;
+use crate::terms::{AppTerms, FeatureTerms, Widening};
 
 /// The content of one record, before the log gives it a sequence number, a time and hashes.
 ///
@@ -36,11 +37,12 @@ pub(crate) enum Entry {
         actor: Actor,
         terms_revision: u32,
     },
-    /// A grant given under other terms than the app now ships: off until asked again.
+    /// A grant given under narrower terms than the app now ships (I3): off until asked again.
     ReconsentRequired {
         feature: Feature,
-        granted_revision: u32,
         terms_revision: u32,
+        /// What widened against the terms the grant was given under.
+        widened: Vec<Widening>,
     },
     /// A single-use grant was used up when its session ended.
     GrantConsumed {
@@ -131,6 +133,13 @@ pub(crate) enum Entry {
     },
     /// The app reported how old the person is, as a range.
     AgeSignalSet(AgeSignal),
+    /// The app's terms as a whole widened past what the person agreed to (I3): the policy
+    /// must be agreed to again (basic mode until then).
+    PolicyReconsentRequired {
+        revision: u32,
+        /// What widened against the agreement.
+        widened: Vec<Widening>,
+    },
     /// Retention removed every record up to the checkpoint `through_seq` (whose hash the log's
     /// base still proves): `records` of use history. The decisions in force are in the base.
     Pruned {
@@ -180,6 +189,7 @@ impl Entry {
             Entry::SdkRefused { .. } => AuditKind::SdkRefused,
             Entry::AgeSignalSet(_) => AuditKind::AgeSignalSet,
             Entry::Pruned { .. } => AuditKind::Pruned,
+            Entry::PolicyReconsentRequired { .. } => AuditKind::PolicyReconsentRequired,
         }
     }
 
@@ -207,9 +217,23 @@ impl Entry {
             | Entry::StorageFailed { .. }
             | Entry::Sealed { .. }
             | Entry::PolicyDeclined { .. }
+            | Entry::PolicyReconsentRequired { .. }
             | Entry::SdkRefused { .. } => true,
             Entry::OsPermissionChanged { permission, .. } => permission.is_denied(),
             Entry::ForegroundChanged { foreground } => !foreground,
+            _ => false,
+        }
+    }
+
+    /// Whether the record says "no" to something: the decisions a failed write must not lose
+    /// (I4). Kept aside when the log cannot take them, and recorded at the next open.
+    pub fn says_no(&self) -> bool {
+        match self {
+            Entry::Denied { .. }
+            | Entry::Revoked { .. }
+            | Entry::PolicyDeclined { .. }
+            | Entry::AgeSignalSet(_) => true,
+            Entry::OsPermissionChanged { permission, .. } => permission.is_denied(),
             _ => false,
         }
     }
@@ -292,11 +316,14 @@ pub enum AuditKind {
     AgeSignalSet,
     /// Retention removed old use history (`pruned_records` records, through `pruned_through`).
     Pruned,
+    /// The app's terms widened past what the person agreed to (`changes` says how): the
+    /// privacy policy must be agreed to again.
+    PolicyReconsentRequired,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 27] = [
+    pub const ALL: [AuditKind; 28] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
@@ -324,6 +351,7 @@ impl AuditKind {
         AuditKind::SdkRefused,
         AuditKind::AgeSignalSet,
         AuditKind::Pruned,
+        AuditKind::PolicyReconsentRequired,
     ];
 
     /// Kinds that may only start a chain.
@@ -365,6 +393,7 @@ impl AuditKind {
             SdkRefused => "sdk_refused",
             AgeSignalSet => "age_signal_set",
             Pruned => "pruned",
+            PolicyReconsentRequired => "policy_reconsent_required",
         }
     }
 }

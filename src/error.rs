@@ -333,6 +333,13 @@ fn refused(refusal: Refusal) -> ConsentError {
                 feature.as_str()
             ),
         },
+        Refusal::SingleUseNotApplicable(feature) => ConsentError::InvalidArgument {
+            reason: format!(
+                "{}: a standing choice with no single use (no use session bounds it); grant it until revoked",
+                feature.as_str()
+            ),
+        },
+        Refusal::AgeSignalOutranked(reason) => ConsentError::NotPermitted { reason },
     }
 }
 

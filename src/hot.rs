@@ -128,6 +128,7 @@ mod tests {
     /// A store with camera consent, and a camera session open in it.
     fn camera_in_use() -> (Arc<ConsentStore>, Arc<UseSession>) {
         let store = ConsentStore::open_in_memory(ConsentConfig::new("com.example.camera")).unwrap();
+        store.set_foreground(true).unwrap();
         store
             .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
             .unwrap();

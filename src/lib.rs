@@ -35,6 +35,7 @@ mod rules;
 mod sdk;
 mod session;
 mod store;
+mod terms;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod timespec;

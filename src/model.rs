@@ -74,6 +74,12 @@ impl Feature {
         (self == Feature::MotionSensors).then_some(Feature::Camera)
     }
 
+    /// Whether a grant may be for a single use (rule 6). Ad personalisation is a standing
+    /// choice: no use session bounds it, since ad SDKs read it whenever they serve an ad.
+    pub fn has_single_use(self) -> bool {
+        self != Feature::AdPersonalization
+    }
+
     /// Whether the OS can grant this feature partially (`OsPermission::Limited`): only the
     /// photo library has a "selected photos" grant, on iOS and on Android 14 and later.
     pub fn accepts_limited(self) -> bool {
@@ -198,84 +204,6 @@ impl OsPermission {
     }
 }
 
-/// The terms a feature's consent is given under, as the rules keep them and the log records
-/// them: its declared purposes, the revision of its terms, and the feature whose use it
-/// depends on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct FeatureTerms {
-    pub purposes: Vec<String>,
-    pub terms_revision: u32,
-    pub only_during: Option<Feature>,
-}
-
-impl FeatureTerms {
-    /// The built-in terms of a feature: its default purposes under revision 1.
-    pub fn default_for(feature: Feature) -> FeatureTerms {
-        FeatureTerms {
-            purposes: feature
-                .default_purposes()
-                .iter()
-                .map(|p| p.to_string())
-                .collect(),
-            terms_revision: 1,
-            only_during: feature.default_only_during(),
-        }
-    }
-
-    pub fn declares(&self, purpose: &str) -> bool {
-        self.purposes.iter().any(|p| p == purpose)
-    }
-
-    /// `chosen` (all declared) in declared order, without repeats.
-    pub fn in_declared_order<'a>(&self, chosen: impl Fn(&str) -> bool + 'a) -> Vec<String> {
-        self.purposes
-            .iter()
-            .filter(|p| chosen(p))
-            .cloned()
-            .collect()
-    }
-}
-
-/// What the app declares about itself as a whole, as the rules keep it and the log records
-/// it: the privacy policy's revision, the SDKs it embeds, and who counts as a minor.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct AppTerms {
-    /// The privacy policy's revision, when the app asks for agreement to it as a whole.
-    pub policy_revision: Option<u32>,
-    /// The third-party SDKs, as far as the rules need them.
-    pub sdks: Vec<SdkTerms>,
-    /// Below this age a person is a minor.
-    pub age_of_consent: u32,
-    /// Whether a person whose age is unknown is treated as a minor.
-    pub unknown_age_is_minor: bool,
-}
-
-impl Default for AppTerms {
-    /// No policy step, no SDK, the GDPR's default age of digital consent, unknown age adult.
-    fn default() -> AppTerms {
-        AppTerms {
-            policy_revision: None,
-            sdks: Vec::new(),
-            age_of_consent: crate::age::DEFAULT_AGE_OF_CONSENT,
-            unknown_age_is_minor: false,
-        }
-    }
-}
-
-/// One SDK as the rules see it: its id and what it may not start without.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SdkTerms {
-    pub id: String,
-    pub requires: Vec<Feature>,
-    pub not_for_minors: bool,
-}
-
-impl AppTerms {
-    pub fn sdk(&self, id: &str) -> Option<&SdkTerms> {
-        self.sdks.iter().find(|s| s.id == id)
-    }
-}
-
 /// Everything the app needs to show or decide about one feature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
 pub struct FeatureState {
@@ -298,6 +226,9 @@ pub struct FeatureState {
     /// The purposes the grant covers (empty unless granted): a purpose declared but not
     /// covered needs asking for on its own.
     pub granted_purposes: Vec<String>,
+    /// Purposes granted for one use on top of a standing grant (`scope` stays
+    /// `UntilRevoked`): used up when that use ends, lapsing unused in the background.
+    pub single_use_purposes: Vec<String>,
     /// The feature whose use session this one may only be used during, if any.
     pub only_during: Option<Feature>,
     /// Last OS permission the app reported.

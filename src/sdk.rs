@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Feature, SdkTerms};
+use crate::model::Feature;
+use crate::terms::SdkTerms;
 
 /// Longest SDK id.
 pub const MAX_SDK_ID_LEN: usize = 64;

@@ -254,7 +254,7 @@ impl ConsentStore {
     /// as proof of consent, and the chain still verifies from its new start, which names the
     /// last record removed. Returns how many records were removed.
     pub fn compact(&self) -> Result<u64, ConsentError> {
-        Ok(self.engine.compact(1)?)
+        Ok(self.engine.compact()?)
     }
 
     /// The first record the log still holds: 1, unless retention cut older history off.

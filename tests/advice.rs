@@ -10,7 +10,7 @@ use consentkit::*;
 const HOUR: i64 = 60 * 60 * 1000;
 
 fn in_memory(clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<ConsentStore> {
-    ConsentStore::open_in_memory_with(config, options(clock)).unwrap()
+    on_screen(ConsentStore::open_in_memory_with(config, options(clock)).unwrap())
 }
 
 fn teen() -> AgeSignal {
@@ -91,6 +91,14 @@ fn when_the_os_will_not_ask_again_the_advice_is_to_open_settings() {
     store
         .set_os_permission(Feature::Camera, OsPermission::DeniedPermanently)
         .unwrap();
+    // The OS's "no" is a "no": the quiet period first (I5), then Settings.
+    assert_eq!(
+        store.prompt_advice(Feature::Camera),
+        PromptAdvice::NotNow {
+            until_ms: T0 + 48 * HOUR
+        }
+    );
+    clock.advance(48 * HOUR as u64);
     assert_eq!(
         store.prompt_advice(Feature::Camera),
         PromptAdvice::OpenSettings

@@ -19,8 +19,9 @@ fn original() -> &'static Vec<(String, Vec<u8>)> {
     FILES_OF.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let clock = clock();
-        let store =
-            ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 6)).unwrap();
+        let store = on_screen(
+            ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 6)).unwrap(),
+        );
         store.deny(Feature::Microphone, Actor::User).unwrap();
         camera_granted(&store);
         for _ in 0..10 {

@@ -15,8 +15,9 @@ const ROUNDS: usize = 60;
 fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store =
-        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 64)).unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 64)).unwrap(),
+    );
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
 
@@ -103,7 +104,7 @@ fn eight_threads_mixing_decisions_and_sessions_leave_a_gap_free_verified_chain()
 
 #[test]
 fn readers_on_other_threads_never_see_allowed_without_an_open_session() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader = {

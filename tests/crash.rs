@@ -28,7 +28,9 @@ fn store_options() -> StoreOptions {
 #[ignore = "child process of acknowledged_decisions_survive_sigkill_at_random_moments"]
 fn crash_child() {
     let dir = std::env::var_os(CHILD_ENV).expect("run by the crash test, which sets the store dir");
-    let store = ConsentStore::open_with(Path::new(&dir), Some(config()), store_options()).unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(Path::new(&dir), Some(config()), store_options()).unwrap(),
+    );
     let mut out = std::io::stdout().lock();
     let mut open_sessions = Vec::new();
     for i in 0u64.. {

@@ -35,8 +35,10 @@ fn populated(dir: &Path, checkpoint_every: u64) {
 
 fn populated_for(dir: &Path, checkpoint_every: u64, config: ConsentConfig) {
     let clock = clock();
-    let store = ConsentStore::open_with(dir, Some(config), checkpointing(&clock, checkpoint_every))
-        .unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(dir, Some(config), checkpointing(&clock, checkpoint_every))
+            .unwrap(),
+    );
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     store.deny(Feature::Microphone, Actor::User).unwrap();
     grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
@@ -112,7 +114,7 @@ fn a_log_in_another_format_version_is_kept_aside_not_misread() {
     let dir = tempfile::tempdir().unwrap();
     populated(dir.path(), 10_000);
     let mut bytes = fs::read(log_path(dir.path())).unwrap();
-    assert_eq!(&bytes[..8], b"CKLOG03\n");
+    assert_eq!(&bytes[..8], b"CKLOG04\n");
     bytes[5..7].copy_from_slice(b"01");
     fs::write(log_path(dir.path()), &bytes).unwrap();
     let store = open(dir.path(), &clock());
@@ -129,7 +131,8 @@ fn a_torn_last_record_is_cut_at_every_byte_offset() {
     for cut in last.start..last.end {
         let dir = copy_store(base.path());
         fs::write(log_path(dir.path()), &bytes[..cut]).unwrap();
-        let store = open(dir.path(), &clock);
+        // Opened as a process started in the background: nothing written after the repair.
+        let store = ConsentStore::open_with(dir.path(), Some(config()), options(&clock)).unwrap();
         assert_eq!(
             store.state(Feature::Clipboard).status,
             ConsentStatus::NotAsked,
@@ -410,7 +413,7 @@ fn the_head_anchors_the_chain() {
         (head.seq, head.hash.clone()),
         (newest[0].seq, newest[0].hash.clone())
     );
-    grant(&store, Feature::Camera, GrantScope::Once);
+    grant(&store, Feature::Clipboard, GrantScope::Once);
     let next = store
         .audit_log(AuditFilter {
             limit: Some(1),
@@ -424,8 +427,9 @@ fn the_head_anchors_the_chain() {
 fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store =
-        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 8)).unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 8)).unwrap(),
+    );
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     for _ in 0..40 {
         clock.advance(3_600_000);
@@ -453,8 +457,11 @@ fn reports_over_a_recent_window_skip_old_history_through_the_time_index() {
 fn checkpoints_keep_their_spacing_across_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let open_every_5 =
-        || ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 5)).unwrap();
+    let open_every_5 = || {
+        on_screen(
+            ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 5)).unwrap(),
+        )
+    };
     let store = open_every_5();
     for feature in &Feature::ALL[..6] {
         grant(&store, *feature, GrantScope::UntilRevoked);

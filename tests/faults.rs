@@ -124,6 +124,8 @@ impl Step {
 /// A camera app's life: decisions, uses, a single use, a revocation while in use, enough
 /// records for several checkpoints and snapshots, then an erasure and a new grant.
 const LIFE: &[Step] = &[
+    // The app is on screen: it says so first (a store starts in the background).
+    Step::Foreground,
     Step::Grant(Feature::Camera, GrantScope::UntilRevoked),
     Step::UseOnce(Feature::Camera),
     Step::Grant(Feature::Clipboard, GrantScope::Once),

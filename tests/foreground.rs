@@ -16,7 +16,7 @@ fn kinds_after(store: &ConsentStore, seq: u64) -> Vec<AuditKind> {
 
 #[test]
 fn switches_that_end_nothing_write_nothing() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     let head = store.head().seq;
     for _ in 0..100 {
@@ -35,7 +35,7 @@ fn switches_that_end_nothing_write_nothing() {
 
 #[test]
 fn a_switch_that_ends_a_session_is_recorded_and_so_is_the_return() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     let head = store.head().seq;
     let shooting = store
@@ -87,7 +87,7 @@ fn a_record_written_in_the_background_is_preceded_by_the_switch_and_replays() {
 
 #[test]
 fn erasing_in_the_background_stays_in_the_background() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     store.set_foreground(false).unwrap();
     store.erase_all().unwrap();
     assert!(matches!(
@@ -98,7 +98,7 @@ fn erasing_in_the_background_stays_in_the_background() {
 
 #[test]
 fn a_session_begun_after_an_unrecorded_switch_is_the_one_it_names() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
     store.set_foreground(false).unwrap();
     // Saving to the library goes on in the background; the switch is written before it.

@@ -90,7 +90,9 @@ fn on_a_full_disk_grants_are_refused_everything_turns_off_and_a_revoke_still_lan
     };
     let dir = store_dir(&disk);
     let clock = clock();
-    let store = ConsentStore::open_with(&dir, Some(config()), checkpointing(&clock, 16)).unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(&dir, Some(config()), checkpointing(&clock, 16)).unwrap(),
+    );
     camera_granted(&store);
     let recording = store
         .begin_use(Feature::Camera, "record_video".into())

@@ -13,9 +13,10 @@ use consentkit::*;
 /// A store with the camera granted and a little history, closed.
 fn store_with_history(dir: &Path, checkpoint_every: u64) {
     let clock = clock();
-    let store =
+    let store = on_screen(
         ConsentStore::open_with(dir, Some(config()), checkpointing(&clock, checkpoint_every))
-            .unwrap();
+            .unwrap(),
+    );
     camera_granted(&store);
     for _ in 0..12 {
         clock.advance(60_000);
@@ -119,7 +120,7 @@ fn a_snapshot_claiming_the_largest_offset_opens_as_damage_and_the_store_stays_us
     store_with_history(dir.path(), 4);
     let path = dir.path().join("consent.snapshot");
     let bytes = fs::read(&path).unwrap();
-    // `CKSNAP03` | body length u32 | body | sha256(body); the body starts with the checkpoint's
+    // `CKSNAP04` | body length u32 | body | sha256(body); the body starts with the checkpoint's
     // sequence number and offset as postcard varints. Rewrite the offset to u64::MAX.
     let body = &bytes[12..bytes.len() - 32];
     let varint_len = |b: &[u8]| b.iter().position(|x| x & 0x80 == 0).unwrap() + 1;
@@ -128,7 +129,7 @@ fn a_snapshot_claiming_the_largest_offset_opens_as_damage_and_the_store_stays_us
     let mut forged_body = body[..seq_len].to_vec();
     forged_body.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
     forged_body.extend_from_slice(&body[seq_len + offset_len..]);
-    let mut forged = b"CKSNAP03".to_vec();
+    let mut forged = b"CKSNAP04".to_vec();
     forged.extend_from_slice(&(forged_body.len() as u32).to_le_bytes());
     forged.extend_from_slice(&forged_body);
     forged.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(&forged_body));
@@ -148,8 +149,9 @@ fn a_snapshot_claiming_the_largest_offset_opens_as_damage_and_the_store_stays_us
 fn no_edit_of_the_time_index_hides_a_use_from_a_report_or_a_log_query() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store =
-        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 4)).unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(dir.path(), Some(config()), checkpointing(&clock, 4)).unwrap(),
+    );
     camera_granted(&store);
     // A week of uses, one an hour, and checkpoints throughout.
     for _ in 0..7 * 24 {

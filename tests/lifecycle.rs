@@ -96,18 +96,25 @@ fn erase_all_removes_history_and_starts_over_with_everything_off() {
     store.erase_all().unwrap();
     assert!(!session.is_active());
     assert!(all_off(&store));
-    assert_eq!(kinds(&store), vec![AuditKind::Erased]);
-    assert_eq!(store.head().seq, 1);
+    // The new chain starts in the background, like every chain; the app is on screen.
+    assert_eq!(
+        kinds(&store),
+        vec![AuditKind::Erased, AuditKind::ForegroundChanged]
+    );
+    assert_eq!(store.head().seq, 2);
     drop(session);
     store.close().unwrap();
     let store = open(dir.path(), &clock);
     assert!(all_off(&store));
-    assert_eq!(kinds(&store), vec![AuditKind::Erased]);
+    assert_eq!(
+        kinds(&store),
+        vec![AuditKind::Erased, AuditKind::ForegroundChanged]
+    );
 }
 
 #[test]
 fn closed_stores_refuse_work_and_answer_off() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     let session = store
         .begin_use(Feature::Camera, "shoot_photo".into())
@@ -127,15 +134,17 @@ fn store_files_are_private_to_the_owner() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("consent");
-    let store = ConsentStore::open_with(
-        &store_dir,
-        Some(config()),
-        StoreOptions {
-            checkpoint_every: 2,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(
+            &store_dir,
+            Some(config()),
+            StoreOptions {
+                checkpoint_every: 2,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
     camera_granted(&store);
     store.revoke(Feature::Camera, Actor::User).unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -180,7 +189,7 @@ fn decisions_survive_reopening_and_sessions_do_not() {
 
 #[test]
 fn erasing_tells_observers_of_each_ended_session_then_of_a_new_chain() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let recorder = std::sync::Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     camera_granted(&store);

@@ -95,7 +95,7 @@ fn a_store_never_agreed_to_refuses_every_use_grant_and_sdk_start() {
 
 #[test]
 fn only_a_person_agrees_and_not_from_the_background() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     assert!(matches!(
         store.agree_to_policy(Actor::App),
         Err(ConsentError::NotPermitted { .. })
@@ -119,7 +119,7 @@ fn only_a_person_agrees_and_not_from_the_background() {
 
 #[test]
 fn agreeing_turns_no_feature_on_and_lets_features_be_asked_for() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     agreed(&store);
     assert!(store
         .states()
@@ -133,7 +133,7 @@ fn agreeing_turns_no_feature_on_and_lets_features_be_asked_for() {
 
 #[test]
 fn declining_is_basic_mode_ending_every_use_and_keeping_decisions_for_later() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     agreed(&store);
     camera_granted(&store);
     let recording = store
@@ -235,7 +235,7 @@ fn a_decline_of_an_old_revision_leaves_the_new_one_unasked() {
 
 #[test]
 fn an_sdk_requiring_the_camera_waits_for_it_and_is_blocked_again_on_revoke() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     agreed(&store);
@@ -280,7 +280,7 @@ fn an_sdk_requiring_the_camera_waits_for_it_and_is_blocked_again_on_revoke() {
 
 #[test]
 fn a_minor_never_yields_personalised_ad_signals() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     agreed_by_guardian(&store);
     guardian_grants(&store, Feature::AdPersonalization);
     assert!(store.ad_signals().personalized_ads, "not a minor (yet)");
@@ -309,7 +309,7 @@ fn a_minor_never_yields_personalised_ad_signals() {
 fn an_unknown_age_is_adult_unless_the_config_says_otherwise() {
     let mut config = chinese_app(1);
     config.unknown_age_is_minor = true;
-    let store = ConsentStore::open_in_memory(config).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config).unwrap());
     agreed_by_guardian(&store);
     guardian_grants(&store, Feature::AdPersonalization);
     assert!(!store.ad_signals().personalized_ads);
@@ -334,7 +334,7 @@ fn an_unknown_age_is_adult_unless_the_config_says_otherwise() {
 
 #[test]
 fn the_ad_toggle_changes_the_signals_and_tells_observers_at_once() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     agreed(&store);
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
@@ -361,7 +361,7 @@ fn the_ad_toggle_changes_the_signals_and_tells_observers_at_once() {
 #[test]
 fn without_a_policy_step_the_per_feature_rules_alone_apply() {
     let config = ConsentConfig::new(APP).with_sdk(sdk("push", &[], false));
-    let store = ConsentStore::open_in_memory(config).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config).unwrap());
     assert_eq!(store.policy_state().status, PolicyStatus::NotRequired);
     assert!(!store.policy_state().basic_mode);
     assert!(matches!(
@@ -380,7 +380,7 @@ fn without_a_policy_step_the_per_feature_rules_alone_apply() {
 
 #[test]
 fn an_undeclared_sdk_is_refused_and_its_id_never_written() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     agreed(&store);
     let name = "jane.doe@example.com";
     let refused = store.sdk_started(name.into()).unwrap_err();
@@ -451,7 +451,7 @@ fn the_catalogue_lists_each_sdk_with_its_status_and_first_start_and_the_export_c
 
 #[test]
 fn erasing_asks_for_the_policy_again_and_keeps_the_age_signal() {
-    let store = ConsentStore::open_in_memory(chinese_app(1)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(chinese_app(1)).unwrap());
     agreed_by_guardian(&store);
     let teen = AgeSignal {
         lower: 13,
@@ -498,7 +498,7 @@ fn doubtful_app_configs_are_refused_saying_what_is_wrong() {
 fn the_app_overrides_the_age_of_digital_consent() {
     let mut config = chinese_app(1);
     config.age_of_digital_consent = Some(18);
-    let store = ConsentStore::open_in_memory(config).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config).unwrap());
     agreed_by_guardian(&store);
     store.set_age_signal(age_range(16, Some(17))).unwrap();
     assert_eq!(blocked(&store, "ads"), Some(SdkBlock::Minor));
@@ -530,8 +530,10 @@ fn replay_holds_policy_and_sdk_records_to_the_rules() {
 fn policy_and_sdk_state_survive_a_reopen_and_a_rebuilt_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store = ConsentStore::open_with(dir.path(), Some(chinese_app(1)), checkpointing(&clock, 4))
-        .unwrap();
+    let store = on_screen(
+        ConsentStore::open_with(dir.path(), Some(chinese_app(1)), checkpointing(&clock, 4))
+            .unwrap(),
+    );
     agreed(&store);
     store.sdk_started("push".into()).unwrap();
     store.set_age_signal(age_range(18, None)).unwrap();
@@ -563,7 +565,8 @@ fn a_failed_disk_blocks_every_sdk_and_denies_every_signal() {
         io_faults: Some(faults.clone()),
         ..options(&clock)
     };
-    let store = ConsentStore::open_with(dir.path(), Some(chinese_app(1)), options).unwrap();
+    let store =
+        on_screen(ConsentStore::open_with(dir.path(), Some(chinese_app(1)), options).unwrap());
     agreed(&store);
     grant(&store, Feature::AdPersonalization, GrantScope::UntilRevoked);
     let recorder = Arc::new(Recorder::default());

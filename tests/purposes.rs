@@ -21,7 +21,7 @@ fn asked_for(result: Result<std::sync::Arc<UseSession>, ConsentError>) -> Option
 
 #[test]
 fn a_grant_for_some_purposes_covers_only_those_and_the_rest_are_asked_for_on_their_own() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     clipboard_for(&store, &["login"], GrantScope::UntilRevoked);
     let state = store.state(Feature::Clipboard);
     assert_eq!(state.granted_purposes, ["login"]);
@@ -107,7 +107,7 @@ fn refused_should_ask(store: &ConsentStore, purpose: &str) -> bool {
 
 #[test]
 fn grant_purposes_refuses_what_is_not_declared_or_not_a_purpose() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let grant = |purposes: &[&str]| {
         store.grant_purposes(
             Feature::Clipboard,
@@ -139,7 +139,7 @@ fn grant_purposes_refuses_what_is_not_declared_or_not_a_purpose() {
 
 #[test]
 fn motion_sensors_are_used_only_while_the_camera_shoots() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     grant(&store, Feature::MotionSensors, GrantScope::UntilRevoked);
     assert_eq!(
@@ -186,7 +186,7 @@ fn motion_sensors_are_used_only_while_the_camera_shoots() {
 
 #[test]
 fn revoking_the_camera_ends_the_sensors_it_carried_and_a_single_use_is_consumed() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     grant(&store, Feature::MotionSensors, GrantScope::Once);
     let _camera = store
@@ -211,7 +211,7 @@ fn an_app_may_drop_or_change_the_dependency_but_not_make_it_circular() {
         only_during: None,
         ..FeaturePolicy::default_for(Feature::MotionSensors)
     };
-    let store = ConsentStore::open_in_memory(config().with_policy(independent)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config().with_policy(independent)).unwrap());
     grant(&store, Feature::MotionSensors, GrantScope::UntilRevoked);
     use_once(&store, Feature::MotionSensors, "orientation");
 

@@ -10,7 +10,7 @@ const HOUR: i64 = 3_600_000;
 /// An in-memory store on a fake clock, with the camera granted.
 fn store_with_camera_granted() -> (std::sync::Arc<FakeClock>, std::sync::Arc<ConsentStore>) {
     let clock = clock();
-    let store = ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory_with(config(), options(&clock)).unwrap());
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     (clock, store)
 }
@@ -186,7 +186,8 @@ fn the_json_export_holds_consent_records_and_the_whole_log() {
     assert_eq!(camera["feature"], "camera");
     assert_eq!(camera["status"], "granted");
     assert_eq!(camera["actor"], "user");
-    assert_eq!(camera["record_id"], format!("{APP}/1/camera/2"));
+    // Record 2 is the app saying it is on screen; 3 the grant.
+    assert_eq!(camera["record_id"], format!("{APP}/1/camera/3"));
     assert_eq!(camera["terms_revision"], 1);
     assert_eq!(
         camera["purposes"],
@@ -201,7 +202,7 @@ fn the_json_export_holds_consent_records_and_the_whole_log() {
     let log = export["log"].as_array().unwrap();
     assert_eq!(log.len() as u64, store.head().seq);
     assert_eq!(log[0]["kind"], "chain_started");
-    assert_eq!(log[2]["purpose"], "shoot_photo");
+    assert_eq!(log[3]["purpose"], "shoot_photo");
     assert_eq!(export["head"]["hash"], store.head().hash);
 }
 
@@ -292,7 +293,11 @@ fn a_session_cut_short_by_a_crash_exports_an_interval_ending_when_its_process_wa
     }
     clock.advance(3 * 24 * HOUR as u64);
     let store = open(crashed.path(), &clock);
-    let ended = &store.audit_log(AuditFilter::default()).unwrap()[0];
+    let log = store.audit_log(AuditFilter::default()).unwrap();
+    let ended = log
+        .iter()
+        .find(|e| e.kind == AuditKind::SessionEnded)
+        .unwrap();
     assert_eq!(ended.end_reason, Some(SessionEndReason::Interrupted));
     assert_eq!(
         ended.duration_ms,
@@ -372,7 +377,7 @@ fn access_intervals_are_named_by_version_8_uuids_with_apples_categories() {
 fn the_export_tells_how_to_withdraw_in_the_apps_own_words() {
     let mut camera = FeaturePolicy::default_for(Feature::Camera);
     camera.how_to_withdraw = Some("我的 › 隐私设置 › 相机权限：关闭即可撤回".into());
-    let store = ConsentStore::open_in_memory(config().with_policy(camera)).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config().with_policy(camera)).unwrap());
     let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
     let records = export["consent_records"].as_array().unwrap();
     assert_eq!(
@@ -388,7 +393,7 @@ fn the_export_tells_how_to_withdraw_in_the_apps_own_words() {
 
 #[test]
 fn a_used_up_single_use_grant_reads_as_never_decided_everywhere() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     grant(&store, Feature::Clipboard, GrantScope::Once);
     use_once(&store, Feature::Clipboard, "share_code");
     let state = store.state(Feature::Clipboard);

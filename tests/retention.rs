@@ -24,7 +24,7 @@ fn opts(clock: &Arc<FakeClock>) -> StoreOptions {
 }
 
 fn reopen(dir: &Path, clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<ConsentStore> {
-    ConsentStore::open_with(dir, Some(config), opts(clock)).unwrap()
+    on_screen(ConsentStore::open_with(dir, Some(config), opts(clock)).unwrap())
 }
 
 /// `days` of a camera app: the camera granted on day 0, the microphone denied on day 5, the
@@ -153,7 +153,7 @@ fn a_sealed_log_still_verifies_after_a_cut_and_saved_heads_say_what_they_can() {
             sealer: Some(sealer.clone()),
             ..opts(&clock)
         };
-        ConsentStore::open_with(dir.path(), Some(config), options).unwrap()
+        on_screen(ConsentStore::open_with(dir.path(), Some(config), options).unwrap())
     };
     let store = sealed(retaining(0));
     let early = store.head();
@@ -195,7 +195,7 @@ fn a_damaged_base_is_damage_kept_aside() {
     reopen(dir.path(), &clock, retaining(30)).close().unwrap();
     let log = dir.path().join("consent.log");
     let mut bytes = std::fs::read(&log).unwrap();
-    assert_eq!(&bytes[8..16], b"CKBASE03");
+    assert_eq!(&bytes[8..16], b"CKBASE04");
     bytes[40] ^= 0x01;
     std::fs::write(&log, bytes).unwrap();
     let store = reopen(dir.path(), &clock, retaining(30));

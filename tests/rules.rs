@@ -21,7 +21,7 @@ fn every_feature_is_off_and_not_asked_on_a_new_store() {
 
 #[test]
 fn the_app_cannot_grant_but_can_deny_and_revoke() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let err = store
         .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::App)
         .unwrap_err();
@@ -39,7 +39,7 @@ fn the_app_cannot_grant_but_can_deny_and_revoke() {
 
 #[test]
 fn access_is_allowed_only_inside_a_use_session() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let refused = store
         .begin_use(Feature::Camera, "shoot_photo".into())
         .unwrap_err();
@@ -71,7 +71,7 @@ fn access_is_allowed_only_inside_a_use_session() {
 
 #[test]
 fn dropping_a_session_ends_it() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     {
         let _session = store
@@ -87,7 +87,7 @@ fn dropping_a_session_ends_it() {
 
 #[test]
 fn refusals_name_the_reason_and_are_logged() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let err = store
         .begin_use(Feature::Camera, "login".into())
         .unwrap_err();
@@ -154,7 +154,7 @@ fn refusals_name_the_reason_and_are_logged() {
 
 #[test]
 fn a_malformed_or_oversized_purpose_is_refused_and_never_logged() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     for purpose in [
         "Jane Doe <jane@example.com>".to_string(),
@@ -183,7 +183,7 @@ fn a_malformed_or_oversized_purpose_is_refused_and_never_logged() {
 
 #[test]
 fn revoking_ends_sessions_in_use_and_observers_hear_it() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     camera_granted(&store);
@@ -211,7 +211,7 @@ fn revoking_ends_sessions_in_use_and_observers_hear_it() {
 
 #[test]
 fn cancelling_or_dropping_a_subscription_unsubscribes() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let kept = Arc::new(Recorder::default());
     let closed = Arc::new(Recorder::default());
     let dropped = Arc::new(Recorder::default());
@@ -245,7 +245,7 @@ impl ConsentObserver for Reentrant {
 
 #[test]
 fn observers_may_call_back_into_the_store() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let observer = Arc::new(Reentrant {
         store: store.clone(),
         seen: Default::default(),
@@ -280,7 +280,7 @@ impl ConsentObserver for Panics {
 
 #[test]
 fn a_panicking_observer_neither_breaks_the_store_nor_silences_other_observers() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let _bad = store.subscribe(Arc::new(Panics));
     let recorder = Arc::new(Recorder::default());
     let _good = store.subscribe(recorder.clone());
@@ -296,7 +296,7 @@ fn a_panicking_observer_neither_breaks_the_store_nor_silences_other_observers() 
 
 #[test]
 fn a_single_use_grant_is_consumed_when_its_session_ends() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     grant(&store, Feature::Clipboard, GrantScope::Once);
     let paste = store
         .begin_use(Feature::Clipboard, "share_code".into())
@@ -327,7 +327,7 @@ fn a_single_use_grant_is_consumed_when_its_session_ends() {
 
 #[test]
 fn going_to_the_background_ends_camera_microphone_clipboard_and_sensor_sessions() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     for feature in Feature::ALL {
         store
             .grant(feature, GrantScope::UntilRevoked, Actor::User)
@@ -371,7 +371,7 @@ fn going_to_the_background_ends_camera_microphone_clipboard_and_sensor_sessions(
 
 #[test]
 fn an_os_denial_closes_the_door_whatever_the_consent() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     let session = store
         .begin_use(Feature::Camera, "shoot_photo".into())
@@ -435,7 +435,7 @@ fn a_terms_revision_bump_asks_again_for_that_feature_only() {
 
 #[test]
 fn an_undeclared_purpose_is_refused_but_never_written_down() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     // Well-formed, undeclared, and personal: a phone number in a purpose.
     let err = store
@@ -457,7 +457,7 @@ fn an_undeclared_purpose_is_refused_but_never_written_down() {
 
 #[test]
 fn an_unused_single_use_grant_lapses_when_the_app_leaves_the_foreground() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     grant(&store, Feature::Clipboard, GrantScope::Once);
     grant(&store, Feature::PhotoLibrary, GrantScope::Once);
     // In use when the app leaves: the photo library keeps its session (and its grant).
@@ -519,7 +519,7 @@ fn an_unused_single_use_grant_lapses_when_the_store_closes_or_its_process_dies()
 
 #[test]
 fn each_change_carries_the_state_right_after_its_own_record() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let recorder = Arc::new(Recorder::default());
     let _subscription = store.subscribe(recorder.clone());
     camera_granted(&store);
@@ -562,7 +562,7 @@ fn each_change_carries_the_state_right_after_its_own_record() {
 
 #[test]
 fn a_decision_that_changes_nothing_writes_nothing() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let written = |store: &ConsentStore| store.head().seq;
     // Nothing to withdraw from a feature never asked: it stays "not asked".
     let before = written(&store);
@@ -581,27 +581,32 @@ fn a_decision_that_changes_nothing_writes_nothing() {
         Some(Actor::Guardian)
     );
 
+    grant(&store, Feature::Camera, GrantScope::Once);
+    let once = written(&store);
+    grant(&store, Feature::Camera, GrantScope::Once);
+    assert_eq!(written(&store), once);
     camera_granted(&store);
     let granted = written(&store);
+    assert_eq!(granted, once + 1, "a different scope is a new decision");
     camera_granted(&store);
     assert_eq!(written(&store), granted);
     grant(&store, Feature::Camera, GrantScope::Once);
     assert_eq!(
         written(&store),
-        granted + 1,
-        "a different scope is a new decision"
+        granted,
+        "a single use of what a standing grant covers adds nothing"
     );
 
     store.set_foreground(true).unwrap();
     store
         .set_os_permission(Feature::Camera, OsPermission::Unknown)
         .unwrap();
-    assert_eq!(written(&store), granted + 1);
+    assert_eq!(written(&store), granted);
 }
 
 #[test]
 fn nobody_is_asked_in_the_background() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     store.set_foreground(false).unwrap();
     for feature in [Feature::Camera, Feature::AdPersonalization] {
         assert_eq!(
@@ -617,7 +622,7 @@ fn nobody_is_asked_in_the_background() {
 
 #[test]
 fn only_the_photo_library_can_be_granted_limited_by_the_os() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     let err = store
         .set_os_permission(Feature::Camera, OsPermission::Limited)
         .unwrap_err();
@@ -640,7 +645,7 @@ fn only_the_photo_library_can_be_granted_limited_by_the_os() {
 
 #[test]
 fn a_malformed_purpose_says_what_is_wrong_with_it() {
-    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
     camera_granted(&store);
     let err = store
         .begin_use(Feature::Camera, "ShootPhoto".into())

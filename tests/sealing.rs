@@ -22,7 +22,7 @@ fn sealed_options(clock: &Arc<FakeClock>, sealer: &Arc<dyn Sealer>) -> StoreOpti
 }
 
 fn open_sealed(dir: &Path, clock: &Arc<FakeClock>, sealer: &Arc<dyn Sealer>) -> Arc<ConsentStore> {
-    ConsentStore::open_with(dir, Some(config()), sealed_options(clock, sealer)).unwrap()
+    on_screen(ConsentStore::open_with(dir, Some(config()), sealed_options(clock, sealer)).unwrap())
 }
 
 /// A camera app's history over more than two checkpoints: the camera granted and used, a
@@ -32,7 +32,7 @@ fn history(dir: &Path, clock: &Arc<FakeClock>, sealer: Option<&Arc<dyn Sealer>>)
         Some(sealer) => sealed_options(clock, sealer),
         None => checkpointing(clock, 8),
     };
-    let store = ConsentStore::open_with(dir, Some(config()), options).unwrap();
+    let store = on_screen(ConsentStore::open_with(dir, Some(config()), options).unwrap());
     camera_granted(&store);
     for _ in 0..6 {
         clock.advance(60_000);

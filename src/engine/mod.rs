@@ -35,6 +35,8 @@ pub(crate) struct Engine {
     /// The words of open sessions, by id: cleared (for good) under the write lock once their
     /// session has ended or the store cannot be used.
     session_words: parking_lot::Mutex<Vec<(u64, std::sync::Weak<HotWord>)>>,
+    /// A day's first write wrote a checkpoint: retention runs once the decision is done.
+    retention_due: std::sync::atomic::AtomicBool,
     durability: Arc<Durability>,
     notifier: Arc<Notifier>,
     clock: Arc<dyn Clock>,
@@ -49,6 +51,8 @@ struct Core {
     failed: Option<Failure>,
     /// Damage found by a read-only opener, which keeps nothing aside and answers off.
     unrecovered: Option<RecoveryNotice>,
+    /// The "no"s appended and not yet known durable, by ticket: kept aside if the sync fails.
+    unconfirmed: Vec<(u64, crate::log::Unwritten)>,
 }
 
 /// Why the store stopped writing, until it is reopened.

@@ -11,7 +11,7 @@ use crate::entry::{Entry, RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::error::Error;
 use crate::log::{self, Faults, Found, Journal, OpenError, LOG_FILE};
 use crate::observer::Notifier;
-use crate::rules::State;
+use crate::rules::{Decision, State};
 
 impl Engine {
     /// Opens (or creates) the durable store in `path`. Without a config the store is opened
@@ -60,15 +60,20 @@ impl Engine {
 
     fn new(
         journal: Journal,
-        state: State,
+        mut state: State,
         config: Resolved,
         options: &StoreOptions,
         unrecovered: Option<RecoveryNotice>,
     ) -> Arc<Engine> {
+        // Unknown context is the restrictive one (I5): a process may start in the background
+        // (a push, a widget), so the store is there until the app says otherwise, whatever
+        // the last process recorded.
+        state.live_foreground = Some(false);
         let engine = Arc::new(Engine {
             durability: journal.durability(),
             allowed: Default::default(),
             session_words: Default::default(),
+            retention_due: Default::default(),
             notifier: Arc::<Notifier>::default(),
             clock: options.clock.clone(),
             core: RwLock::new(Core {
@@ -76,6 +81,7 @@ impl Engine {
                 journal: Some(journal),
                 failed: None,
                 unrecovered,
+                unconfirmed: Vec::new(),
             }),
             config,
         });
@@ -136,6 +142,7 @@ impl Engine {
         };
         let config = config.unwrap_or_else(|| Resolved::as_stored(&app_id));
         let engine = Engine::new(journal, state, config, options, None);
+        let chain_was_restarted = chain_start.is_some();
         match chain_start {
             Some(start) => {
                 engine.restart(start)?;
@@ -158,26 +165,30 @@ impl Engine {
                         problem,
                     });
                 }
-                engine.decide(|state, _| {
-                    let mut decision = state.reopened(last_alive_ms);
-                    found.extend(decision.entries);
-                    decision.entries = found;
-                    decision
-                })?;
+                if !found.is_empty() {
+                    engine.decide(|_, _| Decision::records(found))?;
+                }
+                // A "no" the last process could not write was made before it ended: recorded
+                // before what its end left behind, and before the app's terms change anything.
+                engine.record_unwritten()?;
+                engine.decide(|state, _| state.reopened(last_alive_ms))?;
                 if !rebuilt.is_empty() {
                     engine.checkpoint_now()?;
                 }
             }
         }
-        if let Some(terms) = engine.config.terms.clone() {
-            engine.decide(|state, _| state.apply_terms(&terms))?;
+        if chain_was_restarted {
+            engine.record_unwritten()?;
         }
-        if let Some(terms) = engine.config.app_terms.clone() {
-            engine.decide(|state, _| state.apply_app_terms(&terms))?;
+        // The app's terms, per feature and as a whole, in one decision: a config the store
+        // refuses changes nothing.
+        if let (Some(terms), Some(app)) =
+            (engine.config.terms.clone(), engine.config.app_terms.clone())
+        {
+            engine.decide(|state, _| state.apply_config(&terms, &app))?;
         }
-        // Retention on open, once there is a checkpoint interval's worth to remove.
-        let interval = options.checkpoint_every.max(2);
-        engine.compact(interval)?;
+        // Retention on open: what aged out since the last launch goes now.
+        engine.compact()?;
         Ok(engine)
     }
 }
@@ -190,6 +201,45 @@ fn open_error(path: &Path, e: OpenError) -> Error {
 }
 
 impl Engine {
+    /// Records the "no"s an earlier process could not write (I4), each at the time it was
+    /// made; then forgets them. Failing to forget them is a storage failure: recording them
+    /// again later changes nothing, but nothing else may be decided meanwhile.
+    fn record_unwritten(&self) -> Result<(), Error> {
+        let kept = match self.core.read().journal.as_ref() {
+            Some(journal) => journal.take_unwritten(),
+            None => return Ok(()),
+        };
+        if kept.is_empty() {
+            return Ok(());
+        }
+        for item in &kept {
+            let now = crate::rules::Now {
+                wall_ms: item.time_ms,
+                mono_ms: self.clock.monotonic_ms(),
+            };
+            let mut verb = |state: &State, now| state.redecide(&item.entry, now);
+            let decided = self.decide_at(Some(now), &mut verb);
+            if let Ok((Some(appended), _)) = &decided {
+                self.wait_durable(appended.ticket)?;
+            }
+            self.notifier.deliver();
+            if let (_, Err(refusal)) = decided? {
+                ::log::warn!("consentkit: a decision kept from an earlier process no longer applies: {refusal:?}");
+            }
+        }
+        let mut core = self.core.write();
+        let cleared = core
+            .journal
+            .as_ref()
+            .map_or(Ok(()), |j| j.clear_unwritten());
+        if let Err(e) = cleared {
+            let why = format!("forgetting decisions recorded late failed ({e})");
+            self.fail_locked(&mut core, false, why.clone());
+            return Err(Error::Failed(why));
+        }
+        Ok(())
+    }
+
     /// Writes a checkpoint (and with it a fresh snapshot) now, rather than when one is due.
     pub(super) fn checkpoint_now(&self) -> Result<(), Error> {
         let mut core = self.core.write();

@@ -120,15 +120,17 @@ impl Engine {
     }
 
     /// What a new chain keeps from the old one: the terms in force, what the OS says, the
-    /// age signal and whether the app is in the foreground. None of it can turn anything
-    /// on; the age signal is kept so that erasing cannot make a minor an adult.
+    /// age signals and whether the app is in the foreground. None of it can turn anything
+    /// on; the age signals are kept — the standing one, then a tighter one in force — so that
+    /// erasing can neither make a minor an adult nor lower a signal's standing.
     fn carried_over(&self, state: &State, prior: &State, now: crate::rules::Now) -> Vec<Entry> {
         let terms = self.config.terms.as_ref().unwrap_or(&prior.terms);
         let app_terms = self.config.app_terms.as_ref().unwrap_or(&prior.app);
         let mut entries = state.apply_terms(terms).entries;
         entries.extend(state.apply_app_terms(app_terms).entries);
-        if let Some(signal) = prior.age {
-            entries.push(Entry::AgeSignalSet(signal));
+        entries.extend(prior.age_standing.map(Entry::AgeSignalSet));
+        if prior.age != prior.age_standing {
+            entries.extend(prior.age.map(Entry::AgeSignalSet));
         }
         for feature in Feature::ALL {
             let permission = prior.record(feature).os_permission;

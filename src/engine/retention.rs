@@ -9,11 +9,13 @@ use crate::rules::State;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 impl Engine {
-    /// Cuts the history older than the retention window, when that removes at least
-    /// `min_records` records (opening asks for a checkpoint interval's worth, so a log is not
-    /// rewritten on every launch). Returns how many records were removed. A failure while
-    /// rewriting the log is a storage failure: everything off until reopened.
-    pub fn compact(&self, min_records: u64) -> Result<u64, Error> {
+    /// Cuts the history older than the retention window (rule 12), on open, on `compact()`
+    /// and after the first write of each day: records go within about a day of ageing out,
+    /// whatever the volume, since a checkpoint ends each day's records (`Journal::day_turned`)
+    /// and the log is rewritten at most once per new cut point. Returns how many records
+    /// were removed. A failure while rewriting the log is a storage failure: everything off
+    /// until reopened.
+    pub fn compact(&self) -> Result<u64, Error> {
         let days = i64::from(self.config.retention_days);
         if days == 0 {
             return Ok(0);
@@ -25,7 +27,13 @@ impl Engine {
             let now = self.now();
             let cutoff = now.wall_ms.saturating_sub(days.saturating_mul(DAY_MS));
             let journal = core.journal.as_mut().ok_or(Error::Closed)?;
-            let pruned = match journal.compact::<State>(cutoff, min_records) {
+            // What was written since the last checkpoint, on an earlier day, gets its cut point.
+            let checkpointed = if journal.day_turned(now.wall_ms) {
+                journal.checkpoint(&core.state, now.wall_ms)
+            } else {
+                Ok(())
+            };
+            let pruned = match checkpointed.and_then(|()| journal.compact::<State>(cutoff)) {
                 Ok(Some(pruned)) => pruned,
                 Ok(None) => return Ok(0),
                 Err(e) => {

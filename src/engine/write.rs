@@ -4,10 +4,11 @@ use super::changes::{self, AppView};
 use super::{Core, Engine, Failure};
 use crate::entry::{AuditKind, Entry, MAX_PROBLEM_LEN};
 use crate::error::Error;
-use crate::log::{AppendError, Appended};
+use crate::log::{AppendError, Appended, Unwritten};
 use crate::model::Feature;
 use crate::observer::ConsentChange;
 use crate::rules::{Decision, Now, Refusal, State};
+use std::sync::atomic::Ordering;
 
 /// What the locked half of a decision produced.
 type Decided = (Option<Appended>, Result<(), Refusal>);
@@ -62,6 +63,13 @@ impl Engine {
             _ => Ok(()),
         };
         self.notifier.deliver();
+        if self.retention_due.swap(false, Ordering::AcqRel) {
+            // A failed cut is a storage failure of its own, which the store reports from now
+            // on; the decision itself stands.
+            if let Err(e) = self.compact() {
+                ::log::warn!("consentkit: retention after a new day's checkpoint failed: {e}");
+            }
+        }
         let (appended, outcome) = decided?;
         waited?;
         outcome.map_err(Error::Refused)?;
@@ -88,8 +96,7 @@ impl Engine {
         let decision = verb(&core.state, now);
         // Whether the decision can only turn things off is the verb's own records' to say;
         // a foreground switch written before them for context does not change it.
-        let closing =
-            !decision.entries.is_empty() && decision.entries.iter().all(Entry::is_closing);
+        let closing = !decision.entries.is_empty() && core.state.only_turns_off(&decision.entries);
         let own = decision.entries.len();
         let Decision {
             entries,
@@ -134,6 +141,21 @@ impl Engine {
     ) -> Result<Appended, Error> {
         let healthy = core.answers();
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+        // A new day's first record: the records before it get their checkpoint first, the
+        // cut point retention needs. (For closing records only while the log has room without
+        // growing: the room kept for them is theirs, and the next record writes it.)
+        if journal.day_turned(now.wall_ms) && (!closing || journal.has_room_to_spare()) {
+            if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
+                if closing {
+                    self.apply_unrecorded(core, entries, now);
+                }
+                let why = format!("writing a checkpoint failed: {e}");
+                self.fail_locked(core, false, why.clone());
+                return Err(Error::Failed(why));
+            }
+            self.retention_due.store(true, Ordering::Release);
+        }
+        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
         let appended = match journal.append(now.wall_ms, entries, closing) {
             Ok(appended) => appended,
             Err(AppendError::ReadOnly) => return Err(Error::ReadOnly),
@@ -147,6 +169,17 @@ impl Engine {
                 return Err(Error::Failed(why));
             }
         };
+        // A "no" is kept aside until a sync confirms it, in case the sync fails (I4).
+        let synced = self.durability.synced();
+        core.unconfirmed.retain(|(ticket, _)| *ticket > synced);
+        core.unconfirmed
+            .extend(entries.iter().filter(|e| e.says_no()).map(|entry| {
+                let kept = Unwritten {
+                    time_ms: now.wall_ms,
+                    entry: entry.clone(),
+                };
+                (appended.ticket, kept)
+            }));
         let mut seen = self
             .notifier
             .has_observers()
@@ -172,8 +205,20 @@ impl Engine {
         Ok(appended)
     }
 
-    /// A closing decision that could not be recorded still takes effect in this process.
+    /// A closing decision that could not be recorded still takes effect in this process, and
+    /// its "no"s are kept for the next open to record (I4).
     fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
+        if let Some(journal) = &core.journal {
+            let nos: Vec<Unwritten> = entries
+                .iter()
+                .filter(|e| e.says_no())
+                .map(|entry| Unwritten {
+                    time_ms: now.wall_ms,
+                    entry: entry.clone(),
+                })
+                .collect();
+            journal.keep_unwritten(&nos);
+        }
         let head = core.journal.as_ref().map_or(0, |j| j.head().0);
         let healthy = core.answers();
         let mut seen = AppView::of(&core.state, healthy);
@@ -193,11 +238,20 @@ impl Engine {
         self.refresh_allowed(core);
     }
 
-    /// Waits for the fsync that covers `ticket`; a failure turns everything off for good.
+    /// Waits for the fsync that covers `ticket`; a failure turns everything off for good, and
+    /// the "no"s no sync confirmed are kept for the next open to record (I4).
     pub(super) fn wait_durable(&self, ticket: u64) -> Result<(), Error> {
         self.durability.wait(ticket).map_err(|e| {
             let why = format!("making the log durable failed ({e})");
-            self.fail_locked(&mut self.core.write(), false, why.clone());
+            let mut core = self.core.write();
+            self.fail_locked(&mut core, false, why.clone());
+            let unconfirmed: Vec<Unwritten> = std::mem::take(&mut core.unconfirmed)
+                .into_iter()
+                .map(|(_, kept)| kept)
+                .collect();
+            if let Some(journal) = &core.journal {
+                journal.keep_unwritten(&unconfirmed);
+            }
             Error::Failed(why)
         })
     }

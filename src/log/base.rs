@@ -1,6 +1,6 @@
 //! The base of a compacted log: the state at the checkpoint where retention cut the history, written right after the header, from which the kept records replay.
 //!
-//! Block: `CKBASE03` | body length: u32 LE | postcard(Base) | sha256(body). The checkpoint's
+//! Block: `CKBASE04` | body length: u32 LE | postcard(Base) | sha256(body). The checkpoint's
 //! own fields are kept, so its hash — which the first kept record links to — is recomputed,
 //! and the state must carry the digest that checkpoint carried: the base is bound to the chain.
 
@@ -14,7 +14,7 @@ use super::record::{encode_frame, Hash, Record, MAGIC};
 use super::replay::{Damage, Replay, ReplayMachine};
 use crate::entry::Entry;
 
-const MARK: &[u8; 8] = b"CKBASE03";
+const MARK: &[u8; 8] = b"CKBASE04";
 /// Largest base body accepted: the rules' state is bounded well below it.
 const MAX_BODY: usize = 1 << 20;
 

@@ -59,6 +59,11 @@ impl Durability {
         *self.file.lock() = file;
     }
 
+    /// The last ticket known durable.
+    pub fn synced(&self) -> u64 {
+        self.progress.lock().synced
+    }
+
     /// Marks everything up to `ticket` durable (after a direct fsync by the writer).
     pub fn synced_up_to(&self, ticket: u64) {
         let mut progress = self.progress.lock();

@@ -16,6 +16,8 @@ pub(crate) const LOG_FILE: &str = "consent.log";
 pub(crate) const SNAPSHOT_FILE: &str = "consent.snapshot";
 pub(crate) const INDEX_FILE: &str = "consent.index";
 pub(crate) const QUARANTINE_DIR: &str = "quarantine";
+/// Closing decisions the log could not take, until the next open records them.
+pub(crate) const UNWRITTEN_FILE: &str = "consent.unwritten";
 
 /// The files of a chain: what a quarantine keeps aside.
 const CHAIN_FILES: [&str; 3] = [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE];
@@ -149,6 +151,12 @@ impl StoreDir {
         }
     }
 
+    /// Which store this is, for what the process keeps about it: the directory's canonical
+    /// path (or the path it was opened by, when that cannot be resolved).
+    pub fn key(&self) -> PathBuf {
+        std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone())
+    }
+
     /// Whether `name` is present (as anything, a symbolic link included).
     pub fn exists(&self, name: &str) -> bool {
         rfs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok()
@@ -255,7 +263,7 @@ impl StoreDir {
 
     /// Removes what an interrupted write may have left behind.
     pub fn remove_leftovers(&self) -> io::Result<()> {
-        for name in [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE] {
+        for name in [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE, UNWRITTEN_FILE] {
             self.remove(&format!("{name}.tmp"))?;
         }
         Ok(())

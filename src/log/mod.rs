@@ -11,6 +11,7 @@ pub(crate) mod replay;
 pub(crate) mod scan;
 pub(crate) mod seal;
 pub(crate) mod snapshot;
+mod unwritten;
 
 use std::io;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub(crate) use seal::SealKeys as Keys;
 use seal::SealKeys;
 pub use seal::{software_sealer, Sealer, SealerError};
 use snapshot::Snapshot;
+pub(crate) use unwritten::Unwritten;
 
 use crate::entry::Entry;
 
@@ -40,6 +42,8 @@ const PREALLOCATE: u64 = 1 << 20;
 /// Room kept zeroed ahead of the last record: hundreds of closing decisions (a revoke and the
 /// sessions it ends) fit in it, so one always has room even when the disk is full.
 const RESERVE: u64 = 64 << 10;
+/// One day, in milliseconds: the grain of retention's cut points.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Where the chain lives.
 enum Place {
@@ -255,6 +259,20 @@ impl Journal {
         self.since_checkpoint >= self.checkpoint_every
     }
 
+    /// Whether a checkpoint (and its seal) fits the room already reserved, with the room kept
+    /// for closing decisions to spare: the log need not grow for it.
+    pub fn has_room_to_spare(&self) -> bool {
+        !matches!(self.place, Place::Disk { .. }) || self.end + 1024 + RESERVE <= self.zeroed
+    }
+
+    /// Whether records since the last checkpoint were written on an earlier (UTC) day than
+    /// `now_ms`. A checkpoint then, before the new day's first record, gives retention a cut
+    /// point at each day's end however few records there are (rule 12: history goes within
+    /// about a day of ageing out, whatever the volume).
+    pub fn day_turned(&self, now_ms: i64) -> bool {
+        self.since_checkpoint > 0 && self.last_time.div_euclid(DAY_MS) < now_ms.div_euclid(DAY_MS)
+    }
+
     /// Appends a checkpoint carrying the machine's digest, makes it durable, then writes the
     /// snapshot bound to it. A failed index or snapshot write only costs time later (both are
     /// checked and rebuilt on open); a failed append or sync is a storage failure.
@@ -405,16 +423,12 @@ impl Journal {
     }
 
     /// Retention: removes every record up to the last checkpoint before which all records
-    /// are older than `cutoff_ms`, when that removes at least `min_records`. The state at that
+    /// are older than `cutoff_ms`, when that removes any. The state at that
     /// checkpoint becomes the log's base (bound to the checkpoint's digest and hash), and the
     /// records after it stay as they are — same sequence numbers, same hashes, same seals —
     /// so the chain still verifies from its new start. The log is replaced atomically; the
     /// snapshot goes first and the index is rewritten (both are checked on open anyway).
-    pub fn compact<M: ReplayMachine>(
-        &mut self,
-        cutoff_ms: i64,
-        min_records: u64,
-    ) -> io::Result<Option<Pruned>> {
+    pub fn compact<M: ReplayMachine>(&mut self, cutoff_ms: i64) -> io::Result<Option<Pruned>> {
         if matches!(self.place, Place::ReadOnly) {
             return Err(io::Error::other("the store was opened read-only"));
         }
@@ -425,7 +439,7 @@ impl Journal {
         };
         let first_seq = self.reader().first_seq();
         let records = (cut.seq + 1).saturating_sub(first_seq);
-        if records == 0 || records < min_records {
+        if records == 0 {
             return Ok(None);
         }
         let Some((base, kept_from)) = self.base_at::<M>(cut)? else {
@@ -558,6 +572,30 @@ impl Journal {
     pub fn erase_kept_aside(&self) -> io::Result<()> {
         match &self.place {
             Place::Disk { dir, .. } => dir.erase_quarantine(),
+            Place::Memory | Place::ReadOnly => Ok(()),
+        }
+    }
+
+    /// Keeps closing records that could not be written (or made durable), for the next open
+    /// to record (I4): beside the log and in this process. Memory stores keep nothing.
+    pub fn keep_unwritten(&self, items: &[Unwritten]) {
+        if let Place::Disk { dir, .. } = &self.place {
+            unwritten::keep(dir, items);
+        }
+    }
+
+    /// What `keep_unwritten` kept for this store, oldest first.
+    pub fn take_unwritten(&self) -> Vec<Unwritten> {
+        match &self.place {
+            Place::Disk { dir, .. } => unwritten::take(dir),
+            Place::Memory | Place::ReadOnly => Vec::new(),
+        }
+    }
+
+    /// Forgets what `take_unwritten` returned, now that the log holds it.
+    pub fn clear_unwritten(&self) -> io::Result<()> {
+        match &self.place {
+            Place::Disk { dir, .. } => unwritten::clear(dir),
             Place::Memory | Place::ReadOnly => Ok(()),
         }
     }

@@ -12,7 +12,7 @@ use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
 use super::scan::{ScanStop, Scanner};
 use super::seal::{self, Sealer};
 use super::snapshot::Snapshot;
-use super::{Journal, Place, PREALLOCATE};
+use super::{Journal, Place, PREALLOCATE, RESERVE};
 use crate::entry::{DerivedFile, Entry};
 
 /// What opening found.
@@ -142,6 +142,9 @@ fn open_for_writing<M: ReplayMachine>(
         checkpoint_every,
     );
     resume(&mut journal, &replay, first_frame, end);
+    // The room reserved by the last process is the room of this one, where it reads as zeros.
+    let room = cut_at.unwrap_or(file_len).min(end + RESERVE + 4096);
+    journal.zeroed = end + zeros_from(&journal.log, end, room)?;
     let repaired = cut_at.map(|cut_at| Repair {
         cut_at,
         bytes_cut: file_len - cut_at,
@@ -216,6 +219,13 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
     };
     journal.set_sealer(sealer);
     Ok((journal, found))
+}
+
+/// How many bytes of `log` from `start` up to `end` read as zeros.
+fn zeros_from(log: &Bytes, start: u64, end: u64) -> io::Result<u64> {
+    let mut buf = vec![0u8; end.saturating_sub(start) as usize];
+    let read = log.read_at(&mut buf, start)?;
+    Ok(buf[..read].iter().position(|b| *b != 0).unwrap_or(read) as u64)
 }
 
 fn chainless<M>(

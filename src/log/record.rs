@@ -17,10 +17,12 @@ use crate::entry::Entry;
 
 /// The format this build writes and reads. A log of any other version is kept aside as
 /// damage, never read as garbage.
-pub(crate) const FORMAT_VERSION: u8 = 2;
-/// First bytes of every log file: `CKLOG03\n` (03: dependent features in the terms, the
-/// app-wide records; a log of an earlier format is another format version, kept aside).
-pub(crate) const MAGIC: &[u8; 8] = b"CKLOG03\n";
+pub(crate) const FORMAT_VERSION: u8 = 4;
+/// First bytes of every log file: `CKLOG04\n` (04: terms as their content — the grant's
+/// dependency, the agreed SDK catalogue, what widened —, single uses on top of standing
+/// grants, ranked age signals, OS refusal times; a log of an earlier format is another format
+/// version, kept aside).
+pub(crate) const MAGIC: &[u8; 8] = b"CKLOG04\n";
 const MAGIC_PREFIX: &[u8; 5] = b"CKLOG";
 /// A hash of 32 zero bytes stands before the first record of a chain.
 pub(crate) const GENESIS_PREV: [u8; 32] = [0; 32];
@@ -311,6 +313,12 @@ mod tests {
         assert!(check_magic(b"CKLOG01\n")
             .unwrap_err()
             .contains("version 01"));
+        let previous = check_magic(b"CKLOG03\n").unwrap_err();
+        assert!(
+            previous.contains("version 03") && previous.contains("(version 04)"),
+            "{previous}"
+        );
+        assert_eq!(MAGIC[5..7], *format!("{FORMAT_VERSION:02}").as_bytes());
         assert!(check_magic(b"SQLite f").unwrap_err().contains("header"));
         assert!(check_magic(b"CKL").is_err());
         assert!(check_magic(b"CKLOG01X").unwrap_err().contains("header"));

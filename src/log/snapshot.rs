@@ -1,6 +1,6 @@
 //! The snapshot: the state at a checkpoint record, so opening reads the snapshot and a short tail instead of the whole history.
 //!
-//! File: `CKSNAP03` | body length: u32 LE | postcard(Snapshot) | sha256(body).
+//! File: `CKSNAP04` | body length: u32 LE | postcard(Snapshot) | sha256(body).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::fs::{StoreDir, SNAPSHOT_FILE};
 use super::record::Hash;
 
-const MAGIC: &[u8; 8] = b"CKSNAP03";
+const MAGIC: &[u8; 8] = b"CKSNAP04";
 
 /// Bound to one `Checkpoint` record: its position, sequence number and hash, and the state
 /// whose digest that record carries. A snapshot that disagrees with its record is not used.

@@ -23,8 +23,17 @@ impl State {
                 return PromptAdvice::NotNow { until_ms };
             }
         }
-        if record.os_permission == OsPermission::DeniedPermanently {
-            return PromptAdvice::OpenSettings;
+        // An OS refusal is a "no" too (I5): the same quiet period, and never `NoNeed` while
+        // the OS refuses.
+        if record.os_permission.is_denied() {
+            if let Some(until_ms) = quiet_until(record.os_refused_at_ms, now_ms, reprompt_after_ms)
+            {
+                return PromptAdvice::NotNow { until_ms };
+            }
+            if record.os_permission == OsPermission::DeniedPermanently {
+                return PromptAdvice::OpenSettings;
+            }
+            return self.ask();
         }
         match record.status {
             ConsentStatus::Granted if !self.needs_guardian_for(record.actor) => {

@@ -1,17 +1,19 @@
 //! The app-wide rules: agreement to the privacy policy and basic mode (rule 5), the age signal, the third-party SDK gate (rule 10) and the ad signals derived from them.
 
-use super::{Decision, Now, Refusal, State};
+use super::{Decision, Now, OpenSession, Refusal, State};
 use crate::ads::{AdInputs, AdSignals};
 use crate::age::AgeSignal;
 use crate::entry::{Entry, SessionEndReason};
-use crate::model::{Actor, AppTerms, ConsentStatus, Feature};
+use crate::model::{Actor, ConsentStatus, Feature};
 use crate::policy::{PolicyState, PolicyStatus};
 use crate::sdk::{is_valid_sdk_id, SdkBlock, SdkStatus, MAX_SDK_ID_LEN};
+use crate::terms::{catalogue_widenings, AppTerms, Widening};
 
 impl State {
     /// Where agreement to the policy stands. A decision about another revision than the
     /// current one is never carried over: an earlier agreement asks again, an earlier
-    /// decline leaves the new revision unasked.
+    /// decline leaves the new revision unasked. An agreement covers the catalogue it was
+    /// given to (I3): a wider one under the same revision asks again.
     pub fn policy_status(&self) -> PolicyStatus {
         let Some(current) = self.app.policy_revision else {
             return PolicyStatus::NotRequired;
@@ -22,11 +24,33 @@ impl State {
             Some(last) if last.agreed && self.needs_guardian_for(Some(last.actor)) => {
                 PolicyStatus::NeedsReconsent
             }
-            Some(last) if last.revision == current && last.agreed => PolicyStatus::Agreed,
-            Some(last) if last.revision == current => PolicyStatus::Declined,
+            Some(last) if last.agreed && self.agreement_widened().is_empty() => {
+                PolicyStatus::Agreed
+            }
             Some(last) if last.agreed => PolicyStatus::NeedsReconsent,
+            Some(last) if last.revision == current => PolicyStatus::Declined,
             Some(_) => PolicyStatus::NotAsked,
         }
+    }
+
+    /// What the app's terms now widen against the last agreement to the policy (nothing
+    /// when there is none, or no policy step).
+    pub(super) fn agreement_widened(&self) -> Vec<Widening> {
+        let (Some(current), Some(last)) = (self.app.policy_revision, &self.policy) else {
+            return Vec::new();
+        };
+        if !last.agreed {
+            return Vec::new();
+        }
+        let mut widened = Vec::new();
+        if last.revision != current {
+            widened.push(Widening::Revision {
+                from: last.revision,
+                to: current,
+            });
+        }
+        widened.extend(catalogue_widenings(&last.sdks, &self.app.sdks));
+        widened
     }
 
     /// Basic mode: the app asks for agreement to its policy and the current revision is not
@@ -55,11 +79,14 @@ impl State {
         actor != Some(Actor::Guardian) && self.is_minor()
     }
 
-    /// Whether the person being a minor stops the use of `feature`: its grant, or the
+    /// Whether the person being a minor stops `session`: the grant it rests on, or the
     /// agreement to the policy, was not a guardian's.
-    pub(super) fn minor_blocks(&self, feature: Feature) -> bool {
+    pub(super) fn minor_blocks(&self, session: &OpenSession) -> bool {
+        let record = self.record(session.feature);
         self.is_minor()
-            && (self.needs_guardian_for(self.record(feature).actor) || self.basic_mode())
+            && (self.needs_guardian_for(record.actor)
+                || self.needs_guardian_for(record.deciding_actor(&session.purpose))
+                || self.basic_mode())
     }
 
     /// Whether the person counts as a minor: any part of the signalled range below the age
@@ -193,11 +220,17 @@ impl State {
         }
     }
 
-    /// The app reports how old the person is, as a range. When it makes the person a minor,
-    /// uses resting on consent that was not a guardian's end at once (rule 9).
+    /// The app reports how old the person is, as a range and its source. A signal from a
+    /// source of equal or higher standing than the one in force replaces it; a weaker one
+    /// (the person's own word over a guardian's or the OS's range) is taken only when it
+    /// says younger (I2). When it makes the person a minor, uses resting on consent that was
+    /// not a guardian's end at once (rule 9).
     pub fn set_age_signal(&self, signal: AgeSignal, now: Now) -> Decision {
         if let Some(problem) = signal.problem() {
             return Decision::refused(Refusal::InvalidAgeSignal(problem));
+        }
+        if let Some(refusal) = self.age_refusal(&signal) {
+            return Decision::refused(refusal);
         }
         if self.age == Some(signal) {
             return Decision::nothing();
@@ -207,15 +240,34 @@ impl State {
         after.apply(0, now.wall_ms, &set, None);
         let mut entries = vec![set];
         entries.extend(self.end_sessions(
-            |s| after.minor_blocks(s.feature),
+            |s| after.minor_blocks(s),
             SessionEndReason::GuardianRequired,
             super::decide::Ending::At(now),
         ));
         Decision::records(entries)
     }
 
+    /// Why an age signal may not be taken: it comes from a weaker source than the signal
+    /// standing, and does not say the person is younger than the signal in force.
+    fn age_refusal(&self, signal: &AgeSignal) -> Option<Refusal> {
+        let standing = self.age_standing?;
+        let in_force = self.age.unwrap_or(standing);
+        if signal.source.rank() >= standing.source.rank() || signal.lower < in_force.lower {
+            return None;
+        }
+        Some(Refusal::AgeSignalOutranked(format!(
+            "a {} age ({}) cannot loosen the {} one in force ({}); only a younger age is taken from it",
+            signal.source.as_str(),
+            signal.range_text(),
+            standing.source.as_str(),
+            in_force.range_text()
+        )))
+    }
+
     /// On open: the app's policy revision, SDKs and age of consent take effect. A policy
-    /// revision lower than the one in force is a configuration error.
+    /// revision lower than the one in force is a configuration error (so is dropping the
+    /// policy step: it would lower the revision to none). When the new terms widen past an
+    /// agreement that covered the old ones, the log says what widened (I3).
     pub fn apply_app_terms(&self, terms: &AppTerms) -> Decision {
         if self.app == *terms {
             return Decision::nothing();
@@ -223,13 +275,27 @@ impl State {
         if let Some(problem) = self.lowered_policy(terms) {
             return Decision::refused(Refusal::RevisionLowered(problem));
         }
-        Decision::records(vec![Entry::AppTermsApplied(terms.clone())])
+        let applied = Entry::AppTermsApplied(terms.clone());
+        let mut after = self.clone();
+        after.apply(0, 0, &applied, None);
+        let mut entries = vec![applied];
+        let widened = after.agreement_widened();
+        if self.agreement_widened().is_empty() && !widened.is_empty() {
+            entries.push(Entry::PolicyReconsentRequired {
+                revision: terms.policy_revision.unwrap_or_default(),
+                widened,
+            });
+        }
+        Decision::records(entries)
     }
 
     fn lowered_policy(&self, terms: &AppTerms) -> Option<String> {
         match (self.app.policy_revision, terms.policy_revision) {
             (Some(current), Some(new)) if new < current => Some(format!(
                 "policy_revision {new} is lower than {current}, already in force in this store; revisions only go forward"
+            )),
+            (Some(current), None) => Some(format!(
+                "policy_revision is unset, but this store asks for agreement to revision {current}: a config cannot drop the policy step (revisions only go forward)"
             )),
             _ => None,
         }
@@ -278,8 +344,16 @@ impl State {
                 )
             }
             Entry::AgeSignalSet(signal) => (
-                signal.problem().is_none() && self.age != Some(*signal),
+                signal.problem().is_none()
+                    && self.age != Some(*signal)
+                    && self.age_refusal(signal).is_none(),
                 "that age signal".to_string(),
+            ),
+            Entry::PolicyReconsentRequired { revision, widened } => (
+                self.app.policy_revision == Some(*revision)
+                    && !widened.is_empty()
+                    && *widened == self.agreement_widened(),
+                "a reconsent to the policy whose terms did not widen".to_string(),
             ),
             _ => (true, String::new()),
         };

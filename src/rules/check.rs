@@ -1,10 +1,11 @@
 //! The conditions the verbs decide by, and the one check replay applies to every record with them: a record the live rules could never have written at that point is damage.
 
-use super::{Refusal, State};
+use super::{OpenSession, Refusal, State};
 use crate::entry::{Entry, RefusalReason, SessionEndReason};
 use crate::model::{
     is_valid_purpose, purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission,
 };
+use crate::terms::feature_widenings;
 
 /// `OsPermission::Limited` exists only for the photo library.
 pub(crate) fn os_permission_refusal(feature: Feature, permission: OsPermission) -> Option<Refusal> {
@@ -14,10 +15,20 @@ pub(crate) fn os_permission_refusal(feature: Feature, permission: OsPermission) 
 
 impl State {
     /// Why a grant is refused: only a person opens a door (rule 1), only through the app's
-    /// UI, which is not on screen in the background (rule 7), and not in basic mode (rule 5).
-    pub(super) fn grant_refusal(&self, feature: Feature, actor: Actor) -> Option<Refusal> {
+    /// UI, which is not on screen in the background (rule 7), not in basic mode (rule 5), and
+    /// for a minor only by a guardian (rule 9). Ad personalisation has no single use: no
+    /// session bounds it (ad SDKs read the choice whenever they serve an ad).
+    pub(super) fn grant_refusal(
+        &self,
+        feature: Feature,
+        scope: GrantScope,
+        actor: Actor,
+    ) -> Option<Refusal> {
         if actor == Actor::App {
             return Some(Refusal::AppCannotGrant);
+        }
+        if scope == GrantScope::Once && !feature.has_single_use() {
+            return Some(Refusal::SingleUseNotApplicable(feature));
         }
         if !self.is_foreground() {
             return Some(Refusal::GrantInBackground(feature));
@@ -29,19 +40,47 @@ impl State {
             .then_some(Refusal::GuardianRequired(Some(feature)))
     }
 
+    /// The purposes a grant of `scope` for `asked` (declared ones) by `actor` records: for a
+    /// single use on top of a standing grant, what the standing grant does not cover, with
+    /// the single uses the same person already gave; otherwise `asked`.
+    pub(super) fn granted_purposes(
+        &self,
+        feature: Feature,
+        asked: Vec<String>,
+        scope: GrantScope,
+        actor: Actor,
+    ) -> Vec<String> {
+        let record = self.record(feature);
+        if scope != GrantScope::Once || !record.is_standing() {
+            return asked;
+        }
+        let theirs = record.single_use_actor == Some(actor);
+        self.terms(feature).in_declared_order(|p| {
+            (asked.iter().any(|a| a == p) || (theirs && record.single_use.iter().any(|u| u == p)))
+                && !record.purposes.iter().any(|s| s == p)
+        })
+    }
+
     /// Granting what is already granted, the same way, for the same purposes, under the
-    /// same terms.
+    /// same terms (for a single use on top of a standing grant: the same single uses), by the
+    /// same person or over a guardian's grant. A guardian's grant over the person's own is a
+    /// new decision: it is what counts once the person is a minor.
     pub(super) fn grant_changes_nothing(
         &self,
         feature: Feature,
         scope: GrantScope,
+        actor: Actor,
         purposes: &[String],
     ) -> bool {
         let record = self.record(feature);
+        if scope == GrantScope::Once && record.is_standing() {
+            return record.single_use == purposes && record.single_use_actor == Some(actor);
+        }
         record.status == ConsentStatus::Granted
             && record.scope == Some(scope)
             && record.terms_revision == self.terms(feature).terms_revision
             && record.purposes == purposes
+            && (record.actor == Some(actor) || record.actor == Some(Actor::Guardian))
     }
 
     /// A "no" to what is already "no" changes nothing (and the first "no" keeps its author).
@@ -57,12 +96,16 @@ impl State {
         )
     }
 
-    /// A single-use grant with no session open.
+    /// A single-use grant (or single uses on top of a standing one) with no session
+    /// resting on it.
     pub(super) fn has_unused_once_grant(&self, feature: Feature) -> bool {
         let record = self.record(feature);
+        let single = record.scope == Some(GrantScope::Once) || !record.single_use.is_empty();
         record.status == ConsentStatus::Granted
-            && record.scope == Some(GrantScope::Once)
-            && self.sessions_of(feature).next().is_none()
+            && single
+            && !self
+                .sessions_of(feature)
+                .any(|s| record.rests_on_single_use(&s.purpose))
     }
 
     /// Why `begin_use` says no (rules 2, 4, 5 and 7), in the order they are checked.
@@ -82,7 +125,10 @@ impl State {
             ConsentStatus::NotAsked => Some(RefusalReason::ConsentRequired),
             ConsentStatus::Denied => Some(RefusalReason::Denied),
             ConsentStatus::NeedsReconsent => Some(RefusalReason::NeedsReconsent),
-            ConsentStatus::Granted if self.needs_guardian_for(record.actor) => {
+            ConsentStatus::Granted
+                if self.needs_guardian_for(record.actor)
+                    || self.needs_guardian_for(record.deciding_actor(purpose)) =>
+            {
                 Some(RefusalReason::GuardianRequired)
             }
             ConsentStatus::Granted if record.os_permission.is_denied() => {
@@ -91,12 +137,14 @@ impl State {
             ConsentStatus::Granted if !self.is_foreground() && feature.ends_in_background() => {
                 Some(RefusalReason::InBackground)
             }
-            ConsentStatus::Granted if !record.purposes.iter().any(|p| p == purpose) => {
+            ConsentStatus::Granted if !record.covers(purpose) => {
                 Some(RefusalReason::PurposeNotGranted)
             }
             ConsentStatus::Granted
-                if record.scope == Some(GrantScope::Once)
-                    && self.sessions_of(feature).next().is_some() =>
+                if record.rests_on_single_use(purpose)
+                    && self
+                        .sessions_of(feature)
+                        .any(|s| record.rests_on_single_use(&s.purpose)) =>
             {
                 Some(RefusalReason::SingleUseInProgress)
             }
@@ -126,17 +174,20 @@ impl State {
                 purposes,
             } => {
                 let terms = self.terms(*feature);
-                if let Some(refusal) = self.grant_refusal(*feature, *actor) {
+                if let Some(refusal) = self.grant_refusal(*feature, *scope, *actor) {
                     return never(&format!("a grant they refuse ({refusal:?})"));
                 }
-                if self.grant_changes_nothing(*feature, *scope, purposes) {
+                if purposes.is_empty()
+                    || self.grant_changes_nothing(*feature, *scope, *actor, purposes)
+                {
                     return never("a grant that changes nothing");
                 }
                 let declared_in_order =
                     terms.in_declared_order(|p| purposes.iter().any(|c| c == p));
                 if *terms_revision != terms.terms_revision
-                    || purposes.is_empty()
                     || *purposes != declared_in_order
+                    || self.granted_purposes(*feature, purposes.clone(), *scope, *actor)
+                        != *purposes
                 {
                     return never("a grant under terms not in force, or for undeclared purposes");
                 }
@@ -163,15 +214,20 @@ impl State {
             }
             Entry::ReconsentRequired {
                 feature,
-                granted_revision,
                 terms_revision,
+                widened,
             } => {
                 let record = self.record(*feature);
+                let computed = feature_widenings(
+                    record.terms_revision,
+                    record.granted_only_during,
+                    self.terms(*feature),
+                );
                 if record.status != ConsentStatus::Granted
-                    || record.terms_revision != *granted_revision
-                    || granted_revision == terms_revision
+                    || widened.is_empty()
+                    || *widened != computed
                 {
-                    return never("a reconsent for a grant that is not under other terms");
+                    return never("a reconsent for a grant whose terms did not widen");
                 }
                 self.check_revision(*feature, *terms_revision)?;
             }
@@ -196,14 +252,14 @@ impl State {
                 reason,
                 ..
             } => {
-                if !self
+                let Some(open) = self
                     .sessions
                     .iter()
-                    .any(|s| s.id == *session && s.feature == *feature)
-                {
+                    .find(|s| s.id == *session && s.feature == *feature)
+                else {
                     return never("the end of a session that is not open");
-                }
-                if !self.may_end_for(*feature, *reason) {
+                };
+                if !self.may_end_for(open, *reason) {
                     return never(&format!("a session ended as {}", reason.as_str()));
                 }
             }
@@ -262,6 +318,7 @@ impl State {
             | Entry::AppTermsApplied(_)
             | Entry::SdkStarted { .. }
             | Entry::SdkRefused { .. }
+            | Entry::PolicyReconsentRequired { .. }
             | Entry::AgeSignalSet(_) => self.check_app(entry)?,
             Entry::Pruned { through_seq, .. } => {
                 if *through_seq <= self.pruned_through {
@@ -288,10 +345,10 @@ impl State {
         }
     }
 
-    /// Whether a session of `feature` can end for `reason` now: a revocation ends sessions
-    /// of a feature just revoked, the background those of features used only in the
-    /// foreground, and so on.
-    fn may_end_for(&self, feature: Feature, reason: SessionEndReason) -> bool {
+    /// Whether `session` can end for `reason` now: a revocation ends sessions of a feature
+    /// just revoked, the background those of features used only in the foreground, and so on.
+    fn may_end_for(&self, session: &OpenSession, reason: SessionEndReason) -> bool {
+        let feature = session.feature;
         let record = self.record(feature);
         match reason {
             SessionEndReason::Revoked | SessionEndReason::Denied => {
@@ -301,7 +358,7 @@ impl State {
             SessionEndReason::OsPermissionDenied => record.os_permission.is_denied(),
             SessionEndReason::Background => !self.foreground && feature.ends_in_background(),
             SessionEndReason::PolicyDeclined => self.policy_declined(),
-            SessionEndReason::GuardianRequired => self.minor_blocks(feature),
+            SessionEndReason::GuardianRequired => self.minor_blocks(session),
             SessionEndReason::DependencyEnded => self
                 .terms(feature)
                 .only_during

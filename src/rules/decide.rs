@@ -3,9 +3,8 @@
 use super::check::os_permission_refusal;
 use super::{Decision, Now, OpenSession, Refusal, State};
 use crate::entry::{Entry, SessionEndReason};
-use crate::model::{
-    purpose_problem, Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission,
-};
+use crate::model::{purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission};
+use crate::terms::{feature_widenings, AppTerms, FeatureTerms};
 
 /// When sessions end: now, or — for sessions a dead process left open — at the last moment
 /// that process was known alive, so no hours of use are invented.
@@ -51,9 +50,13 @@ impl State {
                 });
             }
         }
+        // Added to a grant of the same scope under the same terms by the same person: never
+        // to another's, whose purposes the new decision would otherwise carry under its own
+        // standing (a guardian's grant must not make a minor's own consent count, I1).
         let record = self.record(feature);
         let adds_to_standing = record.status == ConsentStatus::Granted
             && record.scope == Some(scope)
+            && record.actor == Some(actor)
             && record.terms_revision == terms.terms_revision;
         let covered = terms.in_declared_order(|p| {
             purposes.iter().any(|c| c == p)
@@ -62,7 +65,9 @@ impl State {
         self.grant_covering(feature, covered, scope, actor)
     }
 
-    /// The grant record covering `purposes` (declared ones, in declared order).
+    /// The grant record covering `purposes` (declared ones, in declared order). A single use
+    /// on top of a standing grant adds a use for what the standing grant does not cover
+    /// (rule 6), and nothing when it covers everything asked for.
     fn grant_covering(
         &self,
         feature: Feature,
@@ -70,10 +75,11 @@ impl State {
         scope: GrantScope,
         actor: Actor,
     ) -> Decision {
-        if let Some(refusal) = self.grant_refusal(feature, actor) {
+        if let Some(refusal) = self.grant_refusal(feature, scope, actor) {
             return Decision::refused(refusal);
         }
-        if self.grant_changes_nothing(feature, scope, &purposes) {
+        let purposes = self.granted_purposes(feature, purposes, scope, actor);
+        if purposes.is_empty() || self.grant_changes_nothing(feature, scope, actor, &purposes) {
             return Decision::nothing();
         }
         Decision::records(vec![Entry::Granted {
@@ -224,9 +230,11 @@ impl State {
         decision
     }
 
-    /// Rule 5 on open (after `reopened`, so no session is open): the app's terms take
-    /// effect, and a grant under another revision needs asking again. A revision lower than
-    /// the one in force is a configuration error: revisions only go forward.
+    /// Rules 5 and I3 on open (after `reopened`, so no session is open): the app's terms
+    /// take effect, and a grant whose terms widened — another revision, a dependency dropped
+    /// — needs asking again, with a record of what widened. Narrowing needs nothing (a
+    /// purpose added is not covered by a grant that lists its purposes). A revision lower
+    /// than the one in force is a configuration error: revisions only go forward.
     pub fn apply_terms(&self, terms: &[FeatureTerms]) -> Decision {
         let mut entries = Vec::new();
         for (feature, terms) in Feature::ALL.into_iter().zip(terms) {
@@ -247,16 +255,66 @@ impl State {
                 terms: terms.clone(),
             });
             let record = self.record(feature);
-            if record.status == ConsentStatus::Granted
-                && record.terms_revision != terms.terms_revision
-            {
+            if record.status != ConsentStatus::Granted {
+                continue;
+            }
+            let widened =
+                feature_widenings(record.terms_revision, record.granted_only_during, terms);
+            if !widened.is_empty() {
                 entries.push(Entry::ReconsentRequired {
                     feature,
-                    granted_revision: record.terms_revision,
                     terms_revision: terms.terms_revision,
+                    widened,
                 });
             }
         }
+        Decision::records(entries)
+    }
+
+    /// Whether `entries` can only turn things off (or record what happened): when the disk is
+    /// full they go into the room kept for them, and when nothing can be written they still
+    /// take effect (I4). An age signal counts unless it makes a minor an adult.
+    pub fn only_turns_off(&self, entries: &[Entry]) -> bool {
+        entries.iter().all(|entry| match entry {
+            Entry::AgeSignalSet(signal) => {
+                signal.may_be_below(self.app.age_of_consent) || !self.is_minor()
+            }
+            _ => entry.is_closing(),
+        })
+    }
+
+    /// A "no" the log could not take, decided again at the next open at the time it was made
+    /// (I4): the verb that wrote `entry`. What it no longer changes writes nothing.
+    pub fn redecide(&self, entry: &Entry, now: Now) -> Decision {
+        match entry {
+            Entry::Denied { feature, actor, .. } => self.deny(*feature, *actor, now),
+            Entry::Revoked { feature, actor, .. } => self.revoke(*feature, *actor, now),
+            Entry::PolicyDeclined { actor, .. } => match self.app.policy_revision {
+                Some(_) => self.decline_policy(*actor, now),
+                None => Decision::nothing(),
+            },
+            Entry::AgeSignalSet(signal) => self.set_age_signal(*signal, now),
+            Entry::OsPermissionChanged {
+                feature,
+                permission,
+            } => self.set_os_permission(*feature, *permission, now),
+            _ => Decision::nothing(),
+        }
+    }
+
+    /// On open: the app's terms per feature and as a whole, in one decision, so that a config
+    /// refused for either part changes nothing.
+    pub fn apply_config(&self, terms: &[FeatureTerms], app: &AppTerms) -> Decision {
+        let features = self.apply_terms(terms);
+        if features.outcome.is_err() {
+            return features;
+        }
+        let app = self.apply_app_terms(app);
+        if app.outcome.is_err() {
+            return app;
+        }
+        let mut entries = features.entries;
+        entries.extend(app.entries);
         Decision::records(entries)
     }
 
@@ -322,9 +380,11 @@ impl State {
         let mut entries = Vec::new();
         for (i, &(session, reason)) in ending_sessions.iter().enumerate() {
             let duration_ms = match ending {
-                Ending::At(now) => session
-                    .began_mono_ms
-                    .map_or(0, |began| now.mono_ms.saturating_sub(began)),
+                // A session found in the log has no monotonic start: the wall clocks say.
+                Ending::At(now) => session.began_mono_ms.map_or_else(
+                    || now.wall_ms.saturating_sub(session.began_ms).max(0) as u64,
+                    |began| now.mono_ms.saturating_sub(began),
+                ),
                 Ending::Interrupted { last_alive_ms } => {
                     last_alive_ms.saturating_sub(session.began_ms).max(0) as u64
                 }
@@ -335,17 +395,16 @@ impl State {
                 reason,
                 duration_ms,
             });
-            // A single-use grant is used up when its use ends: when no session of the
-            // feature is left open (one could be open from before the grant).
+            // A single-use grant is used up when its use ends: when no session resting on
+            // it is left open.
             let record = self.record(session.feature);
-            let still_open = self
+            let still_resting = self
                 .sessions_of(session.feature)
                 .filter(|s| !ending_sessions[..=i].iter().any(|(e, _)| e.id == s.id))
-                .count();
+                .any(|s| record.rests_on_single_use(&s.purpose));
             if reason.grant_stands()
-                && record.status == ConsentStatus::Granted
-                && record.scope == Some(GrantScope::Once)
-                && still_open == 0
+                && record.rests_on_single_use(&session.purpose)
+                && !still_resting
             {
                 entries.push(Entry::GrantConsumed {
                     feature: session.feature,

@@ -94,6 +94,11 @@ pub(crate) enum Refusal {
     UndeclaredPurpose { feature: Feature, purpose: String },
     /// The app's config lowers a terms revision (or the policy's) below the one in force.
     RevisionLowered(String),
+    /// A single-use grant of a feature that has no single use (ad personalisation).
+    SingleUseNotApplicable(Feature),
+    /// An age signal from a weaker source that would loosen what a stronger one said (I2):
+    /// why, in words.
+    AgeSignalOutranked(String),
     /// The person is a minor: only a guardian grants (`Some(feature)`) or agrees to the
     /// policy (`None`).
     GuardianRequired(Option<Feature>),

@@ -5,9 +5,8 @@ use sha2::{Digest, Sha256};
 
 use crate::age::AgeSignal;
 use crate::entry::{Entry, RecoveryNotice};
-use crate::model::{
-    Actor, AppTerms, ConsentStatus, Feature, FeatureState, FeatureTerms, GrantScope, OsPermission,
-};
+use crate::model::{Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission};
+use crate::terms::{AppTerms, FeatureTerms, SdkTerms};
 
 /// The decision a person (or the app) last made about one feature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +20,17 @@ pub(crate) struct FeatureRecord {
     pub terms_revision: u32,
     /// The purposes a grant covers.
     pub purposes: Vec<String>,
+    /// The feature a grant may only be used during, as its terms said when it was given: a
+    /// grant covers its terms' content, not only their number (I3).
+    pub granted_only_during: Option<Feature>,
+    /// Purposes granted for one use on top of a standing grant (rule 6: a one-off adds a
+    /// use, it never replaces the standing grant), and who granted it.
+    pub single_use: Vec<String>,
+    pub single_use_actor: Option<Actor>,
     pub os_permission: OsPermission,
+    /// When the OS last refused: an OS refusal starts the same quiet period as a person's
+    /// "no" in the app (I5).
+    pub os_refused_at_ms: Option<i64>,
 }
 
 impl FeatureRecord {
@@ -34,7 +43,11 @@ impl FeatureRecord {
             decision_seq: 0,
             terms_revision: 0,
             purposes: Vec::new(),
+            granted_only_during: None,
+            single_use: Vec::new(),
+            single_use_actor: None,
             os_permission: OsPermission::Unknown,
+            os_refused_at_ms: None,
         }
     }
 
@@ -42,7 +55,98 @@ impl FeatureRecord {
     fn reset(&mut self) {
         *self = FeatureRecord {
             os_permission: self.os_permission,
+            os_refused_at_ms: self.os_refused_at_ms,
             ..FeatureRecord::not_asked()
+        };
+    }
+
+    /// A grant until revoked (which single uses may be added to).
+    pub fn is_standing(&self) -> bool {
+        self.status == ConsentStatus::Granted && self.scope == Some(GrantScope::UntilRevoked)
+    }
+
+    /// Whether the grant covers `purpose`, standing or for a single use.
+    pub fn covers(&self, purpose: &str) -> bool {
+        self.status == ConsentStatus::Granted
+            && (self.purposes.iter().any(|p| p == purpose)
+                || self.single_use.iter().any(|p| p == purpose))
+    }
+
+    /// Whether a use for `purpose` rests on a single-use grant (and uses it up): every use
+    /// under a single-use grant, and a use under a standing one for a purpose only a single
+    /// use added.
+    pub fn rests_on_single_use(&self, purpose: &str) -> bool {
+        self.status == ConsentStatus::Granted
+            && (self.scope == Some(GrantScope::Once)
+                || (!self.purposes.iter().any(|p| p == purpose)
+                    && self.single_use.iter().any(|p| p == purpose)))
+    }
+
+    /// Whose decision a use for `purpose` rests on.
+    pub fn deciding_actor(&self, purpose: &str) -> Option<Actor> {
+        if self.scope == Some(GrantScope::UntilRevoked) && self.rests_on_single_use(purpose) {
+            self.single_use_actor
+        } else {
+            self.actor
+        }
+    }
+
+    /// A "no" (a denial, a withdrawal) by `actor`.
+    fn closed(&mut self, seq: u64, time_ms: i64, actor: Actor, terms_revision: u32) {
+        *self = FeatureRecord {
+            status: ConsentStatus::Denied,
+            actor: Some(actor),
+            decided_at_ms: Some(time_ms),
+            decision_seq: seq,
+            terms_revision,
+            os_permission: self.os_permission,
+            os_refused_at_ms: self.os_refused_at_ms,
+            ..FeatureRecord::not_asked()
+        };
+    }
+
+    /// A grant by `actor`, record `seq` at `time_ms`. A single use on top of a standing grant
+    /// is added to it; a standing grant keeps the single uses it does not cover.
+    fn granted(
+        &mut self,
+        (seq, time_ms): (u64, i64),
+        actor: Actor,
+        scope: GrantScope,
+        terms_revision: u32,
+        purposes: &[String],
+        only_during: Option<Feature>,
+    ) {
+        if scope == GrantScope::Once && self.is_standing() {
+            self.single_use = purposes.to_vec();
+            self.single_use_actor = Some(actor);
+            return;
+        }
+        let (pending, pending_actor) = match (self.status, self.scope) {
+            (ConsentStatus::Granted, Some(GrantScope::Once)) => (&self.purposes, self.actor),
+            (ConsentStatus::Granted, _) => (&self.single_use, self.single_use_actor),
+            _ => (&self.single_use, None),
+        };
+        let kept: Vec<String> = match scope {
+            GrantScope::UntilRevoked => pending
+                .iter()
+                .filter(|p| !purposes.contains(p))
+                .cloned()
+                .collect(),
+            GrantScope::Once => Vec::new(),
+        };
+        *self = FeatureRecord {
+            status: ConsentStatus::Granted,
+            scope: Some(scope),
+            actor: Some(actor),
+            decided_at_ms: Some(time_ms),
+            decision_seq: seq,
+            terms_revision,
+            purposes: purposes.to_vec(),
+            granted_only_during: only_during,
+            single_use_actor: pending_actor.filter(|_| !kept.is_empty()),
+            single_use: kept,
+            os_permission: self.os_permission,
+            os_refused_at_ms: self.os_refused_at_ms,
         };
     }
 }
@@ -54,6 +158,9 @@ pub(crate) struct PolicyDecision {
     pub revision: u32,
     pub actor: Actor,
     pub at_ms: i64,
+    /// The SDK catalogue in force when the decision was made: an agreement covers the
+    /// catalogue's content, not only the policy's revision (I3).
+    pub sdks: Vec<SdkTerms>,
 }
 
 /// When a third-party SDK started, in this chain.
@@ -100,8 +207,11 @@ pub(crate) struct State {
     pub policy: Option<PolicyDecision>,
     /// The revision last agreed to (a later decline leaves it named here).
     pub agreed_revision: Option<u32>,
-    /// How old the person is, when the app said.
+    /// How old the person is, when the app said: the signal in force.
     pub age: Option<AgeSignal>,
+    /// The last signal from the highest-ranking source so far: a weaker source may tighten
+    /// what is in force but never loosen past it (I2).
+    pub age_standing: Option<AgeSignal>,
     /// Which SDKs started, and when.
     pub sdk_starts: Vec<SdkStarts>,
     /// The last record retention removed (0: none).
@@ -123,7 +233,8 @@ impl State {
                 .iter()
                 .map(|_| FeatureRecord::not_asked())
                 .collect(),
-            foreground: true,
+            // Unknown context is the restrictive one (I5): background until the app says.
+            foreground: false,
             live_foreground: None,
             sessions: Vec::new(),
             recovery: None,
@@ -131,6 +242,7 @@ impl State {
             policy: None,
             agreed_revision: None,
             age: None,
+            age_standing: None,
             sdk_starts: Vec::new(),
             pruned_through: 0,
         }
@@ -157,13 +269,18 @@ impl State {
         self.sessions.iter().any(|s| s.id == id)
     }
 
-    /// Rule 2: a feature is usable only inside an open session, with consent and no OS denial.
+    /// Rule 2 and I1: a feature is usable only inside an open session whose purpose a grant
+    /// covers, by a person with standing, with no OS denial.
     pub fn is_allowed(&self, feature: Feature) -> bool {
-        let record = self.record(feature);
-        record.status == ConsentStatus::Granted
+        self.sessions_of(feature).any(|s| self.session_counts(s))
+    }
+
+    /// Whether an open session still rests on consent that counts now.
+    pub fn session_counts(&self, session: &OpenSession) -> bool {
+        let record = self.record(session.feature);
+        record.covers(&session.purpose)
             && !record.os_permission.is_denied()
-            && !self.needs_guardian_for(record.actor)
-            && self.sessions_of(feature).next().is_some()
+            && !self.needs_guardian_for(record.deciding_actor(&session.purpose))
     }
 
     pub fn feature_state(&self, feature: Feature) -> FeatureState {
@@ -183,6 +300,7 @@ impl State {
             } else {
                 Vec::new()
             },
+            single_use_purposes: record.single_use.clone(),
             only_during: terms.only_during,
             os_permission: record.os_permission,
             active_sessions: self.sessions_of(feature).count() as u32,
@@ -207,14 +325,15 @@ impl State {
                 terms_revision,
                 purposes,
             } => {
-                let record = &mut self.features[feature.index()];
-                record.status = ConsentStatus::Granted;
-                record.scope = Some(*scope);
-                record.actor = Some(*actor);
-                record.decided_at_ms = Some(time_ms);
-                record.decision_seq = seq;
-                record.terms_revision = *terms_revision;
-                record.purposes = purposes.clone();
+                let only_during = self.terms[feature.index()].only_during;
+                self.features[feature.index()].granted(
+                    (seq, time_ms),
+                    *actor,
+                    *scope,
+                    *terms_revision,
+                    purposes,
+                    only_during,
+                );
             }
             Entry::Denied {
                 feature,
@@ -225,21 +344,21 @@ impl State {
                 feature,
                 actor,
                 terms_revision,
-            } => {
-                let record = &mut self.features[feature.index()];
-                record.status = ConsentStatus::Denied;
-                record.scope = None;
-                record.actor = Some(*actor);
-                record.decided_at_ms = Some(time_ms);
-                record.decision_seq = seq;
-                record.terms_revision = *terms_revision;
-                record.purposes.clear();
-            }
+            } => self.features[feature.index()].closed(seq, time_ms, *actor, *terms_revision),
             Entry::ReconsentRequired { feature, .. } => {
-                self.features[feature.index()].status = ConsentStatus::NeedsReconsent;
+                let record = &mut self.features[feature.index()];
+                record.status = ConsentStatus::NeedsReconsent;
+                record.single_use.clear();
+                record.single_use_actor = None;
             }
             Entry::GrantConsumed { feature } | Entry::GrantLapsed { feature } => {
-                self.features[feature.index()].reset();
+                let record = &mut self.features[feature.index()];
+                if record.is_standing() {
+                    record.single_use.clear();
+                    record.single_use_actor = None;
+                } else {
+                    record.reset();
+                }
             }
             Entry::SessionBegan {
                 feature, purpose, ..
@@ -254,7 +373,13 @@ impl State {
             Entry::OsPermissionChanged {
                 feature,
                 permission,
-            } => self.features[feature.index()].os_permission = *permission,
+            } => {
+                let record = &mut self.features[feature.index()];
+                if permission.is_denied() {
+                    record.os_refused_at_ms = Some(time_ms);
+                }
+                record.os_permission = *permission;
+            }
             Entry::ForegroundChanged { foreground } => self.foreground = *foreground,
             Entry::PolicyApplied { feature, terms } => self.terms[feature.index()] = terms.clone(),
             Entry::PolicyAgreed { revision, actor } | Entry::PolicyDeclined { revision, actor } => {
@@ -264,6 +389,7 @@ impl State {
                     revision: *revision,
                     actor: *actor,
                     at_ms: time_ms,
+                    sdks: self.app.sdks.clone(),
                 });
                 if agreed {
                     self.agreed_revision = Some(*revision);
@@ -278,9 +404,18 @@ impl State {
                     last_ms: time_ms,
                 }),
             },
-            Entry::AgeSignalSet(signal) => self.age = Some(*signal),
+            Entry::AgeSignalSet(signal) => {
+                let outranks = self
+                    .age_standing
+                    .is_none_or(|standing| signal.source.rank() >= standing.source.rank());
+                if outranks {
+                    self.age_standing = Some(*signal);
+                }
+                self.age = Some(*signal);
+            }
             Entry::Pruned { through_seq, .. } => self.pruned_through = *through_seq,
             Entry::SdkRefused { .. }
+            | Entry::PolicyReconsentRequired { .. }
             | Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
             | Entry::Checkpoint { .. }

@@ -2,12 +2,25 @@
 
 use super::*;
 use crate::entry::SessionEndReason;
-use crate::model::{Actor, ConsentStatus, Feature, FeatureTerms, GrantScope, OsPermission};
+use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
+use crate::terms::FeatureTerms;
 
 const NOW: Now = Now {
     wall_ms: 1_000,
     mono_ms: 0,
 };
+
+/// A new chain's state once the app said it is in the foreground (a store starts in the
+/// background, I5).
+fn on_screen(app_id: &str) -> State {
+    let state = State::new(app_id);
+    let shown = state.set_foreground(true, NOW);
+    assert_eq!(
+        shown.entries,
+        [Entry::ForegroundChanged { foreground: true }]
+    );
+    apply(state, shown, &mut 0, 0)
+}
 
 /// Applies a decision's records as the engine would, from sequence number `*seq + 1`.
 fn apply(mut state: State, decision: Decision, seq: &mut u64, mono: u64) -> State {
@@ -19,7 +32,7 @@ fn apply(mut state: State, decision: Decision, seq: &mut u64, mono: u64) -> Stat
 }
 
 fn granted(feature: Feature, scope: GrantScope) -> (State, u64) {
-    let state = State::new("com.example.camera");
+    let state = on_screen("com.example.camera");
     let mut seq = 0;
     let grant = state.grant(feature, scope, Actor::User);
     (apply(state, grant, &mut seq, 0), seq)
@@ -50,8 +63,20 @@ fn every_feature_starts_not_asked_and_off() {
 }
 
 #[test]
-fn the_app_can_never_grant() {
+fn a_new_state_is_in_the_background_until_told() {
     let state = State::new("a");
+    assert!(!state.is_foreground());
+    assert_eq!(
+        state
+            .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            .outcome,
+        Err(Refusal::GrantInBackground(Feature::Camera))
+    );
+}
+
+#[test]
+fn the_app_can_never_grant() {
+    let state = on_screen("a");
     let app = state.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::App);
     assert_eq!(app.outcome, Err(Refusal::AppCannotGrant));
     assert!(app.entries.is_empty());
@@ -73,7 +98,7 @@ fn consent_alone_does_not_allow_use_a_session_does() {
 
 #[test]
 fn refusals_say_why_in_rule_order_and_are_recorded() {
-    let state = State::new("a");
+    let state = on_screen("a");
     let refused = state.begin_use(Feature::Camera, "Bad Purpose");
     assert_eq!(refused.entries.len(), 1, "a refusal is a record too");
     assert_eq!(refusal(refused), RefusalReason::InvalidPurpose);
@@ -96,7 +121,7 @@ fn refusals_say_why_in_rule_order_and_are_recorded() {
 
 #[test]
 fn an_undeclared_purpose_is_recorded_without_its_text() {
-    let state = State::new("a");
+    let state = on_screen("a");
     let refused = state.begin_use(Feature::Camera, "user_13800138000");
     assert_eq!(
         refused.entries,
@@ -283,16 +308,16 @@ fn new_terms_ask_again_only_for_a_grant_under_another_revision() {
 /// A state whose app asks for agreement to policy revision `revision`, with one SDK that
 /// needs the camera and one not for minors, in China (age of consent 14).
 fn with_policy(revision: u32) -> (State, u64) {
-    let state = State::new("a");
-    let terms = crate::model::AppTerms {
+    let state = on_screen("a");
+    let terms = crate::terms::AppTerms {
         policy_revision: Some(revision),
         sdks: vec![
-            crate::model::SdkTerms {
+            crate::terms::SdkTerms {
                 id: "ar".into(),
                 requires: vec![Feature::Camera],
                 not_for_minors: false,
             },
-            crate::model::SdkTerms {
+            crate::terms::SdkTerms {
                 id: "ads".into(),
                 requires: vec![],
                 not_for_minors: true,
@@ -367,7 +392,7 @@ fn an_sdk_is_held_by_the_first_reason_in_rule_order() {
 
 #[test]
 fn a_grant_covers_only_the_purposes_it_names() {
-    let state = State::new("a");
+    let state = on_screen("a");
     let mut seq = 0;
     let login = vec!["login".to_string()];
     let grant = state.grant_purposes(
@@ -421,7 +446,7 @@ fn a_dependent_session_ends_with_the_last_session_it_depends_on() {
 fn after_a_persons_no_the_advice_waits_and_a_minor_needs_a_guardian() {
     use crate::advice::PromptAdvice;
     use crate::age::{AgeSignal, AgeSource};
-    let state = State::new("a");
+    let state = on_screen("a");
     let mut seq = 0;
     let deny = state.deny(Feature::Camera, Actor::User, NOW);
     let state = apply(state, deny, &mut seq, 0);

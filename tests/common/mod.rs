@@ -32,16 +32,27 @@ pub fn checkpointing(clock: &Arc<FakeClock>, checkpoint_every: u64) -> StoreOpti
     }
 }
 
+/// Opens the store as an app does at launch, on screen: a store is in the background until
+/// the app says otherwise.
 pub fn open(dir: &Path, clock: &Arc<FakeClock>) -> Arc<ConsentStore> {
-    ConsentStore::open_with(dir, Some(config()), options(clock)).expect("store opens")
+    open_with_config(dir, clock, config())
 }
 
+/// `open` with the app's config.
 pub fn open_with_config(
     dir: &Path,
     clock: &Arc<FakeClock>,
     config: ConsentConfig,
 ) -> Arc<ConsentStore> {
-    ConsentStore::open_with(dir, Some(config), options(clock)).expect("store opens")
+    on_screen(ConsentStore::open_with(dir, Some(config), options(clock)).expect("store opens"))
+}
+
+/// The app reports it is in the foreground, as its first activity does.
+pub fn on_screen(store: Arc<ConsentStore>) -> Arc<ConsentStore> {
+    store
+        .set_foreground(true)
+        .expect("the foreground is reported");
+    store
 }
 
 pub fn clock() -> Arc<FakeClock> {

@@ -229,6 +229,9 @@ fn open(
         ..StoreOptions::default()
     };
     let store = ConsentStore::open_with(dir, Some(config), options).map_err(|e| e.to_string())?;
+    // The demo app is on screen: it says so, as its first activity would (a store is in the
+    // background until told).
+    store.set_foreground(true).map_err(|e| e.to_string())?;
     // The subscriptions live as long as the store; the demo never unsubscribes.
     std::mem::forget(store.subscribe(Arc::new(PrintChanges::default())));
     let launcher = Arc::new(SdkLauncher {

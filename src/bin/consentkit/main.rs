@@ -213,7 +213,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let store = if inspecting {
         ConsentStore::open_read_only_with(dir, options).map_err(describe)?
     } else {
-        ConsentStore::open_with(dir, None, options).map_err(describe)?
+        let store = ConsentStore::open_with(dir, None, options).map_err(describe)?;
+        // A QA decision stands for a person deciding on the app's screen: the store is told
+        // it is in the foreground (it is in the background until told).
+        store.set_foreground(true).map_err(describe)?;
+        store
     };
     let by = |app: bool| if app { Actor::App } else { Actor::User };
     match cli.command {

@@ -1,0 +1,157 @@
+//! Closing decisions the log could not take (a failed write or sync): kept beside it and in the process until the next open records them, with the time they were made (invariant I4).
+//!
+//! File: `CKUNWR04` | body length: u32 LE | postcard(Vec<Unwritten>) | sha256(body). Writing it
+//! is best effort — the disk that refused the log may refuse it too — so the same decisions are
+//! also kept in this process, for a store reopened before the process ends.
+
+use std::path::PathBuf;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::fs::{StoreDir, UNWRITTEN_FILE};
+use crate::entry::Entry;
+
+const MAGIC: &[u8; 8] = b"CKUNWR04";
+
+/// A record a closing decision made, not (or not surely) in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Unwritten {
+    pub time_ms: i64,
+    pub entry: Entry,
+}
+
+/// This process's unwritten decisions, by store directory.
+static IN_PROCESS: Mutex<Vec<(PathBuf, Vec<Unwritten>)>> = Mutex::new(Vec::new());
+
+/// Keeps `items` for the store in `dir`: in this process, and in the file when the disk lets us.
+pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten]) {
+    if items.is_empty() {
+        return;
+    }
+    let key = dir.key();
+    let all = {
+        let mut kept = IN_PROCESS.lock();
+        let list = match kept.iter().position(|(k, _)| *k == key) {
+            Some(i) => &mut kept[i].1,
+            None => {
+                kept.push((key, Vec::new()));
+                &mut kept.last_mut().expect("just pushed").1
+            }
+        };
+        list.extend(items.iter().cloned());
+        list.clone()
+    };
+    let merged = merge(read(dir).unwrap_or_default(), all);
+    if let Err(e) = dir.replace(UNWRITTEN_FILE, &to_bytes(&merged)) {
+        ::log::error!(
+            "consentkit: a closing decision could not be kept on disk either ({e}); this process remembers it"
+        );
+    }
+}
+
+/// Everything kept for the store in `dir`, oldest first. An unreadable file is reported and
+/// left for `clear` (what it held cannot be known; it can only have held "no"s).
+pub(crate) fn take(dir: &StoreDir) -> Vec<Unwritten> {
+    let key = dir.key();
+    let in_process = IN_PROCESS
+        .lock()
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, list)| list.clone())
+        .unwrap_or_default();
+    let on_disk = read(dir).unwrap_or_else(|problem| {
+        ::log::error!("consentkit: {problem}");
+        Vec::new()
+    });
+    merge(on_disk, in_process)
+}
+
+/// Forgets what `take` returned, once it is in the log: the file first, so a failure to
+/// remove it leaves both (recording the same "no" again changes nothing).
+pub(crate) fn clear(dir: &StoreDir) -> std::io::Result<()> {
+    dir.remove(UNWRITTEN_FILE)?;
+    let key = dir.key();
+    IN_PROCESS.lock().retain(|(k, _)| *k != key);
+    Ok(())
+}
+
+/// `first`, then what `then` adds to it, in order.
+fn merge(mut first: Vec<Unwritten>, then: Vec<Unwritten>) -> Vec<Unwritten> {
+    for item in then {
+        if !first.contains(&item) {
+            first.push(item);
+        }
+    }
+    first
+}
+
+fn read(dir: &StoreDir) -> Result<Vec<Unwritten>, String> {
+    match dir.read(UNWRITTEN_FILE) {
+        Ok(None) => Ok(Vec::new()),
+        Ok(Some(bytes)) => from_bytes(&bytes),
+        Err(e) => Err(format!("the unwritten decisions are unreadable ({e})")),
+    }
+}
+
+fn to_bytes(items: &[Unwritten]) -> Vec<u8> {
+    let body = postcard::to_allocvec(items).expect("records always encode");
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + body.len() + 32);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&Sha256::digest(&body));
+    out
+}
+
+fn from_bytes(bytes: &[u8]) -> Result<Vec<Unwritten>, String> {
+    let unreadable = |why: &str| Err(format!("the unwritten decisions are unreadable: {why}"));
+    if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
+        return unreadable("not a consentkit file of this format");
+    }
+    let len = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes")) as usize;
+    if bytes.len() != 12 + len + 32 {
+        return unreadable("its length does not match its header");
+    }
+    let body = &bytes[12..12 + len];
+    if Sha256::digest(body)[..] != bytes[12 + len..] {
+        return unreadable("its checksum does not match");
+    }
+    postcard::from_bytes(body).or_else(|e| unreadable(&e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Actor, Feature};
+
+    fn revoked(time_ms: i64) -> Unwritten {
+        Unwritten {
+            time_ms,
+            entry: Entry::Revoked {
+                feature: Feature::Camera,
+                actor: Actor::User,
+                terms_revision: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn the_file_round_trips_and_refuses_edits() {
+        let bytes = to_bytes(&[revoked(1), revoked(2)]);
+        assert_eq!(from_bytes(&bytes).unwrap(), [revoked(1), revoked(2)]);
+        let mut edited = bytes.clone();
+        edited[14] ^= 1;
+        assert!(from_bytes(&edited).unwrap_err().contains("checksum"));
+        assert!(from_bytes(&bytes[..20]).is_err());
+    }
+
+    #[test]
+    fn what_the_process_kept_is_merged_after_the_file_without_repeats() {
+        assert_eq!(
+            merge(vec![revoked(1), revoked(2)], vec![revoked(2), revoked(3)]),
+            [revoked(1), revoked(2), revoked(3)]
+        );
+    }
+}

@@ -1,0 +1,523 @@
+//! Nothing turns a person's "no" into a "yes": the paths an audit found (issue 19), each as the app team drove it — age signals ranked by source, terms bound to their content, an OS refusal's quiet period, the background until told otherwise, a one-off on top of a standing grant, and retention by time.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use common::*;
+use consentkit::*;
+
+const HOUR: u64 = 60 * 60 * 1000;
+const DAY: u64 = 24 * HOUR;
+
+fn signal(lower: u32, upper: Option<u32>, source: AgeSource) -> AgeSignal {
+    AgeSignal {
+        lower,
+        upper,
+        source,
+    }
+}
+
+fn sdk(id: &str, requires: &[Feature], not_for_minors: bool) -> SdkPolicy {
+    SdkPolicy {
+        id: id.into(),
+        name: id.into(),
+        vendor: "Example Ltd.".into(),
+        purpose: "Advertising".into(),
+        data_collected: vec!["Device identifiers".into()],
+        requires: requires.to_vec(),
+        privacy_policy_url: "https://example.com/privacy".into(),
+        not_for_minors,
+    }
+}
+
+/// A Chinese camera app: its policy agreed to as a whole, an ad SDK that needs the
+/// personalisation choice and is not for minors.
+fn cn_config(policy_revision: u32) -> ConsentConfig {
+    ConsentConfig {
+        policy_revision: Some(policy_revision),
+        jurisdiction: Some("CN".into()),
+        sdks: vec![sdk("ads", &[Feature::AdPersonalization], true)],
+        ..config()
+    }
+}
+
+/// Opens the store as an app does at launch: the activity is on screen, so it says so.
+fn launch(dir: &Path, clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<ConsentStore> {
+    open_with_config(dir, clock, config)
+}
+
+fn all_ads_denied(store: &ConsentStore) -> bool {
+    let ads = store.ad_signals();
+    [
+        ads.ad_storage,
+        ads.ad_user_data,
+        ads.ad_personalization,
+        ads.analytics_storage,
+    ]
+    .into_iter()
+    .all(|s| s == ConsentSignal::Denied)
+        || !ads.personalized_ads
+            && ads.ad_personalization == ConsentSignal::Denied
+            && ads.ad_user_data == ConsentSignal::Denied
+}
+
+// ---- 1. A child's self-declared age never overrides the guardian's ----
+
+#[test]
+fn a_self_declared_adult_age_does_not_override_the_guardians_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+        .unwrap();
+    store.agree_to_policy(Actor::Guardian).unwrap();
+    store.deny(Feature::Camera, Actor::Guardian).unwrap();
+    store
+        .deny(Feature::AdPersonalization, Actor::Guardian)
+        .unwrap();
+
+    let loosened = store.set_age_signal(signal(18, None, AgeSource::Declared));
+    assert!(
+        matches!(loosened, Err(ConsentError::NotPermitted { .. })),
+        "a weaker source never loosens a stronger one: {loosened:?}"
+    );
+    assert_eq!(
+        store.age_signal(),
+        Some(signal(10, Some(12), AgeSource::Guardian))
+    );
+    let grant = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
+    assert!(
+        matches!(grant, Err(ConsentError::GuardianRequired { .. })),
+        "{grant:?}"
+    );
+    let ads = store.grant(
+        Feature::AdPersonalization,
+        GrantScope::UntilRevoked,
+        Actor::User,
+    );
+    assert!(
+        matches!(ads, Err(ConsentError::GuardianRequired { .. })),
+        "{ads:?}"
+    );
+    let ads = store.ad_signals();
+    assert_eq!(ads.ad_personalization, ConsentSignal::Denied);
+    assert_eq!(ads.ad_user_data, ConsentSignal::Denied);
+    assert_eq!(ads.ad_storage, ConsentSignal::Denied);
+    assert!(store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .is_err());
+
+    // The same after a relaunch: replay holds the log to the same rule.
+    store.close().unwrap();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    assert!(store.state(Feature::Camera).status == ConsentStatus::Denied);
+    assert!(store
+        .set_age_signal(signal(18, None, AgeSource::Declared))
+        .is_err());
+    assert!(store.verify().unwrap().intact);
+}
+
+#[test]
+fn after_an_os_range_under_the_age_of_consent_only_a_guardian_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    store
+        .set_age_signal(signal(0, Some(12), AgeSource::OsAgeRange))
+        .unwrap();
+    assert!(store
+        .set_age_signal(signal(18, None, AgeSource::Declared))
+        .is_err());
+    let agreed = store.agree_to_policy(Actor::User);
+    assert!(
+        matches!(
+            agreed,
+            Err(ConsentError::GuardianRequired { feature: None })
+        ),
+        "{agreed:?}"
+    );
+    assert!(store.policy_state().basic_mode);
+    assert!(all_ads_denied(&store));
+}
+
+#[test]
+fn a_weaker_source_may_tighten_and_an_equal_one_may_loosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    store
+        .set_age_signal(signal(18, None, AgeSource::OsAgeRange))
+        .unwrap();
+    store.agree_to_policy(Actor::User).unwrap();
+    camera_granted(&store);
+    let session = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    // A self-declared child: tighter, so it counts, and the adult's use ends at once.
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::Declared))
+        .unwrap();
+    assert!(!session.is_active());
+    // The adult's own agreement does not count for a child: the guardian is asked first.
+    assert_eq!(
+        store.prompt_advice(Feature::Camera),
+        PromptAdvice::AgreeToPolicyFirst
+    );
+    assert_eq!(store.policy_prompt_advice(), PromptAdvice::AskGuardian);
+    // The child cannot take it back; only a source of the OS's standing can.
+    assert!(store
+        .set_age_signal(signal(18, None, AgeSource::Declared))
+        .is_err());
+    store
+        .set_age_signal(signal(18, None, AgeSource::Guardian))
+        .unwrap();
+    assert!(store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .is_ok());
+    let log = store.audit_log(AuditFilter::default()).unwrap();
+    let sources: Vec<AgeSource> = log
+        .iter()
+        .rev()
+        .filter_map(|e| e.age)
+        .map(|a| a.source)
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            AgeSource::OsAgeRange,
+            AgeSource::Declared,
+            AgeSource::Guardian
+        ],
+        "each signal's source is in the log"
+    );
+}
+
+// ---- 2. A widened SDK catalogue is not covered by the old agreement ----
+
+fn agreed_store(dir: &Path, clock: &Arc<FakeClock>) {
+    let store = launch(dir, clock, cn_config(2));
+    store.agree_to_policy(Actor::User).unwrap();
+    store.close().unwrap();
+}
+
+#[test]
+fn a_new_sdk_under_the_same_policy_revision_asks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    agreed_store(dir.path(), &clock);
+    let widened = cn_config(2).with_sdk(sdk("tracker", &[], false));
+    let store = launch(dir.path(), &clock, widened);
+    let tracker = store.sdk_status("tracker".into());
+    assert!(!tracker.may_start, "{tracker:?}");
+    assert!(store.sdk_started("tracker".into()).is_err());
+    assert_eq!(store.policy_state().status, PolicyStatus::NeedsReconsent);
+    let changed = kinds(&store);
+    assert!(
+        changed.contains(&AuditKind::PolicyReconsentRequired),
+        "the log says what changed: {changed:?}"
+    );
+    store.agree_to_policy(Actor::User).unwrap();
+    assert!(store.sdk_started("tracker".into()).is_ok());
+}
+
+#[test]
+fn an_sdk_whose_needs_loosened_under_the_same_revision_asks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    agreed_store(dir.path(), &clock);
+    let loosened = cn_config(2).with_sdk(sdk("ads", &[], false));
+    let store = launch(dir.path(), &clock, loosened);
+    assert!(!store.sdk_status("ads".into()).may_start);
+    assert!(store.sdk_started("ads".into()).is_err());
+    assert_eq!(store.policy_state().status, PolicyStatus::NeedsReconsent);
+}
+
+#[test]
+fn a_narrowed_catalogue_needs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    agreed_store(dir.path(), &clock);
+    let mut narrowed = cn_config(2);
+    narrowed.sdks = vec![sdk(
+        "ads",
+        &[Feature::AdPersonalization, Feature::Camera],
+        true,
+    )];
+    let store = launch(dir.path(), &clock, narrowed.clone());
+    assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
+    store.close().unwrap();
+    narrowed.sdks.clear();
+    let store = launch(dir.path(), &clock, narrowed);
+    assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
+}
+
+// ---- 3. Dropping `only_during` asks again ----
+
+#[test]
+fn dropping_a_dependency_under_the_same_revision_asks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    grant(&store, Feature::MotionSensors, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    let free = config().with_policy(FeaturePolicy {
+        only_during: None,
+        ..FeaturePolicy::default_for(Feature::MotionSensors)
+    });
+    let store = launch(dir.path(), &clock, free);
+    let used = store.begin_use(Feature::MotionSensors, "orientation".into());
+    assert!(
+        matches!(used, Err(ConsentError::NeedsReconsent { .. })),
+        "{used:?}"
+    );
+    assert_eq!(
+        store.state(Feature::MotionSensors).status,
+        ConsentStatus::NeedsReconsent
+    );
+    assert!(kinds(&store).contains(&AuditKind::ReconsentRequired));
+}
+
+#[test]
+fn adding_a_dependency_needs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let free = config().with_policy(FeaturePolicy {
+        only_during: None,
+        ..FeaturePolicy::default_for(Feature::MotionSensors)
+    });
+    let store = launch(dir.path(), &clock, free);
+    grant(&store, Feature::MotionSensors, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    let store = launch(dir.path(), &clock, config());
+    assert_eq!(
+        store.state(Feature::MotionSensors).status,
+        ConsentStatus::Granted
+    );
+}
+
+// ---- 4. An OS refusal starts the quiet period ----
+
+#[test]
+fn an_os_refusal_starts_the_same_quiet_period_as_an_in_app_no() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    camera_granted(&store);
+    store
+        .set_os_permission(Feature::Camera, OsPermission::Denied)
+        .unwrap();
+    let until = clock.now_ms() + 48 * HOUR as i64;
+    assert_eq!(
+        store.prompt_advice(Feature::Camera),
+        PromptAdvice::NotNow { until_ms: until }
+    );
+    clock.advance(HOUR);
+    assert_eq!(
+        store.prompt_advice(Feature::Camera),
+        PromptAdvice::NotNow { until_ms: until }
+    );
+    clock.advance(48 * HOUR);
+    assert_eq!(store.prompt_advice(Feature::Camera), PromptAdvice::Ask);
+    store
+        .set_os_permission(Feature::Camera, OsPermission::DeniedPermanently)
+        .unwrap();
+    clock.advance(48 * HOUR);
+    assert_eq!(
+        store.prompt_advice(Feature::Camera),
+        PromptAdvice::OpenSettings,
+        "never NoNeed while the OS refuses"
+    );
+}
+
+// ---- 5. A store is in the background until told otherwise ----
+
+#[test]
+fn a_store_opened_without_being_told_the_foreground_is_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    camera_granted(&store);
+    // Nothing to end, so nothing is recorded of the switch.
+    store.set_foreground(false).unwrap();
+    store.close().unwrap();
+    // A process started in the background (a push, a widget) opens the store.
+    let store = ConsentStore::open_with(dir.path(), Some(config()), options(&clock)).unwrap();
+    let used = store.begin_use(Feature::Camera, "shoot_photo".into());
+    assert!(
+        matches!(used, Err(ConsentError::InBackground { .. })),
+        "{used:?}"
+    );
+    let grant = store.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User);
+    assert!(grant.is_err(), "nobody is asked in the background");
+    store.set_foreground(true).unwrap();
+    assert!(store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .is_ok());
+}
+
+#[test]
+fn an_in_memory_store_is_in_the_background_until_told() {
+    let store = ConsentStore::open_in_memory(config()).unwrap();
+    let grant = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
+    assert!(grant.is_err(), "{grant:?}");
+    store.set_foreground(true).unwrap();
+    camera_granted(&store);
+}
+
+// ---- 6. A single-use grant adds a use; the standing grant stays ----
+
+fn purposes(list: &[&str]) -> Vec<String> {
+    list.iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn a_single_use_grant_on_top_of_a_standing_one_adds_one_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["login"]),
+            GrantScope::UntilRevoked,
+            Actor::User,
+        )
+        .unwrap();
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["share_code"]),
+            GrantScope::Once,
+            Actor::User,
+        )
+        .unwrap();
+    let state = store.state(Feature::Clipboard);
+    assert_eq!(state.scope, Some(GrantScope::UntilRevoked), "{state:?}");
+    assert_eq!(state.granted_purposes, ["login"]);
+    assert_eq!(state.single_use_purposes, ["share_code"]);
+    use_once(&store, Feature::Clipboard, "share_code");
+    let state = store.state(Feature::Clipboard);
+    assert_eq!(state.status, ConsentStatus::Granted, "{state:?}");
+    assert_eq!(state.granted_purposes, ["login"]);
+    assert!(state.single_use_purposes.is_empty());
+    let again = store.begin_use(Feature::Clipboard, "share_code".into());
+    assert!(
+        matches!(again, Err(ConsentError::ConsentRequired { .. })),
+        "{again:?}"
+    );
+    use_once(&store, Feature::Clipboard, "login");
+    store.close().unwrap();
+    let store = launch(dir.path(), &clock, config());
+    assert_eq!(
+        store.state(Feature::Clipboard).granted_purposes,
+        ["login"],
+        "the standing grant survives a relaunch"
+    );
+}
+
+#[test]
+fn a_single_use_grant_of_what_a_standing_grant_covers_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    grant(&store, Feature::Clipboard, GrantScope::UntilRevoked);
+    let before = store.state(Feature::Clipboard);
+    grant(&store, Feature::Clipboard, GrantScope::Once);
+    assert_eq!(store.state(Feature::Clipboard), before);
+    use_once(&store, Feature::Clipboard, "login");
+    assert_eq!(store.state(Feature::Clipboard), before);
+}
+
+#[test]
+fn ad_personalisation_has_no_single_use() {
+    let store = ConsentStore::open_in_memory(config()).unwrap();
+    store.set_foreground(true).unwrap();
+    let once = store.grant(Feature::AdPersonalization, GrantScope::Once, Actor::User);
+    assert!(
+        matches!(once, Err(ConsentError::InvalidArgument { .. })),
+        "{once:?}"
+    );
+    assert_eq!(
+        store.state(Feature::AdPersonalization).status,
+        ConsentStatus::NotAsked
+    );
+}
+
+// ---- 7. Retention follows time, not volume ----
+
+fn uses_before(store: &ConsentStore, cutoff_ms: i64) -> usize {
+    store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            matches!(e.kind, AuditKind::SessionBegan | AuditKind::SessionEnded)
+                && e.time_ms < cutoff_ms
+        })
+        .count()
+}
+
+#[test]
+fn two_photos_a_week_for_two_years_keep_only_half_a_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    camera_granted(&store);
+    for _ in 0..104 {
+        use_once(&store, Feature::Camera, "shoot_photo");
+        clock.advance(3 * DAY);
+        use_once(&store, Feature::Camera, "shoot_photo");
+        clock.advance(4 * DAY);
+    }
+    store.compact().unwrap();
+    let window = clock.now_ms() - 181 * DAY as i64;
+    assert_eq!(
+        uses_before(&store, window),
+        0,
+        "use history out of the window"
+    );
+    assert!(
+        uses_before(&store, clock.now_ms()) > 0,
+        "recent use history kept"
+    );
+    assert_eq!(
+        store.state(Feature::Camera).status,
+        ConsentStatus::Granted,
+        "the decision in force is kept"
+    );
+    assert!(store.verify().unwrap().intact);
+}
+
+#[test]
+fn old_uses_go_on_open_and_on_compact_whatever_the_volume() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let one_day = ConsentConfig {
+        retention_days: 1,
+        ..config()
+    };
+    let store = launch(dir.path(), &clock, one_day.clone());
+    camera_granted(&store);
+    for _ in 0..10 {
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    clock.advance(30 * DAY);
+    store.compact().unwrap();
+    assert_eq!(uses_before(&store, clock.now_ms()), 0);
+    for _ in 0..10 {
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    store.close().unwrap();
+    clock.advance(3 * DAY);
+    let store = launch(dir.path(), &clock, one_day);
+    assert_eq!(
+        uses_before(&store, clock.now_ms()),
+        0,
+        "opening prunes too, however few records there are"
+    );
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    assert!(store.verify().unwrap().intact);
+}
