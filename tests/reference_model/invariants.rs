@@ -115,6 +115,41 @@ pub fn check(
     now: i64,
 ) -> Result<(), TestCaseError> {
     let minor = minor_now(store, cfg);
+    // I3 by the store's own words: what it calls granted or agreed is covered as it is now.
+    for f in Feature::ALL {
+        let state = store.state(f);
+        if state.status != ConsentStatus::Granted {
+            continue;
+        }
+        let terms = cfg.terms(f);
+        let decisions = &history.decisions[f.index()];
+        let since_no = decisions.iter().rposition(|d| !d.yes).map_or(0, |i| i + 1);
+        let under_these_terms = |p: &String| {
+            decisions[since_no..].iter().any(|y| {
+                y.purposes.contains(p)
+                    && y.revision == terms.revision
+                    && y.only_during.is_none_or(|d| terms.only_during == Some(d))
+            })
+        };
+        prop_assert!(
+            state
+                .granted_purposes
+                .iter()
+                .chain(&state.single_use_purposes)
+                .all(under_these_terms),
+            "I3: {f:?} reads granted for {:?} + {:?}, not all covered by a yes under its terms now ({terms:?}): {decisions:?}",
+            state.granted_purposes,
+            state.single_use_purposes
+        );
+    }
+    if let (Some(revision), PolicyStatus::Agreed) = (cfg.policy_revision, store.policy_state().status) {
+        let last = history.policy.last();
+        prop_assert!(
+            last.is_some_and(|p| p.agreed && p.revision == revision && covered(&p.sdks, &cfg.sdks)),
+            "I3: the policy reads agreed, but no agreement covers it as it is now: {last:?}, catalogue {:?}",
+            cfg.sdks
+        );
+    }
     for f in Feature::ALL {
         if !store.is_allowed(f) {
             continue;

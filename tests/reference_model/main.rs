@@ -415,6 +415,8 @@ impl Run {
             let rec = model.rec(f);
             prop_assert_eq!(state.status, rec.status(), "{:?} after {:?}", f, op);
             prop_assert_eq!(state.scope, rec.scope, "{:?} after {:?}", f, op);
+            prop_assert_eq!(state.decided_by, rec.actor, "{:?} after {:?}", f, op);
+            prop_assert_eq!(state.decided_at_ms, rec.decided_at, "{:?} after {:?}", f, op);
             prop_assert_eq!(state.os_permission, model.os[f.index()]);
             if state.status == ConsentStatus::Granted {
                 prop_assert_eq!(
@@ -464,6 +466,7 @@ impl Run {
         let policy = self.store.policy_state();
         prop_assert_eq!(policy.status, model.policy_status(), "after {:?}", op);
         prop_assert_eq!(policy.basic_mode, model.basic_mode());
+        prop_assert_eq!(policy.decided_by, model.policy.as_ref().map(|p| p.actor));
         for id in SDK_IDS {
             let status = self.store.sdk_status(id.to_string());
             prop_assert_eq!(
@@ -492,10 +495,12 @@ fn agrees(store: &ConsentStore, model: &Model) -> bool {
         let (state, rec) = (store.state(f), model.rec(f));
         state.status == rec.status()
             && state.scope == rec.scope
+            && state.decided_by == rec.actor
             && state.os_permission == model.os[f.index()]
             && (state.status != ConsentStatus::Granted || state.granted_purposes == rec.purposes)
             && state.single_use_purposes == rec.single_use
     }) && store.policy_state().status == model.policy_status()
+        && store.policy_state().decided_by == model.policy.as_ref().map(|p| p.actor)
         && store.age_signal() == model.age
 }
 
