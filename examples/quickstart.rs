@@ -23,6 +23,7 @@ fn main() -> Result<(), ConsentError> {
         dir.display().to_string(),
         ConsentConfig::new("com.example.camera"),
     )?;
+    store.set_foreground(true)?; // on screen: a store is in the background until told
     let _subscription = store.subscribe(Arc::new(PrivacyScreen));
 
     // The shutter was tapped: open a use session, prompting at this moment if needed.

@@ -35,8 +35,9 @@ struct CameraSampleApp: App {
                 if let damage = settings.state.damage { Text(damage).foregroundStyle(.red).padding() }
             }
         }
-        // Background is not use. (The two-value onChange(of:) is iOS 17, the target.)
-        .onChange(of: scenePhase) { _, phase in
+        // Background is not use, and the store is in the background until told: the initial
+        // phase is reported too. (onChange(of:initial:) is iOS 17, the target.)
+        .onChange(of: scenePhase, initial: true) { _, phase in
             phase == .background ? camera.onBackground() : camera.onForeground()
         }
     }

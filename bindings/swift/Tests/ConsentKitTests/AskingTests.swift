@@ -8,7 +8,7 @@ private func inChina() -> ConsentConfig {
 
 final class AskingTests: XCTestCase {
     func testAPurposeTheGrantDoesNotCoverIsAskedForOnItsOwn() throws {
-        let store = try ConsentStore.openInMemory(config: inChina())
+        let store = try ConsentStore.openInMemory(config: inChina()).onScreen()
         try store.grant(.clipboard, purposes: "login")
         try store.withUse(.clipboard, purpose: "login") { _ in }
         XCTAssertThrowsError(try store.beginUse(feature: .clipboard, purpose: "channel_stats")) { error in
@@ -19,8 +19,8 @@ final class AskingTests: XCTestCase {
         XCTAssertEqual(store.state(feature: .clipboard).grantedPurposes, ["login", "channel_stats"])
     }
 
-    func testAfterANoTheAdviceIsNotNowAndTheOSRefusingForGoodSendsToSettings() throws {
-        let store = try ConsentStore.openInMemory(config: inChina())
+    func testAfterANoTheAdviceIsNotNowTheOSsNoIncluded() throws {
+        let store = try ConsentStore.openInMemory(config: inChina()).onScreen()
         XCTAssertTrue(store.promptAdvice(feature: .microphone).shouldPrompt)
         try store.deny(feature: .microphone, actor: .user)
         XCTAssertThrowsError(try store.beginUse(feature: .microphone, purpose: "voice_note")) { error in
@@ -30,12 +30,15 @@ final class AskingTests: XCTestCase {
             XCTAssertEqual(hours, 48, accuracy: 0.1)
             XCTAssertFalse(advice.shouldPrompt)
         }
+        // An OS refusal starts the same quiet period (Settings is advised once it has run).
         try store.setOsPermission(feature: .camera, permission: .deniedPermanently)
-        XCTAssertEqual(store.promptAdvice(feature: .camera), .openSettings)
+        let osAdvice = store.promptAdvice(feature: .camera)
+        guard case .notNow = osAdvice else { return XCTFail("\(osAdvice)") }
+        XCTAssertFalse(osAdvice.shouldPrompt)
     }
 
     func testOnlyAGuardianGrantsForAMinor() throws {
-        let store = try ConsentStore.openInMemory(config: inChina())
+        let store = try ConsentStore.openInMemory(config: inChina()).onScreen()
         try store.setAgeSignal(signal: AgeSignal(13...15, source: .osAgeRange))
         XCTAssertEqual(store.promptAdvice(feature: .camera), .askGuardian)
         XCTAssertThrowsError(try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)) { error in
@@ -48,7 +51,7 @@ final class AskingTests: XCTestCase {
     }
 
     func testMotionSensorsAreReadOnlyWhileTheCameraShoots() throws {
-        let store = try ConsentStore.openInMemory(config: inChina())
+        let store = try ConsentStore.openInMemory(config: inChina()).onScreen()
         try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
         try store.grant(feature: .motionSensors, scope: .untilRevoked, actor: .user)
         XCTAssertThrowsError(try store.beginUse(feature: .motionSensors, purpose: "orientation")) { error in
@@ -62,7 +65,7 @@ final class AskingTests: XCTestCase {
     }
 
     func testCompactKeepsEveryDecisionAndCutsNothingYoung() throws {
-        let store = try ConsentStore.openInMemory(config: inChina())
+        let store = try ConsentStore.openInMemory(config: inChina()).onScreen()
         try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
         XCTAssertEqual(try store.compact(), 0)
         XCTAssertEqual(store.historyStartSeq(), 1)

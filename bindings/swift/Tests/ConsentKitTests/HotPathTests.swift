@@ -15,7 +15,7 @@ final class HotPathTests: XCTestCase {
     }
 
     private func open(_ name: String = "store") throws -> ConsentStore {
-        try ConsentStore.open(directory: dir.appendingPathComponent(name), config: ConsentConfig(appId: "com.example.camera"))
+        try ConsentStore.open(directory: dir.appendingPathComponent(name), config: ConsentConfig(appId: "com.example.camera")).onScreen()
     }
 
     private let purposes: [Feature: String] = [

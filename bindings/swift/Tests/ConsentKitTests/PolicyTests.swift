@@ -24,7 +24,7 @@ private final class Counter: @unchecked Sendable {
 
 final class PolicyTests: XCTestCase {
     func testBasicModeRefusesEveryGrantAndUseWithATypedErrorUntilThePolicyIsAgreed() throws {
-        let store = try ConsentStore.openInMemory(config: chineseApp)
+        let store = try ConsentStore.openInMemory(config: chineseApp).onScreen()
         XCTAssertEqual(store.policyState().status, .notAsked)
         XCTAssertTrue(store.policyState().basicMode)
         XCTAssertThrowsError(try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)) { error in
@@ -43,7 +43,7 @@ final class PolicyTests: XCTestCase {
     }
 
     func testWhenSdkMayStartRunsTheStartOnceAfterAgreementAndTheCameraGrant() throws {
-        let store = try ConsentStore.openInMemory(config: chineseApp)
+        let store = try ConsentStore.openInMemory(config: chineseApp).onScreen()
         let ar = Counter()
         let ads = Counter()
         store.whenSdkMayStart("ar_filters") { ar.increment() }
@@ -63,7 +63,7 @@ final class PolicyTests: XCTestCase {
     }
 
     func testACancelledWaiterNeverStartsItsSdk() throws {
-        let store = try ConsentStore.openInMemory(config: chineseApp)
+        let store = try ConsentStore.openInMemory(config: chineseApp).onScreen()
         let starts = Counter()
         store.whenSdkMayStart("ads") { starts.increment() }.cancel()
         try store.agreeToPolicy(actor: .user)
@@ -72,7 +72,7 @@ final class PolicyTests: XCTestCase {
     }
 
     func testStreamsAndLiveStatesFollowThePolicyEachSdkAndTheAdSignals() async throws {
-        let store = try ConsentStore.openInMemory(config: chineseApp)
+        let store = try ConsentStore.openInMemory(config: chineseApp).onScreen()
         let live = ConsentStates(store: store)
         var policies = store.policyStates().makeAsyncIterator()
         let first = await policies.next()

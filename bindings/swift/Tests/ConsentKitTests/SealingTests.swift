@@ -35,13 +35,13 @@ final class SealingTests: XCTestCase {
     func testAStoreSealedFromSwiftVerifiesAndItsHeadProvesTheLogLater() throws {
         var head: LogHead
         do {
-            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer())
+            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer()).onScreen()
             try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
             try store.withUse(.camera, purpose: "shoot_photo") { _ in }
             head = store.head()
         }
         XCTAssertNotNil(head.seal)
-        let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer())
+        let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer()).onScreen()
         XCTAssertNil(store.recoveryNotice())
         let report = try store.verify()
         XCTAssertTrue(report.intact, report.problem ?? "")
@@ -53,11 +53,11 @@ final class SealingTests: XCTestCase {
 
     func testSwiftAndTheCoreSoftwareSealerComputeTheSameSeals() throws {
         do {
-            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try InMemorySealer(key: key))
+            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try InMemorySealer(key: key)).onScreen()
             try store.grant(feature: .microphone, scope: .untilRevoked, actor: .user)
         }
         let core = try softwareSealer(key: key, anchorFile: nil)
-        let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: core)
+        let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: core).onScreen()
         let report = try store.verify()
         XCTAssertTrue(report.intact, report.problem ?? "")
         XCTAssertNotNil(report.sealedThrough)
@@ -65,18 +65,18 @@ final class SealingTests: XCTestCase {
 
     func testRestoringAnOldCopyIsCaughtByTheAnchorKeptWithTheKey() throws {
         do {
-            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer())
+            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer()).onScreen()
             try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
         }
         let log = dir.appendingPathComponent("consent.log")
         let copy = try Data(contentsOf: log)
         do {
-            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer())
+            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer()).onScreen()
             try store.revoke(feature: .camera, actor: .user)
         }
         try copy.write(to: log)
         try? FileManager.default.removeItem(at: dir.appendingPathComponent("consent.snapshot"))
-        let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer())
+        let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer()).onScreen()
         let notice = try XCTUnwrap(store.recoveryNotice())
         XCTAssertTrue(notice.problem.contains("anchored"), notice.problem)
         XCTAssertEqual(store.state(feature: .camera).status, .notAsked)

@@ -28,8 +28,8 @@ fun main() {
     val features = Feature.entries
     val map = ConcurrentHashMap<Feature, Boolean>().apply { features.forEach { put(it, it == Feature.CAMERA) } }
     val dir = Files.createTempDirectory("consentkit-bench").toFile()
-    val durable = openConsentStore(dir, consentConfig("com.example.bench"))
-    val memory = ConsentStore.openInMemory(consentConfig("com.example.bench"))
+    val durable = openConsentStore(dir, consentConfig("com.example.bench")).onScreen()
+    val memory = ConsentStore.openInMemory(consentConfig("com.example.bench")).onScreen()
     for (store in listOf(durable, memory)) {
         store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
     }

@@ -62,7 +62,7 @@ fun main(args: Array<String>) {
                     .use { check(!it.isAllowed(Feature.CAMERA)) }
                 2 -> ConsentStore.openInMemory(consentConfig("com.example.camera"))
                     .use { check(it.state(Feature.MICROPHONE).status == ConsentStatus.NOT_ASKED) }
-                else -> ConsentStore.openInMemory(consentConfig("com.example.camera")).use { store ->
+                else -> ConsentStore.openInMemory(consentConfig("com.example.camera")).onScreen().use { store ->
                     val heard = CountDownLatch(1)
                     val subscription = store.subscribe(object : ConsentObserver {
                         override fun onChange(change: ConsentChange) {

@@ -16,7 +16,7 @@ class HotPathTest {
     @TempDir
     lateinit var dir: File
 
-    private fun open() = openConsentStore(dir, consentConfig("com.example.camera"))
+    private fun open() = openConsentStore(dir, consentConfig("com.example.camera")).onScreen()
 
     @Test
     fun `each feature answers from its own bit, as the core's state says`() {
@@ -50,7 +50,7 @@ class HotPathTest {
         )
         for ((name, turnOff) in turnOffs) repeat(20) { round ->
             val roundDir = File(dir, "$name-$round")
-            openConsentStore(roundDir, consentConfig("com.example.camera")).use { store ->
+            openConsentStore(roundDir, consentConfig("com.example.camera")).onScreen().use { store ->
                 store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
                 val session = store.beginUse(Feature.CAMERA, "shoot_photo")
                 val returned = AtomicBoolean(false)
@@ -81,7 +81,7 @@ class HotPathTest {
 
     @Test
     fun `two stores answer for themselves, and a store released later still answers off`() {
-        val a = openConsentStore(File(dir, "a"), consentConfig("com.example.a"))
+        val a = openConsentStore(File(dir, "a"), consentConfig("com.example.a")).onScreen()
         val b = openConsentStore(File(dir, "b"), consentConfig("com.example.b"))
         a.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
         val session = a.beginUse(Feature.CAMERA, "shoot_photo")

@@ -34,7 +34,7 @@ class PolicyTest {
     @TempDir
     lateinit var dir: File
 
-    private fun open() = openConsentStore(dir, chineseApp())
+    private fun open() = openConsentStore(dir, chineseApp()).onScreen()
 
     @Test
     fun `basic mode refuses every grant and use with a typed error until the policy is agreed`(): Unit =

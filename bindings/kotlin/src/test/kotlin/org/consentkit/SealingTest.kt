@@ -23,13 +23,13 @@ class SealingTest {
 
     @Test
     fun `a store sealed through javax crypto verifies, and its head proves the log later`() {
-        val head = openSealedConsentStore(dir, config, sealer()).use { store ->
+        val head = openSealedConsentStore(dir, config, sealer()).onScreen().use { store ->
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
             store.withUse(Feature.CAMERA, "shoot_photo") {}
             store.head()
         }
         assertNotNull(head.seal)
-        openSealedConsentStore(dir, config, sealer()).use { store ->
+        openSealedConsentStore(dir, config, sealer()).onScreen().use { store ->
             assertNull(store.recoveryNotice())
             val report = store.verify()
             assertTrue(report.intact)
@@ -41,11 +41,11 @@ class SealingTest {
 
     @Test
     fun `javax crypto and the core's software sealer compute the same seals`() {
-        openSealedConsentStore(dir, config, HmacSealer(key)).use { store ->
+        openSealedConsentStore(dir, config, HmacSealer(key)).onScreen().use { store ->
             store.grant(Feature.MICROPHONE, GrantScope.UNTIL_REVOKED, Actor.USER)
         }
         val core = org.consentkit.internal.softwareSealer(key, null)
-        ConsentStore.openSealed(dir.path, config, core).use { store ->
+        ConsentStore.openSealed(dir.path, config, core).onScreen().use { store ->
             val report = store.verify()
             assertTrue(report.intact, report.problem)
             assertNotNull(report.sealedThrough)
@@ -54,17 +54,17 @@ class SealingTest {
 
     @Test
     fun `restoring an old copy of the store is caught by the anchor kept with the key`() {
-        openSealedConsentStore(dir, config, sealer()).use { store ->
+        openSealedConsentStore(dir, config, sealer()).onScreen().use { store ->
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
         }
         val copy = File(keyDir, "copy").apply { mkdirs() }
         File(dir, "consent.log").copyTo(File(copy, "consent.log"))
-        openSealedConsentStore(dir, config, sealer()).use { store ->
+        openSealedConsentStore(dir, config, sealer()).onScreen().use { store ->
             store.revoke(Feature.CAMERA, Actor.USER)
         }
         File(copy, "consent.log").copyTo(File(dir, "consent.log"), overwrite = true)
         File(dir, "consent.snapshot").delete()
-        openSealedConsentStore(dir, config, sealer()).use { store ->
+        openSealedConsentStore(dir, config, sealer()).onScreen().use { store ->
             val notice = checkNotNull(store.recoveryNotice()) { "the restored copy was not caught" }
             assertTrue(notice.problem.contains("anchored"), notice.problem)
             assertEquals(ConsentStatus.NOT_ASKED, store.state(Feature.CAMERA).status)
@@ -79,7 +79,7 @@ class SealingTest {
             override fun loadAnchor(): ByteArray? = null
             override fun storeAnchor(anchor: ByteArray) {}
         }
-        openSealedConsentStore(dir, config, broken).use { store ->
+        openSealedConsentStore(dir, config, broken).onScreen().use { store ->
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
             assertTrue(store.head().seal == null, "a head that could not be sealed says so")
         }

@@ -184,6 +184,8 @@ class CameraViewModel(
                     return null
                 }
                 quietWhenDenied -> null
+                // The OS said no: its quiet period runs too, but the way back is the system settings.
+                e is OsPermissionDeniedException -> "$title is blocked in the system settings."
                 advice is PromptAdviceNotNow ->
                     "You said no to ${title.lowercase()}. We won't ask again before ${time(advice.untilMs)}; " +
                         "you can turn it on in Settings › Privacy."

@@ -55,7 +55,10 @@ class PlatformTest {
 
     @Before
     fun openStore() {
+        // On screen, as ForegroundTracker reports when the activity starts (a store is in the
+        // background until told).
         store = openConsentStore(tmp.newFolder("consent"), consentConfig("com.example.camera"))
+            .apply { setForeground(true) }
     }
 
     @After
@@ -185,11 +188,12 @@ class PlatformTest {
         controller.pause().stop()
         assertFalse("background is not use", session.isActive())
         assertFalse(store.isAllowed(Feature.MICROPHONE))
-        // The store starts in the foreground: only the changes are records.
-        assertEquals(listOf(false), kinds(AuditKind.FOREGROUND_CHANGED).map { it.foreground })
+        // The store starts in the background; the app said it is on screen; then only the
+        // changes are records.
+        assertEquals(listOf(false, true), kinds(AuditKind.FOREGROUND_CHANGED).map { it.foreground })
 
         controller.start()
-        assertEquals(listOf(true, false), kinds(AuditKind.FOREGROUND_CHANGED).map { it.foreground })
+        assertEquals(listOf(true, false, true), kinds(AuditKind.FOREGROUND_CHANGED).map { it.foreground })
         app.unregisterActivityLifecycleCallbacks(tracker)
     }
 }

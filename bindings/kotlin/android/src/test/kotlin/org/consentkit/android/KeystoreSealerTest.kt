@@ -40,6 +40,7 @@ class KeystoreSealerTest {
         val failure = assertThrows(SealerFailedException::class.java) { sealer.mac(byteArrayOf(1, 2, 3)) }
         assertTrue(failure.message, failure.message!!.contains("Android Keystore"))
         openSealedConsentStore(tmp.newFolder("consent"), config, sealer).use { store ->
+            store.setForeground(true) // on screen: a store is in the background until told
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
             assertNull("a head that could not be sealed says so", store.head().seal)
         }
@@ -51,6 +52,7 @@ class KeystoreSealerTest {
         val dir = tmp.newFolder("consent")
         fun sealer() = KeystoreSealer(File(keys, "anchor")) { key }
         openSealedConsentStore(dir, config, sealer()).use { store ->
+            store.setForeground(true) // on screen: a store is in the background until told
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
             assertNotNull(store.head().seal)
         }

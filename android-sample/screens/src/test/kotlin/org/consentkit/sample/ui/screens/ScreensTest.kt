@@ -73,7 +73,8 @@ class ScreensTest {
     private val closing = mutableListOf<AutoCloseable>()
 
     private fun open(config: ConsentConfig): ConsentStore {
-        store = openConsentStore(dir, config)
+        // On screen, as the app's ForegroundTracker reports (a store is in the background until told).
+        store = openConsentStore(dir, config).apply { setForeground(true) }
         closing += store
         return store
     }
