@@ -12,6 +12,7 @@ struct CameraSampleApp: App {
     // Made once with the app, not in every `body`: a model made there would be a new one,
     // with a new store subscription, at every redraw.
     @State private var report: PrivacyReportModel
+    private let age: AgeRangeModel
 
     init() {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
@@ -22,6 +23,8 @@ struct CameraSampleApp: App {
         _camera = State(initialValue: CameraModel(store: store, os: platform, camera: platform, sensor: platform, clipboard: platform))
         _settings = State(initialValue: PrivacySettingsModel(store: store, sharer: platform))
         _report = State(initialValue: PrivacyReportModel(store: store, sharer: platform))
+        // The OS's age range, with how it was declared: the store ranks it by that (I2).
+        age = AgeRangeModel(store: store, service: platform, ageGate: Int(ageOfDigitalConsent(jurisdiction: nil)))
     }
 
     var body: some Scene {
@@ -39,6 +42,7 @@ struct CameraSampleApp: App {
         // phase is reported too. (onChange(of:initial:) is iOS 17, the target.)
         .onChange(of: scenePhase, initial: true) { _, phase in
             phase == .background ? camera.onBackground() : camera.onForeground()
+            if phase == .active { age.refresh() }
         }
     }
 }

@@ -4,6 +4,9 @@ import AVFoundation
 import CoreMotion
 import ConsentKit
 import UIKit
+#if canImport(DeclaredAgeRange)
+import DeclaredAgeRange
+#endif
 
 final class IOSPlatform: OsPermissions, ClipboardReader, OrientationSensor, CameraHardware, Sharer {
     private let motion = CMMotionManager()
@@ -102,6 +105,32 @@ final class IOSPlatform: OsPermissions, ClipboardReader, OrientationSensor, Came
         let sheet = UIActivityViewController(activityItems: [url], applicationActivities: nil)
         UIApplication.shared.connectedScenes.compactMap { ($0 as? UIWindowScene)?.keyWindow }.first?
             .rootViewController?.present(sheet, animated: true)
+    }
+}
+
+extension IOSPlatform: OsAgeRangeService {
+    /// Apple's Declared Age Range (iOS 26), mapped to the model's terms; nothing before iOS 26
+    /// or when the person declines to share.
+    func requestAgeRange(ageGate: Int, onResult: @escaping (OsAgeRange?) -> Void) {
+        #if canImport(DeclaredAgeRange)
+        guard #available(iOS 26.0, *),
+              let anchor = UIApplication.shared.connectedScenes.compactMap({ ($0 as? UIWindowScene)?.keyWindow }).first?
+                .rootViewController else { return onResult(nil) }
+        Task { @MainActor in
+            let response = try? await DeclaredAgeRange.AgeRangeService.shared.requestAgeRange(ageGates: ageGate, in: anchor)
+            guard case let .sharing(range) = response else { return onResult(nil) }
+            let declaration: AgeDeclaration?
+            switch range.ageRangeDeclaration {
+            case .selfDeclared?: declaration = .selfDeclared
+            case .guardianDeclared?: declaration = .guardianDeclared
+            case nil: declaration = nil
+            default: declaration = .checked // ID, payment or another confirmed check (iOS 26.2+)
+            }
+            onResult(OsAgeRange(lowerBound: range.lowerBound, upperBound: range.upperBound, declaration: declaration))
+        }
+        #else
+        onResult(nil)
+        #endif
     }
 }
 

@@ -7,6 +7,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
 import org.consentkit.Actor
+import org.consentkit.AgeSource
 import org.consentkit.ConsentChange
 import org.consentkit.ConsentException
 import org.consentkit.ConsentObserver
@@ -18,6 +19,8 @@ import org.consentkit.SdkBlockMinor
 import org.consentkit.SdkBlockPolicyNotAgreed
 import org.consentkit.SdkBlockStoreUnavailable
 import org.consentkit.SdkBlockUnknownSdk
+import org.consentkit.PromptAdviceAskGuardian
+import org.consentkit.ageRange
 import org.consentkit.shouldPrompt
 import java.time.Instant
 
@@ -48,9 +51,19 @@ data class PolicyUiState(
     /** What the ad SDKs are told, in Consent Mode's words. */
     val adSignals: String = "",
     val personalizedAds: Boolean = false,
+    /** Below this age a guardian agrees for the person (14 in China: PIPL art. 31). */
+    val ageOfConsent: Int = 14,
+    /** The store counts the person as a minor: only a guardian's agreement counts. */
+    val minor: Boolean = false,
 )
 
-class PolicyViewModel(private val store: ConsentStore) : AutoCloseable {
+/**
+ * The first-launch dialog: agreement to the policy, and the age step a Chinese app shows with
+ * it. The person's own word about their age is a self-declared signal: it can say they are
+ * younger than a guardian or the OS said, never older (the store refuses that), and for a
+ * minor the agreement recorded is the guardian's.
+ */
+class PolicyViewModel(private val store: ConsentStore, private val ageOfConsent: Int = 14) : AutoCloseable {
     private val mutableState = MutableStateFlow(PolicyUiState())
     val state: StateFlow<PolicyUiState> = mutableState.asStateFlow()
 
@@ -66,7 +79,18 @@ class PolicyViewModel(private val store: ConsentStore) : AutoCloseable {
         mutableState.update { it.copy(dialogShown = store.policyPromptAdvice().shouldPrompt) }
     }
 
-    fun agree() = decide { store.agreeToPolicy(Actor.USER) }
+    /** Agrees — as the guardian, when the person is a minor (the dialog says who agrees). */
+    fun agree() = decide { store.agreeToPolicy(if (state.value.minor) Actor.GUARDIAN else Actor.USER) }
+
+    /** The dialog's "I am under 14": the person's own word, recorded as such. */
+    fun declareUnderAge() {
+        try {
+            store.setAgeSignal(ageRange(0, ageOfConsent - 1, AgeSource.DECLARED))
+        } catch (refused: ConsentException) {
+            mutableState.update { it.copy(notice = refused.message) }
+        }
+        refresh()
+    }
 
     fun decline() = decide {
         store.declinePolicy(Actor.USER)
@@ -118,6 +142,8 @@ class PolicyViewModel(private val store: ConsentStore) : AutoCloseable {
                 sdks = sdks,
                 adSignals = signals,
                 personalizedAds = ads.personalizedAds,
+                ageOfConsent = ageOfConsent,
+                minor = store.policyPromptAdvice() is PromptAdviceAskGuardian,
             )
         }
     }

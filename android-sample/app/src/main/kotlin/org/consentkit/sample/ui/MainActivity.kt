@@ -21,6 +21,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import org.consentkit.ConsentConfig
 import org.consentkit.ConsentStore
+import org.consentkit.ageOfDigitalConsent
 import org.consentkit.android.KeystoreSealer
 import org.consentkit.openSealedConsentStore
 import org.consentkit.sample.camerax.CameraXHardware
@@ -49,11 +50,13 @@ class MainActivity : ComponentActivity() {
         super.onCreate(savedInstanceState)
         // The anchor beside the Keystore key, outside the store's directory; neither is backed up.
         val sealer = KeystoreSealer("consentkit-log", File(noBackupFilesDir, "consent.anchor"))
-        store = openSealedConsentStore(File(noBackupFilesDir, "consent"), ConsentConfig(appId = "com.example.camera", policyRevision = 1u), sealer)
+        // A Chinese camera app: its policy agreed to as a whole, and a guardian for those under 14.
+        val config = ConsentConfig(appId = "com.example.camera", policyRevision = 1u, jurisdiction = "CN")
+        store = openSealedConsentStore(File(noBackupFilesDir, "consent"), config, sealer)
         permissions = AndroidOsPermissions(this)
         val camera = CameraViewModel(store, permissions, CameraXHardware(this, this), AndroidOrientationSensor(this),
             clipboard = AndroidClipboard(this))
-        val policy = PolicyViewModel(store)
+        val policy = PolicyViewModel(store, ageOfConsent = ageOfDigitalConsent(config.jurisdiction))
         val settings = PrivacySettingsViewModel(store, AndroidSharer(this))
         closing += listOf(camera, policy, settings)
         // Background is not use: the process is in the background once none of its activities is started.

@@ -1,6 +1,9 @@
 package org.consentkit.sample.model
 
 import org.consentkit.Actor
+import org.consentkit.AgeSource
+import org.consentkit.ConsentConfig
+import org.consentkit.PolicyStatus
 import org.consentkit.AuditFilter
 import org.consentkit.AuditKind
 import org.consentkit.ConsentStatus
@@ -176,6 +179,23 @@ class SampleViewModelsTest {
             assertFalse(vm.row(Feature.CAMERA).enabled)
             // The erasure, then the app still on screen (a new chain starts in the background).
             assertEquals(2uL, store.head().seq)
+        }
+    }
+
+    @Test
+    fun `a child's own word makes them a minor, and the agreement recorded is the guardian's`() {
+        val cn = ConsentConfig(appId = "com.example.camera", policyRevision = 1u, jurisdiction = "CN")
+        openConsentStore(File(dir, "cn"), cn).apply { setForeground(true) }.use { cnStore ->
+            PolicyViewModel(cnStore, ageOfConsent = 14).use { vm ->
+                assertTrue(vm.state.value.dialogShown)
+                assertFalse(vm.state.value.minor)
+                vm.declareUnderAge()
+                assertTrue(vm.state.value.minor, "the dialog now asks for the guardian")
+                assertEquals(AgeSource.DECLARED, cnStore.ageSignal()?.source, "recorded as the person's own word")
+                vm.agree()
+                assertEquals(PolicyStatus.AGREED, cnStore.policyState().status)
+                assertEquals(Actor.GUARDIAN, cnStore.policyState().decidedBy)
+            }
         }
     }
 

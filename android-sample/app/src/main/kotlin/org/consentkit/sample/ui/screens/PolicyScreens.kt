@@ -26,13 +26,19 @@ import org.consentkit.sample.model.PolicyViewModel
 @Composable
 fun PolicyRoute(vm: PolicyViewModel) {
     val state by vm.state.collectAsState()
-    PolicyGate(state, onAgree = vm::agree, onDecline = vm::decline, onReview = vm::review)
+    PolicyGate(state, onAgree = vm::agree, onDecline = vm::decline, onReview = vm::review, onUnderAge = vm::declareUnderAge)
 }
 
 @Composable
-fun PolicyGate(state: PolicyUiState, onAgree: () -> Unit, onDecline: () -> Unit, onReview: () -> Unit) {
+fun PolicyGate(
+    state: PolicyUiState,
+    onAgree: () -> Unit,
+    onDecline: () -> Unit,
+    onReview: () -> Unit,
+    onUnderAge: () -> Unit = {},
+) {
     when {
-        state.dialogShown -> PolicyDialog(state, onAgree, onDecline)
+        state.dialogShown -> PolicyDialog(state, onAgree, onDecline, onUnderAge)
         state.basicMode -> BasicModeBanner(state.notice, onReview)
         else -> state.notice?.let { Text(it, Modifier.padding(16.dp)) }
     }
@@ -40,7 +46,7 @@ fun PolicyGate(state: PolicyUiState, onAgree: () -> Unit, onDecline: () -> Unit,
 
 /** Shown before anything else at first launch: what the app collects, the SDK list, agree or not. */
 @Composable
-fun PolicyDialog(state: PolicyUiState, onAgree: () -> Unit, onDecline: () -> Unit) {
+fun PolicyDialog(state: PolicyUiState, onAgree: () -> Unit, onDecline: () -> Unit, onUnderAge: () -> Unit = {}) {
     Card(Modifier.fillMaxWidth().padding(16.dp).testTag("policy-dialog")) {
         Column(Modifier.padding(20.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Text("Privacy policy", style = MaterialTheme.typography.titleLarge)
@@ -57,9 +63,17 @@ fun PolicyDialog(state: PolicyUiState, onAgree: () -> Unit, onDecline: () -> Uni
                     style = MaterialTheme.typography.bodySmall,
                 )
             }
+            if (state.minor) {
+                Text(
+                    "Under ${state.ageOfConsent}, your parent or guardian agrees for you.",
+                    style = MaterialTheme.typography.bodyMedium,
+                )
+            } else {
+                TextButton(onClick = onUnderAge) { Text("I am under ${state.ageOfConsent}") }
+            }
             Row(Modifier.fillMaxWidth(), horizontalArrangement = Arrangement.End) {
                 TextButton(onClick = onDecline) { Text("Disagree") }
-                Button(onClick = onAgree) { Text("Agree") }
+                Button(onClick = onAgree) { Text(if (state.minor) "My guardian agrees" else "Agree") }
             }
         }
     }

@@ -20,6 +20,8 @@ import androidx.compose.ui.test.assertCountEquals
 import androidx.compose.ui.test.performClick
 import androidx.compose.ui.test.runDesktopComposeUiTest
 import org.consentkit.Actor
+import org.consentkit.AgeSource
+import org.consentkit.PolicyStatus
 import org.consentkit.ConsentConfig
 import org.consentkit.ConsentStore
 import org.consentkit.Feature
@@ -122,6 +124,23 @@ class ScreensTest {
             onNodeWithText("Allowed to run", substring = true, useUnmergedTree = true).assertExists()
             screenshot("sdk-catalogue")
         }
+
+    @Test
+    fun `a child says they are under 14 in the dialog and the agreement recorded is the guardian's`() = screenTest {
+        open(chineseApp())
+        val policy = policyVm()
+        show { PolicyRoute(policy) }
+        onNodeWithText("I am under 14").performClick()
+        waitForIdle()
+        onNodeWithText("your parent or guardian agrees for you", substring = true).assertExists()
+        screenshot("policy-dialog-minor")
+        onNodeWithText("My guardian agrees").performClick()
+        waitForIdle()
+        onNodeWithTag("policy-dialog").assertDoesNotExist()
+        assertEquals(AgeSource.DECLARED, store.ageSignal()?.source)
+        assertEquals(Actor.GUARDIAN, store.policyState().decidedBy)
+        assertEquals(PolicyStatus.AGREED, store.policyState().status)
+    }
 
     @Test
     fun `declining is basic mode and the shutter explains instead of prompting`() = screenTest {
