@@ -407,6 +407,10 @@ pub enum DerivedFile {
     Snapshot,
     /// Where the checkpoints are, for reports over recent windows.
     Index,
+    /// The "no"s kept beside the log after a failed write (`consent.unwritten`): when it is
+    /// unreadable, what it held is assumed — every grant withdrawn, the policy declined — and
+    /// the file is kept aside as `consent.unwritten.damaged`.
+    Unwritten,
 }
 
 /// Why a use session ended. Stored by position: append new reasons at the end.

@@ -209,10 +209,14 @@ impl Engine {
             Some(journal) => journal.take_unwritten(),
             None => return Ok(()),
         };
-        if kept.is_empty() {
+        if kept.items.is_empty() && kept.unreadable.is_none() {
             return Ok(());
         }
-        for item in &kept {
+        if let Some(problem) = kept.unreadable {
+            // What it held cannot be known, and it can only have held "no"s: all of them.
+            self.decide(|state, now| state.assume_every_no(problem, now))?;
+        }
+        for item in &kept.items {
             let now = crate::rules::Now {
                 wall_ms: item.time_ms,
                 mono_ms: self.clock.monotonic_ms(),

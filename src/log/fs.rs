@@ -248,6 +248,15 @@ impl StoreDir {
         Ok(Bytes::disk(file, name, self.faults.clone()))
     }
 
+    /// Keeps a file aside as `{name}.damaged` (replacing an earlier one): never thrown away.
+    pub fn set_damaged_aside(&self, name: &str) -> io::Result<()> {
+        let aside = format!("{name}.damaged");
+        self.faults.run(IoKind::Rename, name, || {
+            rfs::renameat(&*self.fd, name, &*self.fd, aside.as_str()).map_err(Into::into)
+        })?;
+        self.sync()
+    }
+
     /// Removes a file (a link itself, never its target); nothing when it is not there.
     pub fn remove(&self, name: &str) -> io::Result<()> {
         if !self.exists(name) {

@@ -32,7 +32,7 @@ pub(crate) use seal::SealKeys as Keys;
 use seal::SealKeys;
 pub use seal::{software_sealer, Sealer, SealerError};
 use snapshot::Snapshot;
-pub(crate) use unwritten::Unwritten;
+pub(crate) use unwritten::{Kept, Unwritten};
 
 use crate::entry::Entry;
 
@@ -585,10 +585,13 @@ impl Journal {
     }
 
     /// What `keep_unwritten` kept for this store, oldest first.
-    pub fn take_unwritten(&self) -> Vec<Unwritten> {
+    pub fn take_unwritten(&self) -> Kept {
         match &self.place {
             Place::Disk { dir, .. } => unwritten::take(dir),
-            Place::Memory | Place::ReadOnly => Vec::new(),
+            Place::Memory | Place::ReadOnly => Kept {
+                items: Vec::new(),
+                unreadable: None,
+            },
         }
     }
 

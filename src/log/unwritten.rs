@@ -51,9 +51,16 @@ pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten]) {
     }
 }
 
-/// Everything kept for the store in `dir`, oldest first. An unreadable file is reported and
-/// left for `clear` (what it held cannot be known; it can only have held "no"s).
-pub(crate) fn take(dir: &StoreDir) -> Vec<Unwritten> {
+/// What was kept for a store: the decisions, oldest first, and — when the file was there but
+/// unreadable — why (what it held cannot be known; it can only have held "no"s).
+pub(crate) struct Kept {
+    pub items: Vec<Unwritten>,
+    pub unreadable: Option<String>,
+}
+
+/// Everything kept for the store in `dir`. An unreadable file is kept aside (renamed to
+/// `consent.unwritten.damaged`, never deleted) and reported.
+pub(crate) fn take(dir: &StoreDir) -> Kept {
     let key = dir.key();
     let in_process = IN_PROCESS
         .lock()
@@ -61,11 +68,20 @@ pub(crate) fn take(dir: &StoreDir) -> Vec<Unwritten> {
         .find(|(k, _)| *k == key)
         .map(|(_, list)| list.clone())
         .unwrap_or_default();
-    let on_disk = read(dir).unwrap_or_else(|problem| {
-        ::log::error!("consentkit: {problem}");
-        Vec::new()
-    });
-    merge(on_disk, in_process)
+    let (on_disk, unreadable) = match read(dir) {
+        Ok(items) => (items, None),
+        Err(problem) => {
+            ::log::error!("consentkit: {problem}");
+            if let Err(e) = dir.set_damaged_aside(UNWRITTEN_FILE) {
+                ::log::error!("consentkit: keeping the unreadable file aside failed ({e})");
+            }
+            (Vec::new(), Some(problem))
+        }
+    };
+    Kept {
+        items: merge(on_disk, in_process),
+        unreadable,
+    }
 }
 
 /// Forgets what `take` returned, once it is in the log: the file first, so a failure to

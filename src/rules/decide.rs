@@ -302,6 +302,34 @@ impl State {
         }
     }
 
+    /// The "no"s kept after a failed write are unreadable: every "no" they could have held is
+    /// assumed (when in doubt, off) — each grant withdrawn and the policy declined, by the
+    /// app, so nobody's quiet period starts — after a record of why.
+    pub fn assume_every_no(&self, problem: String, now: Now) -> Decision {
+        let mut problem = problem;
+        problem.truncate(crate::entry::MAX_PROBLEM_LEN);
+        let mut entries = vec![Entry::DerivedFileRebuilt {
+            file: crate::entry::DerivedFile::Unwritten,
+            problem,
+        }];
+        let mut state = self.clone();
+        let mut take = |decision: Decision, state: &mut State| {
+            for entry in decision.entries {
+                state.apply(0, now.wall_ms, &entry, None);
+                entries.push(entry);
+            }
+        };
+        for feature in Feature::ALL {
+            let revoked = state.revoke(feature, Actor::App, now);
+            take(revoked, &mut state);
+        }
+        if state.policy_status() == crate::policy::PolicyStatus::Agreed {
+            let declined = state.decline_policy(Actor::App, now);
+            take(declined, &mut state);
+        }
+        Decision::records(entries)
+    }
+
     /// On open: the app's terms per feature and as a whole, in one decision, so that a config
     /// refused for either part changes nothing.
     pub fn apply_config(&self, terms: &[FeatureTerms], app: &AppTerms) -> Decision {

@@ -142,7 +142,9 @@ pub fn check(
             state.single_use_purposes
         );
     }
-    if let (Some(revision), PolicyStatus::Agreed) = (cfg.policy_revision, store.policy_state().status) {
+    if let (Some(revision), PolicyStatus::Agreed) =
+        (cfg.policy_revision, store.policy_state().status)
+    {
         let last = history.policy.last();
         prop_assert!(
             last.is_some_and(|p| p.agreed && p.revision == revision && covered(&p.sdks, &cfg.sdks)),

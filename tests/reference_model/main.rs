@@ -416,7 +416,13 @@ impl Run {
             prop_assert_eq!(state.status, rec.status(), "{:?} after {:?}", f, op);
             prop_assert_eq!(state.scope, rec.scope, "{:?} after {:?}", f, op);
             prop_assert_eq!(state.decided_by, rec.actor, "{:?} after {:?}", f, op);
-            prop_assert_eq!(state.decided_at_ms, rec.decided_at, "{:?} after {:?}", f, op);
+            prop_assert_eq!(
+                state.decided_at_ms,
+                rec.decided_at,
+                "{:?} after {:?}",
+                f,
+                op
+            );
             prop_assert_eq!(state.os_permission, model.os[f.index()]);
             if state.status == ConsentStatus::Granted {
                 prop_assert_eq!(

@@ -1,0 +1,272 @@
+//! A "no" outlives the process (I4): a revoke, deny, decline or minor age signal the disk refused is in force after a relaunch — in the same process, and after the process ends — and is recorded, at the time it was made, as soon as the log takes writes.
+#![cfg(unix)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use consentkit::*;
+
+const CHILD_ENV: &str = "CONSENTKIT_UNWRITTEN_CHILD";
+const EIO: i32 = 5;
+
+/// Which writes fail.
+#[derive(Default)]
+struct Disk(AtomicU8);
+
+const HEALTHY: u8 = 0;
+/// Every write and sync, of every file.
+const ALL_WRITES: u8 = 1;
+/// The log's writes and syncs only: the file beside it can still be written.
+const LOG_WRITES: u8 = 2;
+/// The log's syncs only: its writes land, but are not durable.
+const LOG_SYNCS: u8 = 3;
+
+impl IoFaults for Disk {
+    fn before(&self, op: &IoOp) -> std::io::Result<()> {
+        let write = matches!(op.kind, IoKind::Write | IoKind::SyncData | IoKind::SyncAll);
+        let sync = matches!(op.kind, IoKind::SyncData | IoKind::SyncAll);
+        let log = op.file == "consent.log";
+        let fails = match self.0.load(Ordering::SeqCst) {
+            ALL_WRITES => write,
+            LOG_WRITES => write && log,
+            LOG_SYNCS => sync && log,
+            _ => false,
+        };
+        if fails {
+            Err(std::io::Error::from_raw_os_error(EIO))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn cn_config() -> ConsentConfig {
+    ConsentConfig {
+        policy_revision: Some(1),
+        jurisdiction: Some("CN".into()),
+        ..config()
+    }
+}
+
+fn open_on(dir: &Path, clock: &Arc<FakeClock>, disk: &Arc<Disk>) -> Arc<ConsentStore> {
+    let options = StoreOptions {
+        io_faults: Some(disk.clone()),
+        ..options(clock)
+    };
+    on_screen(ConsentStore::open_with(dir, Some(cn_config()), options).unwrap())
+}
+
+/// A store with the policy agreed, the camera and the ads choice granted, and a camera
+/// session open.
+fn granted(store: &ConsentStore) -> Arc<UseSession> {
+    store.agree_to_policy(Actor::User).unwrap();
+    camera_granted(store);
+    grant(store, Feature::AdPersonalization, GrantScope::UntilRevoked);
+    store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap()
+}
+
+/// Each "no" the verbs can say, and what it turns off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum No {
+    Revoke,
+    Deny,
+    Decline,
+    MinorAge,
+}
+
+const NOS: [No; 4] = [No::Revoke, No::Deny, No::Decline, No::MinorAge];
+
+fn say(store: &ConsentStore, no: No) -> Result<(), ConsentError> {
+    match no {
+        No::Revoke => store.revoke(Feature::Camera, Actor::User),
+        No::Deny => store.deny(Feature::Camera, Actor::User),
+        No::Decline => store.decline_policy(Actor::User),
+        No::MinorAge => store.set_age_signal(age_range(10, Some(12))),
+    }
+}
+
+/// What must hold once `no` was said, in any process after it.
+fn in_force(store: &ConsentStore, no: No, what: &str) {
+    let used = store.begin_use(Feature::Camera, "shoot_photo".into());
+    assert!(used.is_err(), "{what}: {no:?} forgotten, the camera opens");
+    match no {
+        No::Revoke | No::Deny => assert_eq!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Denied,
+            "{what}"
+        ),
+        No::Decline => assert_eq!(
+            store.policy_state().status,
+            PolicyStatus::Declined,
+            "{what}"
+        ),
+        No::MinorAge => {
+            assert_eq!(store.age_signal(), Some(age_range(10, Some(12))), "{what}");
+            assert!(!store.ad_signals().personalized_ads, "{what}");
+        }
+    }
+}
+
+fn kind_of(no: No) -> AuditKind {
+    match no {
+        No::Revoke => AuditKind::Revoked,
+        No::Deny => AuditKind::Denied,
+        No::Decline => AuditKind::PolicyDeclined,
+        No::MinorAge => AuditKind::AgeSignalSet,
+    }
+}
+
+#[test]
+fn a_no_the_disk_refused_stands_after_a_relaunch_and_is_recorded_when_it_was_said() {
+    for (mode, name) in [
+        (ALL_WRITES, "every write fails"),
+        (LOG_SYNCS, "the log's syncs fail"),
+    ] {
+        for no in NOS {
+            let what = format!("{name}, {no:?}");
+            let dir = tempfile::tempdir().unwrap();
+            let clock = clock();
+            let disk = Arc::new(Disk::default());
+            let store = open_on(dir.path(), &clock, &disk);
+            let session = granted(&store);
+            clock.advance(60_000);
+            let said_at = clock.now_ms();
+            disk.0.store(mode, Ordering::SeqCst);
+            let result = say(&store, no);
+            assert!(
+                matches!(result, Err(ConsentError::Storage { .. })),
+                "{what}: {result:?}"
+            );
+            // In this process: off at once.
+            assert!(!session.is_active(), "{what}");
+            assert!(Feature::ALL.iter().all(|f| !store.is_allowed(*f)), "{what}");
+            drop(session);
+            let _ = store.close();
+            drop(store);
+
+            disk.0.store(HEALTHY, Ordering::SeqCst);
+            clock.advance(3_600_000);
+            let store = open_on(dir.path(), &clock, &disk);
+            in_force(&store, no, &what);
+            let recorded = store
+                .audit_log(AuditFilter::default())
+                .unwrap()
+                .into_iter()
+                .find(|e| e.kind == kind_of(no))
+                .unwrap_or_else(|| panic!("{what}: the no was never recorded"));
+            assert_eq!(
+                recorded.time_ms, said_at,
+                "{what}: recorded with its own time"
+            );
+            assert!(store.verify().unwrap().intact, "{what}");
+            assert!(
+                !dir.path().join("consent.unwritten").exists(),
+                "{what}: kept no longer than needed"
+            );
+            // And once more: it stays recorded, nothing is recorded twice.
+            store.close().unwrap();
+            let store = open_on(dir.path(), &clock, &disk);
+            in_force(&store, no, &what);
+            let times = store
+                .audit_log(AuditFilter::default())
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.kind == kind_of(no))
+                .count();
+            assert_eq!(times, 1, "{what}");
+        }
+    }
+}
+
+/// The child: grants, then says no while the log refuses writes (or syncs), and ends the
+/// process at once — no close, nothing left in memory.
+#[test]
+#[ignore = "child process of a_no_the_log_refused_outlives_the_process"]
+fn unwritten_child() {
+    let spec = std::env::var(CHILD_ENV).expect("run by its parent, which sets the spec");
+    let (dir, rest) = spec.split_once('|').unwrap();
+    let (mode, no) = rest.split_once('|').unwrap();
+    let no = NOS[no.parse::<usize>().unwrap()];
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(Path::new(dir), &clock, &disk);
+    let _session = granted(&store);
+    disk.0.store(mode.parse().unwrap(), Ordering::SeqCst);
+    let result = say(&store, no);
+    assert!(matches!(result, Err(ConsentError::Storage { .. })));
+    std::process::exit(0);
+}
+
+#[test]
+fn a_no_the_log_refused_outlives_the_process() {
+    for mode in [LOG_WRITES, LOG_SYNCS] {
+        for (i, no) in NOS.into_iter().enumerate() {
+            let what = format!("mode {mode}, {no:?}");
+            let dir = tempfile::tempdir().unwrap();
+            let status = Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "unwritten_child",
+                    "--ignored",
+                    "--test-threads=1",
+                ])
+                .env(CHILD_ENV, format!("{}|{mode}|{i}", dir.path().display()))
+                .stdout(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "{what}: the child failed");
+            assert!(
+                dir.path().join("consent.unwritten").exists(),
+                "{what}: kept beside the log"
+            );
+            let clock = clock();
+            let store = open_on(dir.path(), &clock, &Arc::new(Disk::default()));
+            in_force(&store, no, &what);
+            assert!(store.verify().unwrap().intact, "{what}");
+        }
+    }
+}
+
+#[test]
+fn an_unreadable_unwritten_file_is_kept_aside_and_every_no_it_could_hold_is_assumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(dir.path(), &clock, &disk);
+    let _session = granted(&store);
+    store.close().unwrap();
+    drop(store);
+    let planted = b"CKUNWR04 garbage".to_vec();
+    std::fs::write(dir.path().join("consent.unwritten"), &planted).unwrap();
+    let store = open_on(dir.path(), &clock, &disk);
+    // What it held cannot be known, and it could only have held "no"s: when in doubt, off.
+    for feature in [Feature::Camera, Feature::AdPersonalization] {
+        let state = store.state(feature);
+        assert_eq!(state.status, ConsentStatus::Denied, "{feature:?}");
+        assert_eq!(state.decided_by, Some(Actor::App), "{feature:?}");
+    }
+    assert_eq!(store.policy_state().status, PolicyStatus::Declined);
+    // The app's own "no": nobody's quiet period, the person can be asked again at once.
+    assert_eq!(store.policy_prompt_advice(), PromptAdvice::Ask);
+    let why = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.rebuilt == Some(DerivedFile::Unwritten))
+        .expect("the log says why");
+    assert!(why.problem.unwrap().contains("unreadable"));
+    assert!(store.verify().unwrap().intact);
+    assert!(!dir.path().join("consent.unwritten").exists());
+    assert_eq!(
+        std::fs::read(dir.path().join("consent.unwritten.damaged")).unwrap(),
+        planted,
+        "kept aside, never thrown away"
+    );
+}
