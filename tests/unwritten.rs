@@ -12,6 +12,10 @@ use common::*;
 use consentkit::*;
 
 const CHILD_ENV: &str = "CONSENTKIT_UNWRITTEN_CHILD";
+
+/// A child forked while another test closes its store holds that store's lock until it execs:
+/// the tests that reopen stores do not run beside the one that forks.
+static ONE_AT_A_TIME: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
 const EIO: i32 = 5;
 
 /// Which writes fail.
@@ -125,6 +129,7 @@ fn kind_of(no: No) -> AuditKind {
 
 #[test]
 fn a_no_the_disk_refused_stands_after_a_relaunch_and_is_recorded_when_it_was_said() {
+    let _alone = ONE_AT_A_TIME.lock();
     for (mode, name) in [
         (ALL_WRITES, "every write fails"),
         (LOG_SYNCS, "the log's syncs fail"),
@@ -206,6 +211,7 @@ fn unwritten_child() {
 
 #[test]
 fn a_no_the_log_refused_outlives_the_process() {
+    let _alone = ONE_AT_A_TIME.lock();
     for mode in [LOG_WRITES, LOG_SYNCS] {
         for (i, no) in NOS.into_iter().enumerate() {
             let what = format!("mode {mode}, {no:?}");
@@ -236,6 +242,7 @@ fn a_no_the_log_refused_outlives_the_process() {
 
 #[test]
 fn an_unreadable_unwritten_file_is_kept_aside_and_every_no_it_could_hold_is_assumed() {
+    let _alone = ONE_AT_A_TIME.lock();
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let disk = Arc::new(Disk::default());
