@@ -223,7 +223,8 @@ impl AuditEntry {
                 out.policy_revision = Some(*revision);
                 out.actor = Some(*actor);
             }
-            Entry::AppTermsApplied(terms) => {
+            Entry::AppTermsApplied { terms, loosened } => {
+                out.changes = loosened.iter().map(|w| w.describe()).collect();
                 out.policy_revision = terms.policy_revision;
                 out.sdks = terms.sdks.iter().map(|s| s.id.clone()).collect();
             }

@@ -121,7 +121,11 @@ pub(crate) enum Entry {
         actor: Actor,
     },
     /// The app's terms as a whole (policy revision, SDKs, age of consent) took effect.
-    AppTermsApplied(AppTerms),
+    AppTermsApplied {
+        terms: AppTerms,
+        /// Who counts as a minor changed towards fewer: the record says so.
+        loosened: Vec<Widening>,
+    },
     /// A declared SDK started, when it was allowed to.
     SdkStarted {
         sdk: String,
@@ -184,7 +188,7 @@ impl Entry {
             Entry::Sealed { .. } => AuditKind::Sealed,
             Entry::PolicyAgreed { .. } => AuditKind::PolicyAgreed,
             Entry::PolicyDeclined { .. } => AuditKind::PolicyDeclined,
-            Entry::AppTermsApplied(_) => AuditKind::AppTermsApplied,
+            Entry::AppTermsApplied { .. } => AuditKind::AppTermsApplied,
             Entry::SdkStarted { .. } => AuditKind::SdkStarted,
             Entry::SdkRefused { .. } => AuditKind::SdkRefused,
             Entry::AgeSignalSet(_) => AuditKind::AgeSignalSet,

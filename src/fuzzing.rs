@@ -108,7 +108,10 @@ pub fn config(bytes: &[u8]) {
         let terms = resolved.app_terms.expect("a resolved config has app terms");
         let state = State::new("a");
         if terms != state.app {
-            let applied = crate::entry::Entry::AppTermsApplied(terms);
+            let applied = crate::entry::Entry::AppTermsApplied {
+                terms,
+                loosened: Vec::new(),
+            };
             assert_eq!(state.check(&applied), Ok(()), "{applied:?}");
         }
     }

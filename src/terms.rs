@@ -98,6 +98,10 @@ pub(crate) enum Widening {
     SdkNeedsLess { sdk: String, no_longer: Feature },
     /// An SDK that was not for minors now is.
     SdkForMinors { sdk: String },
+    /// The age of digital consent went down: fewer people count as minors.
+    AgeOfConsentLowered { from: u32, to: u32 },
+    /// A person whose age is unknown no longer counts as a minor.
+    UnknownAgeNotMinor,
 }
 
 impl Widening {
@@ -120,6 +124,8 @@ impl Widening {
                 format!("sdk {sdk} no longer requires {}", no_longer.as_str())
             }
             Widening::SdkForMinors { sdk } => format!("sdk {sdk} allowed for minors"),
+            Widening::AgeOfConsentLowered { from, to } => format!("age_of_consent {from}->{to}"),
+            Widening::UnknownAgeNotMinor => "unknown age no longer a minor".to_string(),
         }
     }
 }

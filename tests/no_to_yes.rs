@@ -521,3 +521,155 @@ fn old_uses_go_on_open_and_on_compact_whatever_the_volume() {
     assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
     assert!(store.verify().unwrap().intact);
 }
+
+// ---- Found by a black-box review of the fixes ----
+
+/// A guardian's "no" for a minor stands until a guardian decides again, or a signal of a
+/// guardian's standing arrives saying adult: not when the minor was one by their own word
+/// (or by the config's default for an unknown age) and says otherwise.
+#[test]
+fn a_guardians_no_for_a_minor_stands_against_the_childs_own_word_and_a_config_change() {
+    let declared = |lower, upper| signal(lower, upper, AgeSource::Declared);
+    let minor_by = [
+        Some(declared(10, Some(12))),
+        None, // unknown age, counted as a minor's by the config
+    ];
+    for minor_by in minor_by {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let config = ConsentConfig {
+            unknown_age_is_minor: minor_by.is_none(),
+            ..cn_config(1)
+        };
+        let store = launch(dir.path(), &clock, config.clone());
+        if let Some(child) = minor_by {
+            store.set_age_signal(child).unwrap();
+        }
+        store.agree_to_policy(Actor::Guardian).unwrap();
+        store.deny(Feature::Camera, Actor::Guardian).unwrap();
+        store.set_age_signal(declared(18, None)).unwrap();
+        let grant = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
+        assert!(
+            matches!(grant, Err(ConsentError::GuardianRequired { .. })),
+            "{minor_by:?}: {grant:?}"
+        );
+        assert_eq!(
+            store.prompt_advice(Feature::Camera),
+            PromptAdvice::NotNow {
+                until_ms: clock.now_ms() + 48 * HOUR as i64
+            }
+        );
+        clock.advance(49 * HOUR);
+        assert_eq!(
+            store.prompt_advice(Feature::Camera),
+            PromptAdvice::AskGuardian
+        );
+        // A signal of a guardian's standing saying adult lifts it.
+        store
+            .set_age_signal(signal(18, None, AgeSource::OsAgeRange))
+            .unwrap();
+        store.close().unwrap();
+        let store = launch(dir.path(), &clock, config);
+        assert_eq!(store.prompt_advice(Feature::Camera), PromptAdvice::Ask);
+        camera_granted(&store);
+    }
+
+    // The age of consent lowered by the config: the law changed, not the signal.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let strict = ConsentConfig {
+        age_of_digital_consent: Some(16),
+        ..cn_config(1)
+    };
+    let store = launch(dir.path(), &clock, strict.clone());
+    store
+        .set_age_signal(signal(14, Some(15), AgeSource::Guardian))
+        .unwrap();
+    store.agree_to_policy(Actor::Guardian).unwrap();
+    store.deny(Feature::Camera, Actor::Guardian).unwrap();
+    store.close().unwrap();
+    let lowered = ConsentConfig {
+        age_of_digital_consent: Some(14),
+        ..strict
+    };
+    let store = launch(dir.path(), &clock, lowered);
+    let grant = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
+    assert!(
+        matches!(grant, Err(ConsentError::GuardianRequired { .. })),
+        "{grant:?}"
+    );
+    let applied = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == AuditKind::AppTermsApplied)
+        .unwrap();
+    assert_eq!(
+        applied.changes,
+        ["age_of_consent 16->14"],
+        "the record says what loosened"
+    );
+}
+
+/// What a process keeps after a failed write is read back as "no"s only: a planted file that
+/// would loosen an age or lift an OS refusal is kept aside, and when in doubt, off.
+#[test]
+fn a_planted_unwritten_file_never_loosens_and_is_kept_aside() {
+    use sha2::{Digest, Sha256};
+    // `CKUNWR04` | len | postcard(Vec<(time, Entry)>) | sha256: one record, as an attacker
+    // without the key can write it. Entry 0x19 is `AgeSignalSet`, 0x0c `OsPermissionChanged`.
+    let planted = |entry: &[u8]| {
+        let mut body = vec![0x01, 0x80, 0xa0, 0xa4, 0x84, 0xce, 0x67];
+        body.extend_from_slice(entry);
+        let mut file = b"CKUNWR04".to_vec();
+        file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        file.extend_from_slice(&body);
+        file.extend_from_slice(&Sha256::digest(&body));
+        file
+    };
+    let adult_by_guardian = [0x19, 18, 0x00, 0x01];
+    let os_unknown = [0x0c, 0x00, 0x00];
+    for (what, entry) in [
+        ("an adult age", &adult_by_guardian[..]),
+        ("an OS permission lifted", &os_unknown[..]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let store = launch(dir.path(), &clock, cn_config(1));
+        store
+            .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+            .unwrap();
+        store.agree_to_policy(Actor::Guardian).unwrap();
+        guardian_grants(&store, Feature::Camera);
+        store
+            .set_os_permission(Feature::Camera, OsPermission::Denied)
+            .unwrap();
+        store.close().unwrap();
+        let file = planted(entry);
+        std::fs::write(dir.path().join("consent.unwritten"), &file).unwrap();
+        let store = launch(dir.path(), &clock, cn_config(1));
+        assert_eq!(
+            store.age_signal(),
+            Some(signal(10, Some(12), AgeSource::Guardian)),
+            "{what}"
+        );
+        assert_eq!(
+            store.state(Feature::Camera).os_permission,
+            OsPermission::Denied
+        );
+        assert_eq!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Denied,
+            "{what}: off"
+        );
+        assert!(store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .is_err());
+        assert_eq!(
+            std::fs::read(dir.path().join("consent.unwritten.damaged")).unwrap(),
+            file,
+            "{what}: kept aside"
+        );
+        assert!(store.verify().unwrap().intact);
+    }
+}

@@ -212,7 +212,26 @@ impl Engine {
         if kept.items.is_empty() && kept.unreadable.is_none() {
             return Ok(());
         }
-        if let Some(problem) = kept.unreadable {
+        // Only "no"s are ever kept: anything else was planted, and the file is kept aside.
+        let planted = {
+            let core = self.core.read();
+            let planted = kept
+                .items
+                .iter()
+                .find(|i| !core.state.may_redecide(&i.entry));
+            planted.map(|item| {
+                if let Some(journal) = &core.journal {
+                    if let Err(e) = journal.set_unwritten_aside() {
+                        ::log::error!("consentkit: keeping a planted file aside failed ({e})");
+                    }
+                }
+                format!(
+                    "the unwritten decisions hold what no process keeps ({}): planted",
+                    item.entry.kind().as_str()
+                )
+            })
+        };
+        if let Some(problem) = kept.unreadable.or(planted) {
             // What it held cannot be known, and it can only have held "no"s: all of them.
             self.decide(|state, now| state.assume_every_no(problem, now))?;
         }

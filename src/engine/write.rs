@@ -172,14 +172,18 @@ impl Engine {
         // A "no" is kept aside until a sync confirms it, in case the sync fails (I4).
         let synced = self.durability.synced();
         core.unconfirmed.retain(|(ticket, _)| *ticket > synced);
-        core.unconfirmed
-            .extend(entries.iter().filter(|e| e.says_no()).map(|entry| {
+        let nos: Vec<(u64, Unwritten)> = entries
+            .iter()
+            .filter(|e| core.state.may_redecide(e))
+            .map(|entry| {
                 let kept = Unwritten {
                     time_ms: now.wall_ms,
                     entry: entry.clone(),
                 };
                 (appended.ticket, kept)
-            }));
+            })
+            .collect();
+        core.unconfirmed.extend(nos);
         let mut seen = self
             .notifier
             .has_observers()
@@ -211,7 +215,7 @@ impl Engine {
         if let Some(journal) = &core.journal {
             let nos: Vec<Unwritten> = entries
                 .iter()
-                .filter(|e| e.says_no())
+                .filter(|e| core.state.may_redecide(e))
                 .map(|entry| Unwritten {
                     time_ms: now.wall_ms,
                     entry: entry.clone(),

@@ -32,6 +32,7 @@ pub(crate) use seal::SealKeys as Keys;
 use seal::SealKeys;
 pub use seal::{software_sealer, Sealer, SealerError};
 use snapshot::Snapshot;
+use unwritten::FileKey;
 pub(crate) use unwritten::{Kept, Unwritten};
 
 use crate::entry::Entry;
@@ -580,18 +581,35 @@ impl Journal {
     /// to record (I4): beside the log and in this process. Memory stores keep nothing.
     pub fn keep_unwritten(&self, items: &[Unwritten]) {
         if let Place::Disk { dir, .. } = &self.place {
-            unwritten::keep(dir, items);
+            unwritten::keep(dir, items, self.file_key().as_ref());
         }
+    }
+
+    /// The key of the unwritten decisions' file: the sealer's, for the store's app.
+    fn file_key(&self) -> Option<FileKey> {
+        let (sealer, (app_id, _)) = (self.sealer.clone()?, self.owner.clone()?);
+        Some(FileKey { sealer, app_id })
     }
 
     /// What `keep_unwritten` kept for this store, oldest first.
     pub fn take_unwritten(&self) -> Kept {
         match &self.place {
-            Place::Disk { dir, .. } => unwritten::take(dir),
+            Place::Disk { dir, .. } => unwritten::take(dir, self.file_key().as_ref()),
             Place::Memory | Place::ReadOnly => Kept {
                 items: Vec::new(),
                 unreadable: None,
             },
+        }
+    }
+
+    /// Keeps the unwritten decisions' file aside (`.damaged`), when it held what no process
+    /// could have kept.
+    pub fn set_unwritten_aside(&self) -> io::Result<()> {
+        match &self.place {
+            Place::Disk { dir, .. } if dir.exists(fs::UNWRITTEN_FILE) => {
+                dir.set_damaged_aside(fs::UNWRITTEN_FILE)
+            }
+            _ => Ok(()),
         }
     }
 

@@ -1,17 +1,52 @@
 //! Closing decisions the log could not take (a failed write or sync): kept beside it and in the process until the next open records them, with the time they were made (invariant I4).
 //!
-//! File: `CKUNWR04` | body length: u32 LE | postcard(Vec<Unwritten>) | sha256(body). Writing it
-//! is best effort — the disk that refused the log may refuse it too — so the same decisions are
-//! also kept in this process, for a store reopened before the process ends.
+//! File: `CKUNWR04` | body length: u32 LE | postcard(Vec<Unwritten>) | trailer, the trailer an
+//! HMAC-SHA256 of the body under a key derived from the platform key when the store is sealed
+//! (only this app's sealer writes a file the store reads), its SHA-256 otherwise. Writing it is
+//! best effort — the disk that refused the log may refuse it too — so the same decisions are
+//! also kept in this process, for a store reopened before the process ends. Whatever it holds,
+//! the next open records only "no"s from it (`State::may_redecide`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use hmac::{Hmac, Mac};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::fs::{StoreDir, UNWRITTEN_FILE};
+use super::seal::Sealer;
 use crate::entry::Entry;
+
+/// The key that authenticates the file of a sealed store: the platform key, through its sealer,
+/// for this app.
+pub(crate) struct FileKey {
+    pub sealer: Arc<dyn Sealer>,
+    pub app_id: String,
+}
+
+impl FileKey {
+    fn tag(&self, body: &[u8]) -> Result<[u8; 32], String> {
+        let message = [
+            b"consentkit/unwritten/1\0".as_slice(),
+            self.app_id.as_bytes(),
+        ]
+        .concat();
+        let key = self.sealer.mac(message).map_err(|e| e.to_string())?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+        mac.update(body);
+        Ok(mac.finalize().into_bytes().into())
+    }
+}
+
+/// The trailer of `body`: its HMAC under `key`, or its SHA-256.
+fn trailer(body: &[u8], key: Option<&FileKey>) -> Result<[u8; 32], String> {
+    match key {
+        Some(key) => key.tag(body),
+        None => Ok(Sha256::digest(body).into()),
+    }
+}
 
 const MAGIC: &[u8; 8] = b"CKUNWR04";
 
@@ -26,7 +61,7 @@ pub(crate) struct Unwritten {
 static IN_PROCESS: Mutex<Vec<(PathBuf, Vec<Unwritten>)>> = Mutex::new(Vec::new());
 
 /// Keeps `items` for the store in `dir`: in this process, and in the file when the disk lets us.
-pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten]) {
+pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten], file_key: Option<&FileKey>) {
     if items.is_empty() {
         return;
     }
@@ -43,8 +78,12 @@ pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten]) {
         list.extend(items.iter().cloned());
         list.clone()
     };
-    let merged = merge(read(dir).unwrap_or_default(), all);
-    if let Err(e) = dir.replace(UNWRITTEN_FILE, &to_bytes(&merged)) {
+    let merged = merge(read(dir, file_key).unwrap_or_default(), all);
+    let written = to_bytes(&merged, file_key).and_then(|bytes| {
+        dir.replace(UNWRITTEN_FILE, &bytes)
+            .map_err(|e| e.to_string())
+    });
+    if let Err(e) = written {
         ::log::error!(
             "consentkit: a closing decision could not be kept on disk either ({e}); this process remembers it"
         );
@@ -60,7 +99,7 @@ pub(crate) struct Kept {
 
 /// Everything kept for the store in `dir`. An unreadable file is kept aside (renamed to
 /// `consent.unwritten.damaged`, never deleted) and reported.
-pub(crate) fn take(dir: &StoreDir) -> Kept {
+pub(crate) fn take(dir: &StoreDir, file_key: Option<&FileKey>) -> Kept {
     let key = dir.key();
     let in_process = IN_PROCESS
         .lock()
@@ -68,7 +107,7 @@ pub(crate) fn take(dir: &StoreDir) -> Kept {
         .find(|(k, _)| *k == key)
         .map(|(_, list)| list.clone())
         .unwrap_or_default();
-    let (on_disk, unreadable) = match read(dir) {
+    let (on_disk, unreadable) = match read(dir, file_key) {
         Ok(items) => (items, None),
         Err(problem) => {
             ::log::error!("consentkit: {problem}");
@@ -103,25 +142,25 @@ fn merge(mut first: Vec<Unwritten>, then: Vec<Unwritten>) -> Vec<Unwritten> {
     first
 }
 
-fn read(dir: &StoreDir) -> Result<Vec<Unwritten>, String> {
+fn read(dir: &StoreDir, key: Option<&FileKey>) -> Result<Vec<Unwritten>, String> {
     match dir.read(UNWRITTEN_FILE) {
         Ok(None) => Ok(Vec::new()),
-        Ok(Some(bytes)) => from_bytes(&bytes),
+        Ok(Some(bytes)) => from_bytes(&bytes, key),
         Err(e) => Err(format!("the unwritten decisions are unreadable ({e})")),
     }
 }
 
-fn to_bytes(items: &[Unwritten]) -> Vec<u8> {
+fn to_bytes(items: &[Unwritten], key: Option<&FileKey>) -> Result<Vec<u8>, String> {
     let body = postcard::to_allocvec(items).expect("records always encode");
     let mut out = Vec::with_capacity(MAGIC.len() + 4 + body.len() + 32);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&body);
-    out.extend_from_slice(&Sha256::digest(&body));
-    out
+    out.extend_from_slice(&trailer(&body, key)?);
+    Ok(out)
 }
 
-fn from_bytes(bytes: &[u8]) -> Result<Vec<Unwritten>, String> {
+fn from_bytes(bytes: &[u8], key: Option<&FileKey>) -> Result<Vec<Unwritten>, String> {
     let unreadable = |why: &str| Err(format!("the unwritten decisions are unreadable: {why}"));
     if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
         return unreadable("not a consentkit file of this format");
@@ -131,8 +170,11 @@ fn from_bytes(bytes: &[u8]) -> Result<Vec<Unwritten>, String> {
         return unreadable("its length does not match its header");
     }
     let body = &bytes[12..12 + len];
-    if Sha256::digest(body)[..] != bytes[12 + len..] {
-        return unreadable("its checksum does not match");
+    if trailer(body, key)?[..] != bytes[12 + len..] {
+        return unreadable(match key {
+            Some(_) => "it was not written with this store's key",
+            None => "its checksum does not match",
+        });
     }
     postcard::from_bytes(body).or_else(|e| unreadable(&e.to_string()))
 }
@@ -155,12 +197,32 @@ mod tests {
 
     #[test]
     fn the_file_round_trips_and_refuses_edits() {
-        let bytes = to_bytes(&[revoked(1), revoked(2)]);
-        assert_eq!(from_bytes(&bytes).unwrap(), [revoked(1), revoked(2)]);
+        let bytes = to_bytes(&[revoked(1), revoked(2)], None).unwrap();
+        assert_eq!(from_bytes(&bytes, None).unwrap(), [revoked(1), revoked(2)]);
         let mut edited = bytes.clone();
         edited[14] ^= 1;
-        assert!(from_bytes(&edited).unwrap_err().contains("checksum"));
-        assert!(from_bytes(&bytes[..20]).is_err());
+        assert!(from_bytes(&edited, None).unwrap_err().contains("checksum"));
+        assert!(from_bytes(&bytes[..20], None).is_err());
+    }
+
+    #[test]
+    fn a_sealed_stores_file_is_read_only_with_its_key() {
+        let key = |k: u8| FileKey {
+            sealer: crate::log::software_sealer(vec![k; 32], None).unwrap(),
+            app_id: "com.example".into(),
+        };
+        let sealed = to_bytes(&[revoked(1)], Some(&key(7))).unwrap();
+        assert_eq!(from_bytes(&sealed, Some(&key(7))).unwrap(), [revoked(1)]);
+        let problem = from_bytes(&sealed, Some(&key(8))).unwrap_err();
+        assert!(
+            problem.contains("not written with this store's key"),
+            "{problem}"
+        );
+        let checksummed = to_bytes(&[revoked(1)], None).unwrap();
+        assert!(
+            from_bytes(&checksummed, Some(&key(7))).is_err(),
+            "a planted checksum is no key"
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ impl State {
             if record.os_permission == OsPermission::DeniedPermanently {
                 return PromptAdvice::OpenSettings;
             }
-            return self.ask();
+            return self.ask(record.guardian_hold);
         }
         match record.status {
             ConsentStatus::Granted if !self.needs_guardian_for(record.actor) => {
@@ -42,10 +42,10 @@ impl State {
             ConsentStatus::NotAsked => {
                 match self.recovered_quiet_until(now_ms, reprompt_after_ms) {
                     Some(until_ms) => PromptAdvice::NotNow { until_ms },
-                    None => self.ask(),
+                    None => self.ask(false),
                 }
             }
-            _ => self.ask(),
+            _ => self.ask(record.guardian_hold),
         }
     }
 
@@ -60,20 +60,20 @@ impl State {
             PolicyStatus::Declined if last.is_some_and(|p| p.actor != Actor::App) => {
                 match quiet_until(last.map(|p| p.at_ms), now_ms, reprompt_after_ms) {
                     Some(until_ms) => PromptAdvice::NotNow { until_ms },
-                    None => self.ask(),
+                    None => self.ask(last.is_some_and(|p| p.guardian_hold)),
                 }
             }
             PolicyStatus::NotAsked => match self.recovered_quiet_until(now_ms, reprompt_after_ms) {
                 Some(until_ms) => PromptAdvice::NotNow { until_ms },
-                None => self.ask(),
+                None => self.ask(false),
             },
-            _ => self.ask(),
+            _ => self.ask(last.is_some_and(|p| p.guardian_hold && !p.agreed)),
         }
     }
 
-    /// Ask — the guardian, when the person is a minor.
-    fn ask(&self) -> PromptAdvice {
-        if self.is_minor() {
+    /// Ask — the guardian, when the person is a minor or a guardian's "no" (`hold`) stands.
+    fn ask(&self, hold: bool) -> PromptAdvice {
+        if self.is_minor() || self.guardian_hold_stands(hold, Actor::User) {
             PromptAdvice::AskGuardian
         } else {
             PromptAdvice::Ask

@@ -89,6 +89,14 @@ impl State {
                 || self.basic_mode())
     }
 
+    /// Whether a guardian's "no" for a minor (`hold`) still stands against `actor`: until a
+    /// guardian decides again, or a signal of a guardian's standing (a guardian's, the OS's)
+    /// arrives saying the person is an adult, which lifts every hold (I2). A change of the
+    /// app's config that makes fewer people minors lifts none.
+    pub(super) fn guardian_hold_stands(&self, hold: bool, actor: Actor) -> bool {
+        hold && actor != Actor::Guardian
+    }
+
     /// Whether the person counts as a minor: any part of the signalled range below the age
     /// of consent, or — with no signal — as the app's config says.
     pub fn is_minor(&self) -> bool {
@@ -162,7 +170,8 @@ impl State {
         if !self.is_foreground() {
             return Some(Refusal::PolicyInBackground);
         }
-        self.needs_guardian_for(Some(actor))
+        let hold = self.policy.as_ref().is_some_and(|p| p.guardian_hold);
+        (self.needs_guardian_for(Some(actor)) || self.guardian_hold_stands(hold, actor))
             .then_some(Refusal::GuardianRequired(None))
     }
 
@@ -275,7 +284,10 @@ impl State {
         if let Some(problem) = self.lowered_policy(terms) {
             return Decision::refused(Refusal::RevisionLowered(problem));
         }
-        let applied = Entry::AppTermsApplied(terms.clone());
+        let applied = Entry::AppTermsApplied {
+            terms: terms.clone(),
+            loosened: minors_loosened(&self.app, terms),
+        };
         let mut after = self.clone();
         after.apply(0, 0, &applied, None);
         let mut entries = vec![applied];
@@ -315,10 +327,11 @@ impl State {
                     && self.policy_status() != PolicyStatus::Declined,
                 "that decline of the policy".to_string(),
             ),
-            Entry::AppTermsApplied(terms) => (
+            Entry::AppTermsApplied { terms, loosened } => (
                 *terms != self.app
                     && app_terms_valid(terms)
-                    && self.lowered_policy(terms).is_none(),
+                    && self.lowered_policy(terms).is_none()
+                    && *loosened == minors_loosened(&self.app, terms),
                 "app terms no config could declare, or no change of them".to_string(),
             ),
             Entry::SdkStarted { sdk } => {
@@ -368,6 +381,27 @@ impl State {
     pub(super) fn policy_declined(&self) -> bool {
         self.policy_status() == PolicyStatus::Declined
     }
+}
+
+/// How the new terms make fewer people minors: a lower age of digital consent, an unknown age
+/// no longer counted as a minor's. Not a reason to ask again (the law decides who is a minor,
+/// and a guardian's "no" still stands until a signal of a guardian's standing says adult), but
+/// the record says so. A chain's first terms (over the built-in ones) loosen nothing.
+fn minors_loosened(then: &AppTerms, now: &AppTerms) -> Vec<Widening> {
+    let mut loosened = Vec::new();
+    if *then == AppTerms::default() {
+        return loosened;
+    }
+    if now.age_of_consent < then.age_of_consent {
+        loosened.push(Widening::AgeOfConsentLowered {
+            from: then.age_of_consent,
+            to: now.age_of_consent,
+        });
+    }
+    if then.unknown_age_is_minor && !now.unknown_age_is_minor {
+        loosened.push(Widening::UnknownAgeNotMinor);
+    }
+    loosened
 }
 
 /// What `resolve` would accept.

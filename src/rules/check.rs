@@ -36,7 +36,8 @@ impl State {
         if self.basic_mode() {
             return Some(Refusal::PolicyNotAgreed(feature));
         }
-        self.needs_guardian_for(Some(actor))
+        let hold = self.record(feature).guardian_hold;
+        (self.needs_guardian_for(Some(actor)) || self.guardian_hold_stands(hold, actor))
             .then_some(Refusal::GuardianRequired(Some(feature)))
     }
 
@@ -83,9 +84,15 @@ impl State {
             && (record.actor == Some(actor) || record.actor == Some(Actor::Guardian))
     }
 
-    /// A "no" to what is already "no" changes nothing (and the first "no" keeps its author).
-    pub(super) fn denial_changes_anything(&self, feature: Feature) -> bool {
-        self.record(feature).status != ConsentStatus::Denied
+    /// A "no" to what is already "no" changes nothing (and the first "no" keeps its author) —
+    /// but a guardian's "no" over another's is a decision of its own: it is the one that
+    /// stands for a minor.
+    pub(super) fn denial_changes_anything(&self, feature: Feature, actor: Actor) -> bool {
+        let record = self.record(feature);
+        let guardian_for_a_minor = self.is_minor() && !record.guardian_hold;
+        record.status != ConsentStatus::Denied
+            || (actor == Actor::Guardian
+                && (record.actor != Some(Actor::Guardian) || guardian_for_a_minor))
     }
 
     /// There is something to withdraw: a grant, or one waiting for reconsent.
@@ -194,10 +201,10 @@ impl State {
             }
             Entry::Denied {
                 feature,
+                actor,
                 terms_revision,
-                ..
             } => {
-                if !self.denial_changes_anything(*feature) {
+                if !self.denial_changes_anything(*feature, *actor) {
                     return never("a denial of what is denied");
                 }
                 self.check_revision(*feature, *terms_revision)?;
@@ -315,7 +322,7 @@ impl State {
             }
             Entry::PolicyAgreed { .. }
             | Entry::PolicyDeclined { .. }
-            | Entry::AppTermsApplied(_)
+            | Entry::AppTermsApplied { .. }
             | Entry::SdkStarted { .. }
             | Entry::SdkRefused { .. }
             | Entry::PolicyReconsentRequired { .. }

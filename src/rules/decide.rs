@@ -95,7 +95,7 @@ impl State {
     /// (rule 3). Denying what is already denied changes nothing, so the first "no" keeps
     /// its author.
     pub fn deny(&self, feature: Feature, actor: Actor, now: Now) -> Decision {
-        if !self.denial_changes_anything(feature) {
+        if !self.denial_changes_anything(feature, actor) {
             return Decision::nothing();
         }
         let terms_revision = self.terms(feature).terms_revision;
@@ -283,9 +283,22 @@ impl State {
         })
     }
 
+    /// Whether `entry` is a "no" a process could have kept after a failed write: a denial, a
+    /// withdrawal, a decline, an OS refusal, an age signal that may make a minor. Anything
+    /// else among the unwritten decisions was planted.
+    pub fn may_redecide(&self, entry: &Entry) -> bool {
+        match entry {
+            Entry::AgeSignalSet(signal) => signal.may_be_below(self.app.age_of_consent),
+            _ => entry.says_no(),
+        }
+    }
+
     /// A "no" the log could not take, decided again at the next open at the time it was made
     /// (I4): the verb that wrote `entry`. What it no longer changes writes nothing.
     pub fn redecide(&self, entry: &Entry, now: Now) -> Decision {
+        if !self.may_redecide(entry) {
+            return Decision::nothing();
+        }
         match entry {
             Entry::Denied { feature, actor, .. } => self.deny(*feature, *actor, now),
             Entry::Revoked { feature, actor, .. } => self.revoke(*feature, *actor, now),

@@ -31,6 +31,9 @@ pub(crate) struct FeatureRecord {
     /// When the OS last refused: an OS refusal starts the same quiet period as a person's
     /// "no" in the app (I5).
     pub os_refused_at_ms: Option<i64>,
+    /// The "no" is a guardian's, for a minor: it stands until a guardian decides again, or the
+    /// person, once a signal of a guardian's standing says they are an adult (I2).
+    pub guardian_hold: bool,
 }
 
 impl FeatureRecord {
@@ -48,6 +51,7 @@ impl FeatureRecord {
             single_use_actor: None,
             os_permission: OsPermission::Unknown,
             os_refused_at_ms: None,
+            guardian_hold: false,
         }
     }
 
@@ -92,13 +96,20 @@ impl FeatureRecord {
     }
 
     /// A "no" (a denial, a withdrawal) by `actor`.
-    fn closed(&mut self, seq: u64, time_ms: i64, actor: Actor, terms_revision: u32) {
+    fn closed(
+        &mut self,
+        (seq, time_ms): (u64, i64),
+        actor: Actor,
+        terms_revision: u32,
+        guardian_hold: bool,
+    ) {
         *self = FeatureRecord {
             status: ConsentStatus::Denied,
             actor: Some(actor),
             decided_at_ms: Some(time_ms),
             decision_seq: seq,
             terms_revision,
+            guardian_hold,
             os_permission: self.os_permission,
             os_refused_at_ms: self.os_refused_at_ms,
             ..FeatureRecord::not_asked()
@@ -147,6 +158,7 @@ impl FeatureRecord {
             single_use: kept,
             os_permission: self.os_permission,
             os_refused_at_ms: self.os_refused_at_ms,
+            guardian_hold: false,
         };
     }
 }
@@ -158,6 +170,8 @@ pub(crate) struct PolicyDecision {
     pub revision: u32,
     pub actor: Actor,
     pub at_ms: i64,
+    /// A guardian's decline for a minor: it stands as `FeatureRecord::guardian_hold` does.
+    pub guardian_hold: bool,
     /// The SDK catalogue in force when the decision was made: an agreement covers the
     /// catalogue's content, not only the policy's revision (I3).
     pub sdks: Vec<SdkTerms>,
@@ -344,7 +358,10 @@ impl State {
                 feature,
                 actor,
                 terms_revision,
-            } => self.features[feature.index()].closed(seq, time_ms, *actor, *terms_revision),
+            } => {
+                let hold = *actor == Actor::Guardian && self.is_minor();
+                self.features[feature.index()].closed((seq, time_ms), *actor, *terms_revision, hold)
+            }
             Entry::ReconsentRequired { feature, .. } => {
                 let record = &mut self.features[feature.index()];
                 record.status = ConsentStatus::NeedsReconsent;
@@ -384,18 +401,20 @@ impl State {
             Entry::PolicyApplied { feature, terms } => self.terms[feature.index()] = terms.clone(),
             Entry::PolicyAgreed { revision, actor } | Entry::PolicyDeclined { revision, actor } => {
                 let agreed = matches!(entry, Entry::PolicyAgreed { .. });
+                let guardian_hold = !agreed && *actor == Actor::Guardian && self.is_minor();
                 self.policy = Some(PolicyDecision {
                     agreed,
                     revision: *revision,
                     actor: *actor,
                     at_ms: time_ms,
+                    guardian_hold,
                     sdks: self.app.sdks.clone(),
                 });
                 if agreed {
                     self.agreed_revision = Some(*revision);
                 }
             }
-            Entry::AppTermsApplied(terms) => self.app = terms.clone(),
+            Entry::AppTermsApplied { terms, .. } => self.app = terms.clone(),
             Entry::SdkStarted { sdk } => match self.sdk_starts.iter_mut().find(|s| s.id == *sdk) {
                 Some(starts) => starts.last_ms = time_ms,
                 None => self.sdk_starts.push(SdkStarts {
@@ -412,6 +431,18 @@ impl State {
                     self.age_standing = Some(*signal);
                 }
                 self.age = Some(*signal);
+                // A signal of a guardian's standing saying adult lifts guardians' "no"s.
+                let guardian_rank = crate::age::AgeSource::Guardian.rank();
+                if signal.source.rank() >= guardian_rank
+                    && !signal.may_be_below(self.app.age_of_consent)
+                {
+                    self.features
+                        .iter_mut()
+                        .for_each(|r| r.guardian_hold = false);
+                    if let Some(policy) = self.policy.as_mut() {
+                        policy.guardian_hold = false;
+                    }
+                }
             }
             Entry::Pruned { through_seq, .. } => self.pruned_through = *through_seq,
             Entry::SdkRefused { .. }

@@ -15,6 +15,10 @@ pub struct Decided {
     /// The terms in force when it was made.
     pub revision: u32,
     pub only_during: Option<Feature>,
+    /// A guardian's, while the store counted the person as a minor.
+    pub guardian_for_a_minor: bool,
+    /// When, in the history's order.
+    pub at: usize,
 }
 
 /// An agreement to (or decline of) the policy the store accepted.
@@ -24,6 +28,10 @@ pub struct PolicyEvent {
     pub actor: Actor,
     pub revision: u32,
     pub sdks: Vec<Sdk>,
+    /// A guardian's, while the store counted the person as a minor.
+    pub guardian_for_a_minor: bool,
+    /// When, in the history's order.
+    pub at: usize,
 }
 
 /// What the test saw accepted, in order, in the current chain.
@@ -36,6 +44,10 @@ pub struct History {
     pub foreground: bool,
     pub os: Vec<OsPermission>,
     pub os_refused_at: Vec<Option<i64>>,
+    /// Events so far: orders decisions and age signals.
+    pub events: usize,
+    /// When age signals of a guardian's standing saying adult were accepted.
+    pub adult_by_standing: Vec<usize>,
 }
 
 impl History {
@@ -51,19 +63,48 @@ impl History {
     pub fn decided(
         &mut self,
         f: Feature,
-        yes: bool,
-        actor: Actor,
+        (yes, actor, minor): (bool, Actor, bool),
         purposes: Vec<String>,
         cfg: &AppConfig,
     ) {
         let terms = cfg.terms(f);
+        let at = self.next();
         self.decisions[f.index()].push(Decided {
             yes,
             actor,
             purposes,
             revision: terms.revision,
             only_during: terms.only_during,
+            guardian_for_a_minor: actor == Actor::Guardian && minor,
+            at,
         });
+    }
+
+    /// The next event's place in the order.
+    pub fn next(&mut self) -> usize {
+        self.events += 1;
+        self.events
+    }
+
+    /// An accepted age signal; `adult` when it says the person is an adult.
+    pub fn age(&mut self, signal: AgeSignal, adult: bool) {
+        self.ages.push(signal);
+        let at = self.next();
+        if adult && rank(signal.source) >= 1 {
+            self.adult_by_standing.push(at);
+        }
+    }
+
+    /// Whether `actor`'s decision may count over `no`: a guardian's "no" for a minor stands
+    /// until a guardian decides again, or a signal of a guardian's standing arrives saying the
+    /// person is an adult (I2).
+    pub fn may_override(&self, no: Option<(bool, usize)>, actor: Actor) -> bool {
+        match no {
+            Some((true, at)) => {
+                actor == Actor::Guardian || self.adult_by_standing.iter().any(|&a| a > at)
+            }
+            _ => true,
+        }
     }
 
     pub fn os_reported(&mut self, f: Feature, p: OsPermission, now: i64) {
@@ -179,6 +220,10 @@ pub fn check(
             !yeses.is_empty(),
             "I1: {f:?} allowed, but the last decision about it was a no: {decisions:?}"
         );
+        let last_no = (since_no > 0).then(|| {
+            let no = &decisions[since_no - 1];
+            (no.guardian_for_a_minor, no.at)
+        });
         // Some open session's purpose is covered by a yes, under these terms, by a person
         // with standing now.
         let covered_use = open_purposes.iter().filter(|(g, _)| *g == f).any(|(_, p)| {
@@ -188,6 +233,7 @@ pub fn check(
                         && y.revision == terms.revision
                         && y.only_during.is_none_or(|d| terms.only_during == Some(d))
                         && (!minor || y.actor == Actor::Guardian)
+                        && history.may_override(last_no, y.actor)
                 })
         });
         prop_assert!(
@@ -196,12 +242,17 @@ pub fn check(
         );
         if let Some(revision) = cfg.policy_revision {
             let last = history.policy.last();
+            let before = history.policy.iter().rev().nth(1);
+            let last_no = before
+                .filter(|p| !p.agreed)
+                .map(|p| (p.guardian_for_a_minor, p.at));
             prop_assert!(
                 last.is_some_and(|p| p.agreed
                     && p.revision == revision
                     && covered(&p.sdks, &cfg.sdks)
-                    && (!minor || p.actor == Actor::Guardian)),
-                "I1/I3: {f:?} allowed without an agreement to the policy in its current content: {last:?}"
+                    && (!minor || p.actor == Actor::Guardian)
+                    && history.may_override(last_no, p.actor)),
+                "I1/I2/I3: {f:?} allowed without an agreement to the policy in its current content, by someone with standing: {last:?} after {before:?}"
             );
         }
     }

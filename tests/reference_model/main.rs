@@ -154,13 +154,15 @@ impl Run {
     fn step(&mut self, op: &Op) -> Result<Outcome, TestCaseError> {
         let now = self.now();
         let cfg = self.model.cfg.clone();
+        // Whether the store counts the person as a minor before the call, by its own answers.
+        let minor = invariants::minor_now(&self.store, &cfg);
         Ok(match op.clone() {
             Op::Grant(f, scope, actor) => {
                 let got = outcome(self.store.grant(f, scope, actor));
                 let all = cfg.terms(f).purposes.clone();
                 let expected = self.model.grant(f, all.clone(), scope, actor, now);
                 if taken(got, expected) {
-                    self.history.decided(f, true, actor, all, &cfg);
+                    self.history.decided(f, (true, actor, minor), all, &cfg);
                 }
                 compare(got, expected, op)?
             }
@@ -176,7 +178,7 @@ impl Run {
                 let got = outcome(self.store.grant_purposes(f, picked.clone(), scope, actor));
                 let expected = self.model.grant(f, picked.clone(), scope, actor, now);
                 if taken(got, expected) {
-                    self.history.decided(f, true, actor, picked, &cfg);
+                    self.history.decided(f, (true, actor, minor), picked, &cfg);
                 }
                 compare(got, expected, op)?
             }
@@ -189,7 +191,8 @@ impl Run {
                 });
                 // A "no" takes effect even when its record cannot be written (I4).
                 self.model.no(f, actor, deny, now);
-                self.history.decided(f, false, actor, Vec::new(), &cfg);
+                self.history
+                    .decided(f, (false, actor, minor), Vec::new(), &cfg);
                 compare(got, Ok(()), op)?
             }
             Op::BeginUse(f, choice) => {
@@ -239,11 +242,14 @@ impl Run {
                 let changes = self.model.policy_status() != PolicyStatus::Agreed;
                 let expected = self.model.agree(actor, now);
                 if taken(got, expected) && changes {
+                    let at = self.history.next();
                     self.history.policy.push(invariants::PolicyEvent {
                         agreed: true,
                         actor,
                         revision: cfg.policy_revision.unwrap_or_default(),
                         sdks: cfg.sdks.clone(),
+                        guardian_for_a_minor: actor == Actor::Guardian && minor,
+                        at,
                     });
                 }
                 compare(got, expected, op)?
@@ -253,11 +259,14 @@ impl Run {
                 let changes = self.model.policy_status() != PolicyStatus::Declined;
                 let expected = self.model.decline(actor, now);
                 if taken(got, expected) && changes {
+                    let at = self.history.next();
                     self.history.policy.push(invariants::PolicyEvent {
                         agreed: false,
                         actor,
                         revision: cfg.policy_revision.unwrap_or_default(),
                         sdks: cfg.sdks.clone(),
+                        guardian_for_a_minor: actor == Actor::Guardian && minor,
+                        at,
                     });
                 }
                 compare(got, expected, op)?
@@ -285,7 +294,8 @@ impl Run {
                 }
                 let expected = self.model.set_age(signal);
                 if taken(got, expected) {
-                    self.history.ages.push(signal);
+                    let adult = signal.lower >= cfg.age_of_consent();
+                    self.history.age(signal, adult);
                 }
                 compare(got, expected, op)?
             }
@@ -349,9 +359,10 @@ impl Run {
             Op::Deny(..) | Op::Revoke(..) | Op::End(_) | Op::DeclinePolicy(_) => true,
             Op::Os(_, p) => model::denied(*p),
             Op::Foreground(foreground) => !foreground,
+            // An age signal is kept when it may make a minor.
             Op::Age(signal) => {
                 let mut after = before.0.clone();
-                after.set_age(*signal).is_ok() && (after.minor() || !before.0.minor())
+                after.set_age(*signal).is_ok() && signal.lower < after.cfg.age_of_consent()
             }
             _ => false,
         };

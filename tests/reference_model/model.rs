@@ -135,6 +135,8 @@ pub struct Rec {
     /// Single uses on top of a standing grant, and who gave them.
     pub single_use: Vec<String>,
     pub single_use_actor: Option<Actor>,
+    /// A guardian's "no" for a minor.
+    pub guardian_hold: bool,
 }
 
 impl Rec {
@@ -194,6 +196,8 @@ pub struct PolicyRec {
     pub actor: Actor,
     pub at: i64,
     pub sdks: Vec<Sdk>,
+    /// A guardian's decline for a minor.
+    pub guardian_hold: bool,
 }
 
 /// The rules written as plainly as possible.
@@ -258,6 +262,12 @@ impl Model {
         self.minor() && actor != Some(Actor::Guardian)
     }
 
+    /// A guardian's "no" for a minor stands against `actor` until a guardian decides, or a
+    /// signal of a guardian's standing arrives saying the person is an adult.
+    pub fn hold_stands(&self, hold: bool, actor: Actor) -> bool {
+        hold && actor != Actor::Guardian
+    }
+
     // ---- the policy ----
 
     /// What the config now widens against the last agreement, if any.
@@ -309,7 +319,8 @@ impl Model {
         if actor == Actor::App || !self.foreground {
             return Err("not_permitted");
         }
-        if self.needs_guardian(Some(actor)) {
+        let hold = self.policy.as_ref().is_some_and(|p| p.guardian_hold);
+        if self.needs_guardian(Some(actor)) || self.hold_stands(hold, actor) {
             return Err("guardian_required");
         }
         if self.policy_status() != PolicyStatus::Agreed {
@@ -319,6 +330,7 @@ impl Model {
                 actor,
                 at: now,
                 sdks: self.cfg.sdks.clone(),
+                guardian_hold: false,
             });
         }
         Ok(())
@@ -335,6 +347,7 @@ impl Model {
                 actor,
                 at: now,
                 sdks: self.cfg.sdks.clone(),
+                guardian_hold: actor == Actor::Guardian && self.minor(),
             });
             self.end_where(true, |_, _| true);
         }
@@ -352,7 +365,9 @@ impl Model {
             Some("background")
         } else if self.basic_mode() {
             Some("policy_not_agreed")
-        } else if self.needs_guardian(Some(actor)) {
+        } else if self.needs_guardian(Some(actor))
+            || self.hold_stands(self.rec(f).guardian_hold, actor)
+        {
             Some("guardian_required")
         } else {
             None
@@ -436,15 +451,20 @@ impl Model {
             only_during: terms.only_during,
             single_use_actor: pending_actor.filter(|_| !kept.is_empty()),
             single_use: kept,
+            guardian_hold: false,
         };
         Ok(())
     }
 
-    /// A "no": a denial (`deny`) or a withdrawal.
+    /// A "no": a denial (`deny`) or a withdrawal. A guardian's denial over another's "no" is
+    /// a decision of its own.
     pub fn no(&mut self, f: Feature, actor: Actor, deny: bool, now: i64) {
         let status = self.rec(f).status();
         let changes = if deny {
+            let rec = self.rec(f);
             status != ConsentStatus::Denied
+                || (actor == Actor::Guardian
+                    && (rec.actor != Some(Actor::Guardian) || (self.minor() && !rec.guardian_hold)))
         } else {
             matches!(
                 status,
@@ -458,6 +478,7 @@ impl Model {
                 actor: Some(actor),
                 decided_at: Some(now),
                 revision: self.cfg.terms(f).revision,
+                guardian_hold: actor == Actor::Guardian && self.minor(),
                 ..Rec::default()
             };
         }
@@ -622,6 +643,12 @@ impl Model {
             self.age_standing = Some(signal);
         }
         self.age = Some(signal);
+        if rank(signal.source) >= 1 && signal.lower >= self.cfg.age_of_consent() {
+            self.rec.iter_mut().for_each(|r| r.guardian_hold = false);
+            if let Some(p) = self.policy.as_mut() {
+                p.guardian_hold = false;
+            }
+        }
         // Uses resting on consent that was not a guardian's end at once.
         let blocked: Vec<(Feature, String)> = self
             .sessions
@@ -681,8 +708,8 @@ impl Model {
 
     // ---- what the store advises and tells SDKs ----
 
-    fn ask(&self) -> PromptAdvice {
-        if self.minor() {
+    fn ask(&self, hold: bool) -> PromptAdvice {
+        if self.minor() || self.hold_stands(hold, Actor::User) {
             PromptAdvice::AskGuardian
         } else {
             PromptAdvice::Ask
@@ -714,12 +741,12 @@ impl Model {
             if os == OsPermission::DeniedPermanently {
                 return PromptAdvice::OpenSettings;
             }
-            return self.ask();
+            return self.ask(rec.guardian_hold);
         }
         if rec.status() == ConsentStatus::Granted && !self.needs_guardian(rec.actor) {
             return PromptAdvice::NoNeed;
         }
-        self.ask()
+        self.ask(rec.guardian_hold)
     }
 
     pub fn policy_advice(&self, now: i64) -> PromptAdvice {
@@ -729,12 +756,17 @@ impl Model {
                 PromptAdvice::NoNeed
             }
             PolicyStatus::Declined => match &self.policy {
-                Some(p) if p.actor != Actor::App => {
-                    self.quiet(Some(p.at), now).unwrap_or(self.ask())
-                }
-                _ => self.ask(),
+                Some(p) if p.actor != Actor::App => self
+                    .quiet(Some(p.at), now)
+                    .unwrap_or(self.ask(p.guardian_hold)),
+                _ => self.ask(self.policy.as_ref().is_some_and(|p| p.guardian_hold)),
             },
-            _ => self.ask(),
+            PolicyStatus::NotAsked => self.ask(false),
+            _ => self.ask(
+                self.policy
+                    .as_ref()
+                    .is_some_and(|p| p.guardian_hold && !p.agreed),
+            ),
         }
     }
 
