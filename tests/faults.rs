@@ -37,10 +37,19 @@ fn options(plan: &Arc<FaultPlan>) -> StoreOptions {
     }
 }
 
+/// What a run of the app's steps left: the acknowledged records, and the features whose last
+/// decision said was a "no" (done, or taken with a storage error): a "no" outlives the process
+/// (I4), so none of them may read granted after a relaunch.
+struct Said {
+    acks: Vec<Ack>,
+    nos: Vec<Feature>,
+}
+
 /// Runs the app's steps against the store, checking every call: it succeeded (and is
 /// remembered as acknowledged) or failed with a storage error, after which every feature is
-/// off in this process and stays off. Returns the acknowledgements.
-fn steps(store: &ConsentStore, script: &[Step]) -> Vec<Ack> {
+/// off in this process and stays off.
+fn steps(store: &ConsentStore, script: &[Step]) -> Said {
+    let mut nos: Vec<Feature> = Vec::new();
     let mut acks = Vec::new();
     let mut failed = false;
     let mut held: Vec<Arc<UseSession>> = Vec::new();
@@ -60,6 +69,16 @@ fn steps(store: &ConsentStore, script: &[Step]) -> Vec<Ack> {
             Step::Foreground => store.set_foreground(true),
             Step::Erase => store.erase_all(),
         };
+        // A "no" stands once said; a "yes" met by the failure may or may not have been kept,
+        // one said after it was refused in memory and never kept.
+        let said = matches!(&result, Ok(()) | Err(ConsentError::Storage { .. }));
+        let maybe_kept = result.is_ok() || (said && !failed);
+        match step {
+            Step::Revoke(feature) | Step::Deny(feature) if said => nos.push(*feature),
+            Step::Grant(feature, _) if maybe_kept => nos.retain(|f| f != feature),
+            Step::Erase if maybe_kept => nos.clear(),
+            _ => {}
+        }
         match result {
             Ok(()) => {
                 // Out of room, closing decisions still go into the room kept for them.
@@ -95,7 +114,7 @@ fn steps(store: &ConsentStore, script: &[Step]) -> Vec<Ack> {
             assert_ne!(store.state(*feature).status, ConsentStatus::Granted);
         }
     }
-    acks
+    Said { acks, nos }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -147,7 +166,8 @@ const LIFE: &[Step] = &[
 /// After the fault (and a power cut, for a crash): the store opens, keeps every acknowledged
 /// record of its current chain (and never goes back to an older chain), verifies, and is
 /// flagged damaged only when it was.
-fn check_reopened(dir: &Path, acks: &[Ack], was_damaged: bool, what: &str) -> Arc<ConsentStore> {
+fn check_reopened(dir: &Path, said: &Said, was_damaged: bool, what: &str) -> Arc<ConsentStore> {
+    let acks = &said.acks;
     let store = ConsentStore::open_with(dir, Some(config()), StoreOptions::default())
         .unwrap_or_else(|e| panic!("{what}: does not reopen: {e}"));
     let head = store.head();
@@ -171,6 +191,13 @@ fn check_reopened(dir: &Path, acks: &[Ack], was_damaged: bool, what: &str) -> Ar
         _ => {}
     }
     assert_eq!(store.verify().unwrap().intact, !was_damaged, "{what}");
+    for feature in &said.nos {
+        assert_ne!(
+            store.state(*feature).status,
+            ConsentStatus::Granted,
+            "{what}: the no to {feature:?} was forgotten at the relaunch"
+        );
+    }
     store
 }
 
@@ -182,14 +209,20 @@ fn at_every_operation(fault: Fault, prepare: impl Fn(&Path) -> bool, script: &[S
         let damaged = prepare(dir.path());
         let plan = Arc::new(FaultPlan::new(dir.path(), at, fault));
         let what = format!("{fault:?} at operation {at}");
-        let (acks, reported) =
+        let (said, reported) =
             match ConsentStore::open_with(dir.path(), Some(config()), options(&plan)) {
                 Ok(store) => {
-                    let acks = steps(&store, script);
+                    let said = steps(&store, script);
                     let _ = store.close();
-                    (acks, store.storage_failure().is_some())
+                    (said, store.storage_failure().is_some())
                 }
-                Err(ConsentError::Storage { .. }) => (Vec::new(), true),
+                Err(ConsentError::Storage { .. }) => (
+                    Said {
+                        acks: Vec::new(),
+                        nos: Vec::new(),
+                    },
+                    true,
+                ),
                 Err(other) => panic!("{what}: opening failed with {other:?}"),
             };
         if !plan.fired() {
@@ -206,8 +239,15 @@ fn at_every_operation(fault: Fault, prepare: impl Fn(&Path) -> bool, script: &[S
                     && seen.get(at as usize - 2).is_some_and(|op| {
                         op.kind == IoKind::Rename && op.file == "consent.snapshot"
                     }));
+            // A growth step the full disk refused is tried again smaller (only the records
+            // and the reserve): when that fits, nothing failed.
+            let grown_smaller = fault == Fault::Fail(ENOSPC)
+                && failed.kind == IoKind::Allocate
+                && seen
+                    .get(at as usize)
+                    .is_some_and(|next| next.kind == IoKind::Allocate && next.file == failed.file);
             assert!(
-                derived || reported,
+                derived || reported || grown_smaller,
                 "{what}: {failed:?} failed and nobody was told"
             );
         }
@@ -215,7 +255,7 @@ fn at_every_operation(fault: Fault, prepare: impl Fn(&Path) -> bool, script: &[S
             plan.power_cut();
         }
         let last = plan.seen.lock().last().cloned();
-        check_reopened(dir.path(), &acks, damaged, &format!("{what} ({last:?})"));
+        check_reopened(dir.path(), &said, damaged, &format!("{what} ({last:?})"));
     }
     unreachable!()
 }

@@ -232,3 +232,74 @@ fn all_features_off(store: &ConsentStore) -> bool {
         .into_iter()
         .all(|f| !store.is_allowed(f) && !store.state(f).allowed)
 }
+
+/// Where the last whole record of a log ends (frames: `len | !len | payload | sha256`).
+fn records_end(bytes: &[u8]) -> usize {
+    let mut pos = 8; // the header
+    while pos + 8 <= bytes.len() && bytes[pos..pos + 8].iter().any(|&b| b != 0) {
+        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        pos += 8 + len + 32;
+    }
+    pos
+}
+
+/// Leaves `free_kib` free on a full disk: fills it, then gives that much back.
+fn leave_free(disk: &Tmpfs, free_kib: u64) -> PathBuf {
+    let filler = disk.fill();
+    let len = fs::metadata(&filler).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&filler)
+        .unwrap()
+        .set_len(len.saturating_sub(free_kib * 1024))
+        .unwrap();
+    filler
+}
+
+#[test]
+fn after_a_torn_tail_is_repaired_on_a_nearly_full_disk_a_revoke_still_has_room() {
+    for truncated in [false, true] {
+        let Some(disk) = Tmpfs::mount(4 * 1024) else {
+            return;
+        };
+        let dir = store_dir(&disk);
+        let clock = clock();
+        let store = open(&dir, &clock);
+        camera_granted(&store);
+        store.close().unwrap();
+        drop(store);
+        // A crash tore the last append: a frame header and part of its payload, then zeros
+        // (or, copied or cut short, nothing after the records at all).
+        let log = dir.join("consent.log");
+        let mut bytes = fs::read(&log).unwrap();
+        let end = records_end(&bytes);
+        if truncated {
+            bytes.truncate(end + 20);
+        }
+        bytes[end..end + 4].copy_from_slice(&200u32.to_le_bytes());
+        bytes[end + 4..end + 8].copy_from_slice(&(!200u32).to_le_bytes());
+        bytes[end + 8..end + 20].fill(0xAB);
+        fs::write(&log, &bytes).unwrap();
+        // 900 KiB free: less than a growth step of the log (1 MiB), more than a revoke needs.
+        let filler = leave_free(&disk, 900);
+
+        let store = open(&dir, &clock);
+        let log_kinds = kinds(&store);
+        assert!(
+            log_kinds.contains(&AuditKind::TailRepaired),
+            "truncated {truncated}: the repair is recorded: {log_kinds:?}"
+        );
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+        assert!(store.storage_failure().is_none(), "truncated {truncated}");
+        drop(store);
+        let store = open(&dir, &clock);
+        assert_eq!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Denied,
+            "truncated {truncated}: the next process reads the revoke"
+        );
+        assert!(store.verify().unwrap().intact);
+        drop(store);
+        Tmpfs::free(&filler);
+    }
+}

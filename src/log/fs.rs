@@ -515,6 +515,12 @@ impl Bytes {
         }
     }
 
+    /// Overwrites `[from, to)` — inside the file — with zeros, synced: no new room is needed.
+    pub fn zero_fill_within(&self, from: u64, to: u64) -> io::Result<()> {
+        let to = to.min(self.len()?);
+        self.zero_fill(from, to)
+    }
+
     /// A reader from `offset` that never shares a file cursor with the writer.
     pub fn reader_at(&self, offset: u64) -> PositionalReader {
         PositionalReader {

@@ -46,6 +46,11 @@ const RESERVE: u64 = 64 << 10;
 /// One day, in milliseconds: the grain of retention's cut points.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// A full disk or an exhausted quota.
+fn is_out_of_space(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(code) if code == libc::ENOSPC || code == libc::EDQUOT)
+}
+
 /// Where the chain lives.
 enum Place {
     /// Previews and tests: the same frames, in a buffer. A new chain gets a new buffer, so
@@ -222,14 +227,11 @@ impl Journal {
         let needed = self.end + self.scratch.len() as u64;
         let mut out_of_room = None;
         if matches!(self.place, Place::Disk { .. }) && needed + RESERVE > self.zeroed {
-            let wanted = (needed + RESERVE).div_ceil(PREALLOCATE) * PREALLOCATE;
-            if let Err(e) = self.log.zero_fill(self.zeroed, wanted) {
+            if let Err(e) = self.grow(needed, closing) {
                 if !(closing && needed <= self.zeroed) {
                     return Err(AppendError::NoRoom(e));
                 }
                 out_of_room = Some(format!("no room left to reserve in the log ({e})"));
-            } else {
-                self.zeroed = wanted;
             }
         }
         if let Err(e) = self.log.write_at(&self.scratch, self.end) {
@@ -254,6 +256,38 @@ impl Journal {
             ticket: self.ticket,
             out_of_room,
         })
+    }
+
+    /// Makes room for the log to reach `needed` bytes with the reserve kept after them: a
+    /// whole growth step, or — when the disk has less — just the records and the reserve, or
+    /// for a closing record just what it needs. Growth falls back to what is free, so a
+    /// closing decision finds room whenever the disk has any (I4). `Err` when even the last
+    /// fails; `Ok` with less than the reserve after `needed` when only the closing fallback fit.
+    fn grow(&mut self, needed: u64, closing: bool) -> io::Result<()> {
+        let step = (needed + RESERVE).div_ceil(PREALLOCATE) * PREALLOCATE;
+        let mut last = None;
+        let mut targets = vec![step, needed + RESERVE];
+        if closing {
+            targets.push(needed);
+        }
+        for target in targets {
+            if target <= self.zeroed {
+                return Ok(());
+            }
+            match self.log.zero_fill(self.zeroed, target) {
+                Ok(()) => {
+                    self.zeroed = target;
+                    if target < needed + RESERVE {
+                        return Err(io::Error::other("only room for a closing record left"));
+                    }
+                    return Ok(());
+                }
+                // Only a full disk (or quota) is worth a smaller try; any other error is one.
+                Err(e) if is_out_of_space(&e) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no room")))
     }
 
     pub fn checkpoint_due(&self) -> bool {

@@ -127,12 +127,17 @@ fn open_for_writing<M: ReplayMachine>(
         mut rebuilt,
     } = loaded;
     // Cut a torn append, and junk beyond any space the log ever reserved (it is never read,
-    // but must not sit where the log will grow).
+    // but must not sit where the log will grow). A torn append is zeroed where it lies rather
+    // than cut off the file: the room reserved for closing decisions survives the repair
+    // (truncating gave it back to a disk that may be full by now).
     let ours = end.div_ceil(PREALLOCATE) * PREALLOCATE + PREALLOCATE;
     let cut_at = torn_at.or((file_len > ours).then_some(ours));
-    if let Some(cut_at) = cut_at {
-        log.set_len(cut_at)?;
+    if file_len > ours {
+        log.set_len(ours)?;
         log.sync_all()?;
+    }
+    if let Some(torn_at) = torn_at {
+        log.zero_fill_within(torn_at, file_len.min(ours))?;
     }
     let index = check_index(&dir, &log, end, &mut rebuilt)?;
     let mut journal = Journal::new(
