@@ -177,6 +177,14 @@ impl AuditEntry {
                 out.terms_revision = Some(*terms_revision);
                 out.changes = widened.iter().map(|w| w.describe()).collect();
             }
+            Entry::UnvouchedRecords {
+                from_seq,
+                through_seq,
+            } => {
+                out.problem = Some(format!(
+                    "records {from_seq}-{through_seq} were found unsealed on open: no seal vouches for them"
+                ));
+            }
             Entry::PolicyReconsentRequired { revision, widened } => {
                 out.policy_revision = Some(*revision);
                 out.changes = widened.iter().map(|w| w.describe()).collect();

@@ -144,6 +144,13 @@ pub(crate) enum Entry {
         /// What widened against the agreement.
         widened: Vec<Widening>,
     },
+    /// Records an open found that no seal covers — written by a process that ended before
+    /// sealing them, or by someone without the key: the seals after this record do not vouch
+    /// for them (I7).
+    UnvouchedRecords {
+        from_seq: u64,
+        through_seq: u64,
+    },
     /// Retention removed every record up to the checkpoint `through_seq` (whose hash the log's
     /// base still proves): `records` of use history. The decisions in force are in the base.
     Pruned {
@@ -194,6 +201,7 @@ impl Entry {
             Entry::AgeSignalSet(_) => AuditKind::AgeSignalSet,
             Entry::Pruned { .. } => AuditKind::Pruned,
             Entry::PolicyReconsentRequired { .. } => AuditKind::PolicyReconsentRequired,
+            Entry::UnvouchedRecords { .. } => AuditKind::UnvouchedRecords,
         }
     }
 
@@ -222,6 +230,7 @@ impl Entry {
             | Entry::Sealed { .. }
             | Entry::PolicyDeclined { .. }
             | Entry::PolicyReconsentRequired { .. }
+            | Entry::UnvouchedRecords { .. }
             | Entry::SdkRefused { .. } => true,
             Entry::OsPermissionChanged { permission, .. } => permission.is_denied(),
             Entry::ForegroundChanged { foreground } => !foreground,
@@ -323,11 +332,14 @@ pub enum AuditKind {
     /// The app's terms widened past what the person agreed to (`changes` says how): the
     /// privacy policy must be agreed to again.
     PolicyReconsentRequired,
+    /// Records an open found that no seal covers (`problem` says which): written by a
+    /// process that ended before sealing them, or by someone without the key.
+    UnvouchedRecords,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 28] = [
+    pub const ALL: [AuditKind; 29] = [
         AuditKind::ChainStarted,
         AuditKind::Granted,
         AuditKind::Denied,
@@ -356,6 +368,7 @@ impl AuditKind {
         AuditKind::AgeSignalSet,
         AuditKind::Pruned,
         AuditKind::PolicyReconsentRequired,
+        AuditKind::UnvouchedRecords,
     ];
 
     /// Kinds that may only start a chain.
@@ -398,6 +411,7 @@ impl AuditKind {
             AgeSignalSet => "age_signal_set",
             Pruned => "pruned",
             PolicyReconsentRequired => "policy_reconsent_required",
+            UnvouchedRecords => "unvouched_records",
         }
     }
 }

@@ -19,6 +19,8 @@ pub(crate) enum Error {
     InvalidArgument(String),
     #[error("{} is open in another process or handle", .0.display())]
     Locked(PathBuf),
+    #[error("{} is sealed with a platform key: open it with its sealer to change it (or read-only to inspect it)", .0.display())]
+    NeedsSealer(PathBuf),
     #[error("this store belongs to {stored:?}, not {given:?}")]
     WrongStore { stored: String, given: String },
     #[error("no consentkit store in {} (create one with `consentkit init --app-id ID --dir {}`)", .0.display(), .0.display())]
@@ -262,7 +264,7 @@ impl From<Error> for ConsentError {
                 reason: e.to_string(),
             },
             Error::Closed => ConsentError::Closed,
-            Error::ReadOnly => ConsentError::NotPermitted {
+            Error::ReadOnly | Error::NeedsSealer(_) => ConsentError::NotPermitted {
                 reason: e.to_string(),
             },
         }

@@ -213,6 +213,68 @@ impl Forger {
         self.reseat();
     }
 
+    /// Appends a well-chained grant of `feature` by the user after the last record (and, if
+    /// the log says the app is in the background, its return to the foreground first): what
+    /// someone without the key adds after the last seal.
+    pub fn append_grant(&mut self, feature: Feature) {
+        let mut state = State::new("");
+        for (i, (_, time, entry)) in self.records.iter().enumerate() {
+            state.apply(i as u64 + 1, *time, entry, None);
+        }
+        let time = self.records.last().map_or(0, |(_, t, _)| *t) + 1;
+        if !state.foreground {
+            self.push(time, Entry::ForegroundChanged { foreground: true });
+        }
+        self.push(
+            time,
+            Entry::Granted {
+                feature,
+                actor: Actor::User,
+                scope: GrantScope::UntilRevoked,
+                terms_revision: state.terms(feature).terms_revision,
+                purposes: state.terms(feature).purposes.clone(),
+            },
+        );
+    }
+
+    /// Replaces the whole log with a new chain numbered one higher — an erasure, then the app
+    /// in the foreground and a grant of `feature` — written without the key (so unsealed).
+    pub fn replace_with_a_chain_above(&mut self, feature: Feature) {
+        let genesis = self
+            .records
+            .iter()
+            .rev()
+            .find_map(|(_, _, e)| e.genesis().cloned());
+        let genesis = genesis.expect("a chain to replace");
+        let time = self.records.last().map_or(0, |(_, t, _)| *t) + 1;
+        let purposes = self.purposes_at(feature, self.records.len());
+        self.records.clear();
+        self.push(
+            time,
+            Entry::Erased(Genesis {
+                chain: genesis.chain + 1,
+                recovery: None,
+                ..genesis
+            }),
+        );
+        self.push(time, Entry::ForegroundChanged { foreground: true });
+        self.push(
+            time,
+            Entry::Granted {
+                feature,
+                actor: Actor::User,
+                scope: GrantScope::UntilRevoked,
+                terms_revision: 1,
+                purposes,
+            },
+        );
+    }
+
+    fn push(&mut self, time: i64, entry: Entry) {
+        let seq = self.records.len() as u64 + 1;
+        self.records.push((seq, time, entry));
+    }
+
     /// Keeps only the first `keep` records.
     pub fn truncate(&mut self, keep: usize) {
         self.records.truncate(keep);

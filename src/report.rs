@@ -83,8 +83,13 @@ pub struct VerifyReport {
     /// With a sealer: the last record a sound seal covers. Records after it are the unsealed
     /// tail, sealed at the next checkpoint or on close.
     pub sealed_through: Option<u64>,
-    /// Records after the last seal (all of them without a sealer).
+    /// Records after the last seal record (all of them without a sealer): 0 once the store
+    /// closed cleanly.
     pub unsealed_records: u64,
+    /// With a sealer: records an open found that no seal covered (written by a process that
+    /// ended before sealing them, or by someone without the key), marked in the log as such:
+    /// the seals after them do not vouch for them.
+    pub unvouched_records: u64,
 }
 
 /// How one purpose was used.
@@ -297,11 +302,11 @@ pub(crate) fn verify_report(verification: Verification, head: LogHead) -> Verify
         quarantined_as: notice
             .map(|n| n.quarantined_as)
             .filter(|kept| !kept.is_empty()),
-        unsealed_records: verification.records_checked
-            - verification
-                .sealed_through
-                .unwrap_or(0)
-                .min(verification.records_checked),
+        unsealed_records: match verification.last_seal_at {
+            Some(seal) => head.seq.saturating_sub(seal),
+            None => verification.records_checked,
+        },
+        unvouched_records: verification.unvouched,
         sealed_through: verification.sealed_through,
         head,
     }

@@ -157,8 +157,13 @@ fn a_sealed_log_still_verifies_after_a_cut_and_saved_heads_say_what_they_can() {
     };
     let store = sealed(retaining(0));
     let early = store.head();
+    // A day of a camera app's use (a sealed store is written only with its key).
+    camera_granted(&store);
+    for _ in 0..3 {
+        clock.advance(60_000);
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
     store.close().unwrap();
-    history(dir.path(), &clock, retaining(0), 1);
     drop(sealed(retaining(0)));
     let store = sealed(retaining(0));
     camera_granted(&store);

@@ -99,8 +99,8 @@ fn seals_are_made_at_checkpoints_and_on_close_and_verified() {
     assert!(checkpoints >= 2, "{checkpoints}");
     assert_eq!(
         seals.len(),
-        checkpoints + 1,
-        "one per checkpoint, one on close"
+        checkpoints + 2,
+        "one as the chain starts, one per checkpoint, one on close"
     );
     let mut epochs: Vec<_> = seals.iter().map(|s| s.seal_epoch.unwrap()).collect();
     epochs.reverse();
@@ -113,7 +113,8 @@ fn seals_are_made_at_checkpoints_and_on_close_and_verified() {
     assert_eq!(report.sealed_through, Some(last_seal - 1));
     assert_eq!(
         report.unsealed_records,
-        report.records_checked - (last_seal - 1)
+        store.head().seq - last_seal,
+        "the records after the closing seal: the grant just made"
     );
 }
 
@@ -323,4 +324,220 @@ fn a_naive_revocation_turned_into_a_grant_is_damage_even_without_a_key() {
     forger.save();
     let store = open(dir.path(), &clock());
     assert!(!store.verify().unwrap().intact);
+}
+
+/// A sealer whose anchor lives in a file beside nothing of the store's: deleting it is what a
+/// forger with the files (but not the key) can do to the anchor.
+fn filed_sealer(anchor: &Path) -> Arc<dyn Sealer> {
+    software_sealer(
+        b"a platform key, never exported..".to_vec(),
+        Some(anchor.display().to_string()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_grant_appended_after_a_clean_closes_seal_is_damage_not_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forger.append_grant(Feature::Camera);
+    forger.save();
+    // Inspected with the key: damage, not unsealed records waiting for a seal.
+    let options = StoreOptions {
+        sealer: Some(sealer.clone()),
+        ..StoreOptions::default()
+    };
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options).unwrap();
+    assert!(!inspector.verify().unwrap().intact);
+    drop(inspector);
+    assert_caught_on_open(dir.path(), &sealer, "a grant after the closing seal");
+    // Opened and closed again by the app: the forged grant never becomes sealed history.
+    let store = open_sealed(dir.path(), &clock(), &sealer);
+    assert_ne!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    store.close().unwrap();
+    let store = open_sealed(dir.path(), &clock(), &sealer);
+    let report = store.verify().unwrap();
+    assert!(
+        report
+            .problem
+            .unwrap()
+            .contains("follow the seal of a clean close"),
+        "the recovery still names it, and nothing new was found"
+    );
+    assert_eq!(store.records_unvouched_marked(), 0);
+    assert_ne!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+}
+
+trait Marked {
+    fn records_unvouched_marked(&self) -> usize;
+}
+
+impl Marked for ConsentStore {
+    fn records_unvouched_marked(&self) -> usize {
+        kinds(self)
+            .iter()
+            .filter(|k| **k == AuditKind::UnvouchedRecords)
+            .count()
+    }
+}
+
+#[test]
+fn records_a_crashed_process_left_unsealed_are_marked_never_vouched_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    use_once(&store, Feature::Camera, "shoot_photo");
+    // The process dies here: no close, no seal over what it wrote.
+    std::mem::forget(store);
+    let copy = tempfile::tempdir().unwrap();
+    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+        if dir.path().join(name).exists() {
+            fs::copy(dir.path().join(name), copy.path().join(name)).unwrap();
+        }
+    }
+    let store = open_sealed(copy.path(), &clock, &sealer);
+    let marked = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == AuditKind::UnvouchedRecords)
+        .expect("the unsealed tail is marked");
+    assert!(marked.problem.unwrap().contains("found unsealed"));
+    let report = store.verify().unwrap();
+    assert!(report.intact, "{:?}", report.problem);
+    assert!(report.unvouched_records >= 3, "{report:?}");
+}
+
+#[test]
+fn a_sealed_store_whose_anchor_was_deleted_is_damage_not_a_fresh_start() {
+    let keys = tempfile::tempdir().unwrap();
+    let anchor = keys.path().join("anchor");
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = filed_sealer(&anchor);
+    let clock = clock();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    store.close().unwrap();
+    let old = tempfile::tempdir().unwrap();
+    fs::copy(
+        dir.path().join("consent.log"),
+        old.path().join("consent.log"),
+    )
+    .unwrap();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    store.close().unwrap();
+    // The revoked grant's old copy back, and the anchor that would reveal it gone.
+    fs::copy(
+        old.path().join("consent.log"),
+        dir.path().join("consent.log"),
+    )
+    .unwrap();
+    let _ = fs::remove_file(dir.path().join("consent.snapshot"));
+    let _ = fs::remove_file(dir.path().join("consent.index"));
+    fs::remove_file(&anchor).unwrap();
+    let inspector = ConsentStore::open_read_only_with(
+        dir.path(),
+        StoreOptions {
+            sealer: Some(sealer.clone()),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let report = inspector.verify().unwrap();
+    assert!(!report.intact, "{report:?}");
+    assert!(report.problem.unwrap().contains("anchor"));
+    drop(inspector);
+    assert_caught_on_open(dir.path(), &sealer, "a rollback with the anchor deleted");
+}
+
+#[test]
+fn an_unsealed_chain_above_the_anchored_one_is_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forger.replace_with_a_chain_above(Feature::Camera);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "an erasure forged without the key");
+}
+
+#[test]
+fn a_real_erasure_is_sealed_as_it_starts_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    store.erase_all().unwrap();
+    let kinds: Vec<AuditKind> = kinds(&store);
+    assert_eq!(
+        kinds[..2],
+        [AuditKind::Erased, AuditKind::Sealed],
+        "{kinds:?}"
+    );
+    store.close().unwrap();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    assert!(store.recovery_notice().is_none());
+    let report = store.verify().unwrap();
+    assert!(report.intact, "{:?}", report.problem);
+}
+
+#[test]
+fn a_sealed_store_is_written_only_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    let without = ConsentStore::open_with(dir.path(), Some(config()), options(&clock));
+    assert!(
+        matches!(&without, Err(ConsentError::NotPermitted { reason }) if reason.contains("sealed")),
+        "{without:?}"
+    );
+    // Inspecting needs no key, and changes nothing.
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    assert_eq!(
+        inspector.state(Feature::Microphone).status,
+        ConsentStatus::Granted
+    );
+}
+
+#[test]
+fn a_sealed_stores_deleted_files_are_damage_with_a_quiet_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    store.decline_policy(Actor::User).ok();
+    store.deny(Feature::Camera, Actor::User).unwrap();
+    store.close().unwrap();
+    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+        let _ = fs::remove_file(dir.path().join(name));
+    }
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    let notice = store.recovery_notice().expect("the deletion is found");
+    assert!(notice.problem.contains("missing"), "{}", notice.problem);
+    assert!(
+        matches!(
+            store.prompt_advice(Feature::Camera),
+            PromptAdvice::NotNow { .. }
+        ),
+        "nobody is asked at once for what they may have refused"
+    );
+}
+
+#[test]
+fn a_cleanly_closed_store_has_no_unsealed_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    let report = store.verify().unwrap();
+    assert_eq!(report.unsealed_records, 0, "{report:?}");
+    assert_eq!(report.unvouched_records, 0, "{report:?}");
 }

@@ -108,7 +108,10 @@ impl Engine {
     ) -> Result<Arc<Engine>, Error> {
         let last_alive_ms = journal.last_time();
         let (state, chain_start, repaired, rebuilt) = match found {
-            Found::New => (State::new(""), Some(ChainStart::First), None, Vec::new()),
+            Found::New => {
+                let start = Engine::first_or_lost(&journal, config.as_ref())?;
+                (State::new(""), Some(start), None, Vec::new())
+            }
             Found::Damaged { damage, replayed } => {
                 let replayed = replayed.unwrap_or_else(|| State::new(""));
                 let chain_start = ChainStart::Recover {
@@ -157,6 +160,22 @@ impl Engine {
                         bytes_cut: repair.bytes_cut,
                     });
                 }
+                // Records no seal covers are never sealed as if this store had written them:
+                // the log says so first (I7). Then the anchor of a clean close says open again.
+                let unvouched = {
+                    let mut core = engine.core.write();
+                    let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+                    journal
+                        .anchor_as_open()
+                        .map_err(|e| Error::io("anchoring the store as open", e))?;
+                    journal.unvouched()
+                };
+                if let Some((from_seq, through_seq)) = unvouched {
+                    found.push(Entry::UnvouchedRecords {
+                        from_seq,
+                        through_seq,
+                    });
+                }
                 for rebuilt in &rebuilt {
                     let mut problem = rebuilt.problem.clone();
                     problem.truncate(MAX_PROBLEM_LEN);
@@ -193,9 +212,46 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// A store with no log is new — unless the sealer keeps an anchor for this app's store:
+    /// then its files were deleted or replaced, which is damage (I7), not a fresh start.
+    fn first_or_lost(journal: &Journal, config: Option<&Resolved>) -> Result<ChainStart, Error> {
+        let (Some(sealer), Some(config)) = (journal.sealer(), config) else {
+            return Ok(ChainStart::First);
+        };
+        let anchor = log::anchor_for(&sealer, &config.app_id).map_err(|e| {
+            Error::io(
+                "reading the anchor kept with the key",
+                std::io::Error::other(e),
+            )
+        })?;
+        match anchor {
+            Ok(None) => Ok(ChainStart::First),
+            Ok(Some(anchor)) => Ok(ChainStart::Recover {
+                damage: log::Damage {
+                    first_bad_seq: 1,
+                    problem: format!(
+                        "the log is missing, but the key's anchor names chain {}, record {}: the store's files were deleted or replaced",
+                        anchor.chain, anchor.seq
+                    ),
+                },
+                seen_chain: None,
+            }),
+            Err(problem) => Ok(ChainStart::Recover {
+                damage: log::Damage {
+                    first_bad_seq: 1,
+                    problem,
+                },
+                seen_chain: None,
+            }),
+        }
+    }
+}
+
 fn open_error(path: &Path, e: OpenError) -> Error {
     match e {
         OpenError::Locked => Error::Locked(path.to_path_buf()),
+        OpenError::Sealed => Error::NeedsSealer(path.to_path_buf()),
         OpenError::Io(e) => Error::io(format!("opening {}", path.display()), e),
     }
 }

@@ -151,6 +151,10 @@ pub(crate) struct Verification {
     pub records_checked: u64,
     /// The last record a sound seal covers (with a sealer).
     pub sealed_through: Option<u64>,
+    /// The last seal record (with a sealer).
+    pub last_seal_at: Option<u64>,
+    /// Records an open found unsealed and marked as such.
+    pub unvouched: u64,
     /// Why the chain was restarted: by this check, or by an earlier one since the last erasure
     /// (or, opened read-only, the damage found and left in place).
     pub notice: Option<RecoveryNotice>,
@@ -175,11 +179,15 @@ impl Engine {
             Ok(verified) => Ok(Verification {
                 records_checked: verified.records,
                 sealed_through: verified.sealed_through,
+                last_seal_at: verified.last_seal_at,
+                unvouched: verified.unvouched,
                 notice: self.recovery_notice(),
             }),
             Err(failure) if read_only => Ok(Verification {
                 records_checked: failure.records_checked,
                 sealed_through: None,
+                last_seal_at: None,
+                unvouched: 0,
                 notice: Some(RecoveryNotice::new(
                     self.clock.now_ms(),
                     failure.damage.first_bad_seq,
@@ -195,6 +203,8 @@ impl Engine {
                 Ok(Verification {
                     records_checked: failure.records_checked,
                     sealed_through: None,
+                    last_seal_at: None,
+                    unvouched: 0,
                     notice: found.or_else(|| self.recovery_notice()),
                 })
             }

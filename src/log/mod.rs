@@ -28,6 +28,7 @@ use record::{encode_frame, ChainCheck, MAGIC};
 pub(crate) use record::{Hash, Record};
 use replay::Replay;
 pub(crate) use replay::{Damage, ReplayMachine};
+pub(crate) use seal::anchor_for;
 pub(crate) use seal::SealKeys as Keys;
 use seal::SealKeys;
 pub use seal::{software_sealer, Sealer, SealerError};
@@ -131,6 +132,11 @@ pub(crate) struct Journal {
     seals: u64,
     /// Whether the last record is a seal (nothing new to seal).
     last_is_seal: bool,
+    /// The last seal record: its epoch, sequence number and hash (what an anchor names).
+    last_seal: Option<(u64, u64, Hash)>,
+    /// The anchor says the last process closed cleanly: it is anchored as open again before
+    /// this one writes anything.
+    anchored_closed: bool,
     /// The platform's sealer, if the app gave one.
     sealer: Option<Arc<dyn Sealer>>,
     /// The current chain's seal keys (with a sealer).
@@ -158,6 +164,8 @@ impl Journal {
             owner: None,
             seals: 0,
             last_is_seal: false,
+            last_seal: None,
+            anchored_closed: false,
             sealer: None,
             keys: None,
         }
@@ -213,6 +221,7 @@ impl Journal {
         }
         let first_seq = self.chain.next_seq;
         let mut chain = self.chain.clone();
+        let mut last_seal = self.last_seal;
         self.scratch.clear();
         for entry in entries {
             chain.last_hash = encode_frame(
@@ -222,6 +231,9 @@ impl Journal {
                 time_ms,
                 entry,
             );
+            if let Entry::Sealed { epoch, .. } = entry {
+                last_seal = Some((*epoch, chain.next_seq, chain.last_hash));
+            }
             chain.next_seq += 1;
         }
         let needed = self.end + self.scratch.len() as u64;
@@ -240,6 +252,7 @@ impl Journal {
             return Err(AppendError::Io(e));
         }
         self.chain = chain;
+        self.last_seal = last_seal;
         self.seals += entries
             .iter()
             .filter(|e| matches!(e, Entry::Sealed { .. }))
@@ -328,7 +341,7 @@ impl Journal {
         };
         let checkpoint_hash = self.chain.last_hash;
         let seals_before = self.seals;
-        let sealed = self.append_seal(time_ms)?;
+        let sealed = self.append_seal(time_ms, false)?;
         if let Err(e) = index::append(&self.index, &hint) {
             ::log::warn!("consentkit: time index not extended ({e}); reports scan more");
         }
@@ -357,20 +370,57 @@ impl Journal {
         Ok(())
     }
 
-    /// Seals the chain up to its last record (on close), unless it ends with a seal already;
-    /// durable, and anchored beside the key.
+    /// Seals the chain up to its last record on a clean close (unless it ends with a seal
+    /// already), durably, and anchors that seal beside the key as closed: no record may
+    /// follow it, so a tail appended without the key is damage, not history (I7).
     pub fn seal_now(&mut self, time_ms: i64) -> io::Result<()> {
-        if let Some(anchor) = self.append_seal(time_ms)? {
+        if let Some(anchor) = self.append_seal(time_ms, true)? {
             self.log.sync_data()?;
             self.durability.synced_up_to(self.ticket);
             self.keep_anchor(anchor)?;
+        } else {
+            self.anchor_last_seal(true)?;
         }
         Ok(())
     }
 
+    /// Before this process writes: the anchor of a clean close says open again, so that the
+    /// records it writes are not taken for a forger's. Nothing when it says open already.
+    pub fn anchor_as_open(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.anchored_closed) {
+            self.anchor_last_seal(false)?;
+        }
+        Ok(())
+    }
+
+    /// Anchors the last seal again, closed or open (with a sealer, when there is one).
+    fn anchor_last_seal(&mut self, closed: bool) -> io::Result<()> {
+        let (Some((epoch, seq, hash)), Some(keys)) = (self.last_seal, self.keys.as_mut()) else {
+            return Ok(());
+        };
+        let anchor = keys
+            .anchor(epoch, seq, &hash, closed)
+            .map_err(io::Error::other)?;
+        self.keep_anchor(anchor)
+    }
+
+    /// The records after the last seal — or all, when the chain has none — with a sealer:
+    /// found at open, they were written by a process that ended before sealing them, or by
+    /// someone without the key. `(first, last)`.
+    pub fn unvouched(&self) -> Option<(u64, u64)> {
+        self.keys.as_ref()?;
+        let head = self.chain.next_seq.checked_sub(1)?;
+        let first = match self.last_seal {
+            Some((_, seq, _)) => seq + 1,
+            None => self.reader().first_seq(),
+        };
+        (first <= head).then_some((first, head))
+    }
+
     /// Appends the seal of the last record, with the next epoch's key; returns the anchor to
-    /// keep once it is durable. Nothing without a sealer, or when the last record is a seal.
-    fn append_seal(&mut self, time_ms: i64) -> io::Result<Option<Vec<u8>>> {
+    /// keep once it is durable (`closed` on a clean close). Nothing without a sealer, or when
+    /// the last record is a seal.
+    fn append_seal(&mut self, time_ms: i64, closed: bool) -> io::Result<Option<Vec<u8>>> {
         let (head_seq, head_hash) = self.head();
         let Some(keys) = self.keys.as_mut() else {
             return Ok(None);
@@ -387,7 +437,7 @@ impl Journal {
             .map_err(|e| io::Error::other(e.to_string()))?;
         let (seq, hash) = self.head();
         let keys = self.keys.as_mut().expect("checked above");
-        keys.anchor(epoch, seq, &hash)
+        keys.anchor(epoch, seq, &hash, closed)
             .map(Some)
             .map_err(io::Error::other)
     }
@@ -452,8 +502,17 @@ impl Journal {
         self.owner = genesis.genesis().map(|g| (g.app_id.clone(), g.chain));
         self.seals = 0;
         self.last_is_seal = false;
+        self.last_seal = None;
+        self.anchored_closed = false;
         let sealer = self.sealer.take();
         self.set_sealer(sealer);
+        // A new chain is sealed and anchored as it starts: a chain above the anchored one
+        // that holds no seal was started without the key (I7).
+        if let Some(anchor) = self.append_seal(time_ms, false)? {
+            self.log.sync_data()?;
+            self.durability.synced_up_to(self.ticket);
+            self.keep_anchor(anchor)?;
+        }
         Ok(())
     }
 

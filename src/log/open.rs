@@ -51,6 +51,8 @@ pub(crate) struct Rebuilt {
 #[derive(Debug)]
 pub(crate) enum OpenError {
     Locked,
+    /// The log holds seals and no sealer was given: it is written only with its key.
+    Sealed,
     Io(io::Error),
 }
 
@@ -120,12 +122,18 @@ fn open_for_writing<M: ReplayMachine>(
     };
     let Loaded {
         replay,
+        anchored_closed,
         first_frame,
         end,
         file_len,
         torn_at,
         mut rebuilt,
     } = loaded;
+    // A sealed store is written only with its key: without it, what this process wrote would
+    // be sealed later as if the key's holder had (I7).
+    if sealer.is_none() && replay.seals > 0 {
+        return Err(OpenError::Sealed);
+    }
     // Cut a torn append, and junk beyond any space the log ever reserved (it is never read,
     // but must not sit where the log will grow). A torn append is zeroed where it lies rather
     // than cut off the file: the room reserved for closing decisions survives the repair
@@ -147,6 +155,7 @@ fn open_for_writing<M: ReplayMachine>(
         checkpoint_every,
     );
     resume(&mut journal, &replay, first_frame, end);
+    journal.anchored_closed = anchored_closed;
     // The room reserved by the last process is the room of this one, where it reads as zeros.
     let room = cut_at.unwrap_or(file_len).min(end + RESERVE + 4096);
     journal.zeroed = end + zeros_from(&journal.log, end, room)?;
@@ -275,10 +284,16 @@ fn resume<M>(journal: &mut Journal, replay: &Replay<M>, first_frame: u64, end: u
         .seen_seals
         .last()
         .is_some_and(|seal| seal.at.0 == replay.chain.next_seq - 1);
+    journal.last_seal = replay
+        .seen_seals
+        .last()
+        .map(|seal| (seal.epoch, seal.at.0, seal.at.1));
 }
 
 struct Loaded<M> {
     replay: Replay<M>,
+    /// The key's anchor says the last process closed cleanly.
+    anchored_closed: bool,
     /// Where the first frame is (after the base of a compacted log).
     first_frame: u64,
     /// Where the whole frames end (before a torn tail, if any).
@@ -358,15 +373,19 @@ fn load<M: ReplayMachine>(
     if replay.chain.next_seq == 1 {
         return unloadable(1, "the log holds no records".into());
     }
+    let mut anchored_closed = false;
     if let (Some(sealer), Some(owner)) = (sealer, &replay.owner) {
         let head = replay.chain.next_seq - 1;
-        let checked = seal::check_chain(sealer, owner, &replay.seen_seals, head, replay.started_at)
-            .map_err(io::Error::other)?;
-        if let Err(damage) = checked {
-            return Ok(Err((damage, Some(replay.machine))));
+        let seals = (replay.seen_seals.as_slice(), replay.seals);
+        match seal::check_chain(sealer, owner, seals, head, replay.started_at)
+            .map_err(io::Error::other)?
+        {
+            Err(damage) => return Ok(Err((damage, Some(replay.machine)))),
+            Ok(status) => anchored_closed = status.anchored_closed,
         }
     }
     Ok(Ok(Loaded {
+        anchored_closed,
         replay,
         first_frame,
         end: torn_at.unwrap_or(scanner.offset),

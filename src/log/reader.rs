@@ -28,6 +28,10 @@ pub(crate) struct LogReader {
 pub(crate) struct Verified {
     pub records: u64,
     pub sealed_through: Option<u64>,
+    /// The last seal record.
+    pub last_seal_at: Option<u64>,
+    /// Records an open found unsealed and marked (`UnvouchedRecords`).
+    pub unvouched: u64,
 }
 
 /// Where and why a chain failed verification, and how far it verified.
@@ -172,9 +176,14 @@ impl LogReader {
             ));
         }
         let mut sealed_through = None;
+        let mut last_seal_at = None;
         if let (Some(sealer), Some(owner)) = (&sealer, &replay.owner) {
-            match check_chain(sealer, owner, &replay.seen_seals, last_seq, first) {
-                Ok(Ok(status)) => sealed_through = status.sealed_through,
+            let seals = (replay.seen_seals.as_slice(), replay.seals);
+            match check_chain(sealer, owner, seals, last_seq, first) {
+                Ok(Ok(status)) => {
+                    sealed_through = status.sealed_through;
+                    last_seal_at = status.last_seal_at;
+                }
                 Ok(Err(damage)) => {
                     return Err(VerifyFailure {
                         damage,
@@ -192,6 +201,8 @@ impl LogReader {
         Ok(Verified {
             records: checked,
             sealed_through,
+            last_seal_at,
+            unvouched: replay.unvouched,
         })
     }
 }

@@ -54,6 +54,8 @@ pub(crate) struct Replay<M> {
     keys: Option<SealKeys>,
     /// The first record this replay read (those before came from a checked snapshot).
     pub started_at: u64,
+    /// Records marked as found unsealed at an open, in the records read.
+    pub unvouched: u64,
 }
 
 /// A seal record as replay met it.
@@ -90,6 +92,7 @@ impl<M: ReplayMachine> Replay<M> {
             check_seals: None,
             keys: None,
             started_at: 1,
+            unvouched: 0,
         }
     }
 
@@ -157,6 +160,13 @@ impl<M: ReplayMachine> Replay<M> {
             }
             self.seals += 1;
             self.seen_seals.push(seen);
+        }
+        if let Entry::UnvouchedRecords {
+            from_seq,
+            through_seq,
+        } = &record.entry
+        {
+            self.unvouched += through_seq.saturating_sub(*from_seq) + 1;
         }
         self.fold(record).map_err(ReplayStop::Damage)
     }

@@ -155,17 +155,40 @@ impl SealKeys {
     }
 
     /// The anchor for the seal record `seq` with `hash`, sealed, as bytes for the sealer.
-    pub fn anchor(&mut self, epoch: u64, seq: u64, hash: &Hash) -> Result<Vec<u8>, String> {
-        let tag = self.tag(b"consentkit/anchor/1", epoch, seq, hash, false)?;
+    /// `closed`: the store closed cleanly after it — no record may follow it.
+    pub fn anchor(
+        &mut self,
+        epoch: u64,
+        seq: u64,
+        hash: &Hash,
+        closed: bool,
+    ) -> Result<Vec<u8>, String> {
+        let tag = self.anchor_tag(epoch, seq, hash, closed)?;
         let anchor = Anchor {
             app_id: self.app_id.clone(),
             chain: self.chain,
             epoch,
             seq,
             hash: *hash,
+            closed,
             tag,
         };
         Ok(postcard::to_allocvec(&anchor).expect("anchors always encode"))
+    }
+
+    fn anchor_tag(
+        &mut self,
+        epoch: u64,
+        seq: u64,
+        hash: &Hash,
+        closed: bool,
+    ) -> Result<[u8; 32], String> {
+        let purpose: &[u8] = if closed {
+            b"consentkit/anchor-closed/1"
+        } else {
+            b"consentkit/anchor/1"
+        };
+        self.tag(purpose, epoch, seq, hash, false)
     }
 
     /// The anchor the sealer kept, checked: `Ok(None)` when there is none or it belongs to
@@ -182,13 +205,7 @@ impl SealKeys {
             return Ok(Ok(None));
         }
         let mut keys = SealKeys::new(self.sealer.clone(), &self.app_id, anchor.chain);
-        let expected = keys.tag(
-            b"consentkit/anchor/1",
-            anchor.epoch,
-            anchor.seq,
-            &anchor.hash,
-            false,
-        )?;
+        let expected = keys.anchor_tag(anchor.epoch, anchor.seq, &anchor.hash, anchor.closed)?;
         if expected != anchor.tag {
             return Ok(Err("the anchor kept with the key fails its seal".into()));
         }
@@ -205,16 +222,34 @@ impl SealKeys {
 pub(crate) struct SealStatus {
     /// The last record a sound seal covers.
     pub sealed_through: Option<u64>,
+    /// The last seal record.
+    pub last_seal_at: Option<u64>,
+    /// The anchor says the store closed cleanly at its seal.
+    pub anchored_closed: bool,
+}
+
+/// The anchor the sealer keeps for `app_id`'s store, checked: what a store with no log must
+/// not have (its files were deleted). `Ok(Err(problem))` for an anchor that fails its
+/// checks; `Err` when the sealer failed.
+#[allow(clippy::type_complexity)]
+pub(crate) fn anchor_for(
+    sealer: &Arc<dyn Sealer>,
+    app_id: &str,
+) -> Result<Result<Option<Anchor>, String>, String> {
+    SealKeys::new(sealer.clone(), app_id, 0).load_anchor()
 }
 
 /// Checks a chain's seals as read — the last one (each earlier one was checked as it was
 /// read, or is covered by the last through the hash chain) — and the anchor kept with the
-/// key: the log must still hold the seal it names. `started_at` is the first record read
-/// (records before it came from a checked snapshot). `Err` when the sealer failed.
+/// key (I7): the log must still hold the seal it names, nothing may follow a seal a clean
+/// close anchored, a chain holding seals must have its anchor, and a chain newer than the
+/// anchored one must be sealed (every chain is sealed as it starts). `seal_count` is the
+/// chain's seals in all, `started_at` the first record read (records before it came from a
+/// checked snapshot). `Err` when the sealer failed.
 pub(crate) fn check_chain(
     sealer: &Arc<dyn Sealer>,
     owner: &(String, u64),
-    seals: &[SealSeen],
+    (seals, seal_count): (&[SealSeen], u64),
     head_seq: u64,
     started_at: u64,
 ) -> Result<Result<SealStatus, Damage>, String> {
@@ -238,9 +273,16 @@ pub(crate) fn check_chain(
             );
         }
         status.sealed_through = Some(last.covers.0);
+        status.last_seal_at = Some(last.at.0);
     }
     let anchor = match keys.load_anchor()? {
         Ok(Some(anchor)) => anchor,
+        Ok(None) if seal_count > 0 => {
+            return damage(
+                1,
+                "the anchor kept with the key is missing, though the log holds seals: a rollback or a cut could not be told apart".into(),
+            )
+        }
         Ok(None) => return Ok(Ok(status)),
         Err(problem) => return damage(1, problem),
     };
@@ -254,7 +296,17 @@ pub(crate) fn check_chain(
         );
     }
     if anchor.chain < *chain {
-        return Ok(Ok(status)); // the store started a new chain since (erasure, recovery)
+        // The store started a new chain since (erasure, recovery), sealed as it started.
+        if seal_count == 0 {
+            return damage(
+                1,
+                format!(
+                    "chain {chain} holds no seal, though the key's anchor is on chain {}: a chain started without the key",
+                    anchor.chain
+                ),
+            );
+        }
+        return Ok(Ok(status));
     }
     if anchor.seq > head_seq {
         return damage(
@@ -265,6 +317,16 @@ pub(crate) fn check_chain(
             ),
         );
     }
+    if anchor.closed && head_seq > anchor.seq {
+        return damage(
+            anchor.seq + 1,
+            format!(
+                "records follow the seal of a clean close (record {}): written without the key",
+                anchor.seq
+            ),
+        );
+    }
+    status.anchored_closed = anchor.closed;
     if anchor.seq >= started_at {
         match seals.iter().find(|s| s.at.0 == anchor.seq) {
             Some(seal) if seal.at.1 == anchor.hash => {}
@@ -291,6 +353,8 @@ pub(crate) struct Anchor {
     /// The seal record's sequence number and hash.
     pub seq: u64,
     pub hash: Hash,
+    /// The store closed cleanly at this seal: no record may follow it.
+    pub closed: bool,
     pub tag: [u8; 32],
 }
 
@@ -433,10 +497,13 @@ mod tests {
     #[test]
     fn an_anchor_round_trips_and_an_edited_one_fails() {
         let mut keys = keys();
-        let anchor = keys.anchor(2, 40, &[5; 32]).unwrap();
+        let anchor = keys.anchor(2, 40, &[5; 32], true).unwrap();
         keys.store_anchor(anchor.clone()).unwrap();
         let loaded = keys.load_anchor().unwrap().unwrap().unwrap();
-        assert_eq!((loaded.chain, loaded.epoch, loaded.seq), (1, 2, 40));
+        assert_eq!(
+            (loaded.chain, loaded.epoch, loaded.seq, loaded.closed),
+            (1, 2, 40, true)
+        );
         let mut edited = anchor;
         let last = edited.len() - 1;
         edited[last] ^= 1;

@@ -327,6 +327,14 @@ impl State {
             | Entry::SdkRefused { .. }
             | Entry::PolicyReconsentRequired { .. }
             | Entry::AgeSignalSet(_) => self.check_app(entry)?,
+            Entry::UnvouchedRecords {
+                from_seq,
+                through_seq,
+            } => {
+                if from_seq > through_seq {
+                    return never("an empty range of unvouched records");
+                }
+            }
             Entry::Pruned { through_seq, .. } => {
                 if *through_seq <= self.pruned_through {
                     return never("a retention cut behind an earlier one");

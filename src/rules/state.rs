@@ -447,6 +447,7 @@ impl State {
             Entry::Pruned { through_seq, .. } => self.pruned_through = *through_seq,
             Entry::SdkRefused { .. }
             | Entry::PolicyReconsentRequired { .. }
+            | Entry::UnvouchedRecords { .. }
             | Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
             | Entry::Checkpoint { .. }
