@@ -9,7 +9,7 @@ use crate::ads::AdSignals;
 use crate::age::AgeSignal;
 use crate::audit::AuditEntry;
 use crate::engine::StateView;
-use crate::entry::Entry;
+use crate::entry::{Entry, RecoveryNotice};
 use crate::error::Error;
 use crate::iso8601::{iso8601, iso8601_local};
 use crate::log::LogReader;
@@ -49,6 +49,14 @@ struct Export<'a> {
     /// The age range the app reported, if any, and whether it makes the person a minor.
     age_signal: Option<AgeSignal>,
     minor: bool,
+    /// The store is damaged (found by an inspector, left in place): everything in this export
+    /// is what the records before the damage say, and the store answers off to everything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    damaged: Option<&'a RecoveryNotice>,
+    /// The log was restarted after damage (the damaged files kept aside): the history before
+    /// it is not in this export.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovered_from_damage: Option<&'a RecoveryNotice>,
     log: Vec<LogLine>,
     head: LogHead,
 }
@@ -129,6 +137,8 @@ pub(crate) fn json(
         ad_signals: &view.ad_signals,
         age_signal: view.age,
         minor: view.minor,
+        damaged: view.damage.as_ref(),
+        recovered_from_damage: view.recovery.as_ref(),
         log,
         head,
     };
@@ -238,6 +248,8 @@ mod tests {
             ad_signals: AdSignals::denied(),
             age: None,
             minor: false,
+            damage: None,
+            recovery: None,
         }
     }
 

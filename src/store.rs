@@ -234,6 +234,14 @@ impl ConsentStore {
         self.engine.recovery_notice()
     }
 
+    /// Damage an inspector (`open_read_only`) found and left in place: where and why. The
+    /// store then answers off to everything, and its states, policy, log and exports are what
+    /// the records before the damage say. `None` for a store opened for writing, which keeps
+    /// damage aside and starts a new chain (`recovery_notice`).
+    pub fn damage(&self) -> Option<RecoveryNotice> {
+        self.engine.damage()
+    }
+
     /// Why the store stopped writing (a full disk, a failed write), if it did: every feature
     /// is off until the store is reopened.
     pub fn storage_failure(&self) -> Option<String> {

@@ -421,3 +421,126 @@ fn advice_and_state_say_when_to_ask_how_old_and_how_much_history() {
         "{state}"
     );
 }
+
+/// Exit status 3: the store is damaged (documented in `--help` and the README).
+const DAMAGED: i32 = 3;
+
+#[test]
+fn every_inspector_says_a_damaged_store_is_damaged_and_shows_what_its_good_records_say() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(consentkit(dir.path(), &["demo"]).status.success());
+    let log = dir.path().join("consent.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    // Flip a byte in the record after the first records: agreement and the first grants
+    // come before it.
+    let end = {
+        let mut pos = 8;
+        let mut ends = Vec::new();
+        while bytes[pos..pos + 8].iter().any(|&b| b != 0) {
+            let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+            pos += 8 + len + 32;
+            ends.push(pos);
+        }
+        ends[ends.len() / 2]
+    };
+    bytes[end + 12] ^= 1;
+    std::fs::write(&log, bytes).unwrap();
+    for args in [
+        &["state"][..],
+        &["log"],
+        &["report"],
+        &["advice"],
+        &["sdks"],
+        &["policy"],
+        &["export"],
+        &["export", "--format", "ndjson"],
+        &["verify"],
+        &["--json", "state"],
+        &["--json", "verify"],
+    ] {
+        let out = consentkit(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(DAMAGED),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("damaged at record"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stdout(&out).contains("from record #1") || stdout(&out).contains("DAMAGED"),
+            "{args:?}: never an empty healthy store"
+        );
+    }
+    // What the good records say is there, marked.
+    let state = stdout(&consentkit(dir.path(), &["state"]));
+    assert!(state.starts_with("DAMAGED at record"), "{state}");
+    assert!(
+        state.contains("agreed"),
+        "the policy agreed before the damage: {state}"
+    );
+    let verify: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["--json", "verify"]).stdout).unwrap();
+    assert!(verify["records_checked"].as_u64().unwrap() > 5, "{verify}");
+    let export: serde_json::Value =
+        serde_json::from_slice(&consentkit(dir.path(), &["export"]).stdout).unwrap();
+    assert!(
+        export["damaged"]["first_bad_seq"].is_u64(),
+        "the export says so"
+    );
+    assert!(!export["log"].as_array().unwrap().is_empty());
+    let advice = stdout(&consentkit(dir.path(), &["advice"]));
+    assert!(advice.contains("not now"), "{advice}");
+    // The help says what the exit statuses mean.
+    let help = Command::new(env!("CARGO_BIN_EXE_consentkit"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(stdout(&help).contains("3 the store is damaged"));
+}
+
+#[test]
+fn an_existing_store_is_never_initialised_again_by_accident() {
+    let dir = tempfile::tempdir().unwrap();
+    let init = |args: &[&str]| {
+        let mut all = vec!["init", "--app-id", "com.example.camera"];
+        all.extend_from_slice(args);
+        consentkit(dir.path(), &all)
+    };
+    assert!(init(&["--policy-revision", "2"]).status.success());
+    let log = std::fs::read(dir.path().join("consent.log")).unwrap();
+    let again = init(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("already holds a store"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("consent.log")).unwrap(),
+        log,
+        "nothing changed"
+    );
+    // Asked explicitly: applied — but a policy step is never dropped.
+    let dropped = init(&["--reconfigure"]);
+    assert_eq!(dropped.status.code(), Some(2));
+    assert!(
+        stderr(&dropped).contains("policy step"),
+        "{}",
+        stderr(&dropped)
+    );
+    assert!(init(&["--reconfigure", "--policy-revision", "3"])
+        .status
+        .success());
+    let policy = stdout(&consentkit(dir.path(), &["policy"]));
+    assert!(policy.contains("revision 3"), "{policy}");
+    // The demo runs on a new store, never on an existing one (its own included).
+    let demo = tempfile::tempdir().unwrap();
+    assert!(consentkit(demo.path(), &["demo"]).status.success());
+    let twice = consentkit(demo.path(), &["demo"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(stderr(&twice).contains("already holds a store"));
+}

@@ -483,3 +483,49 @@ fn checkpoints_keep_their_spacing_across_reopening() {
     // The genesis and four grants, a checkpoint; five more records, a checkpoint.
     assert_eq!(checkpoints, vec![6, 12]);
 }
+
+#[test]
+fn an_inspector_shows_a_damaged_store_as_damaged_with_what_its_good_records_say() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let bytes = fs::read(log_path(dir.path())).unwrap();
+    let frames = frames(&bytes);
+    // Damage in the record after the microphone's denial (the fourth after the genesis).
+    let mut damaged = bytes.clone();
+    damaged[frames[5].start + 12] ^= 1;
+    fs::write(log_path(dir.path()), &damaged).unwrap();
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock())).unwrap();
+    let damage = inspector
+        .damage()
+        .expect("the inspector says it is damaged");
+    assert_eq!(damage.first_bad_seq, 6);
+    assert_eq!(inspector.recovery_notice(), Some(damage.clone()));
+    // What the records before the damage say, with everything off.
+    assert_eq!(
+        inspector.state(Feature::Camera).status,
+        ConsentStatus::Granted
+    );
+    assert_eq!(
+        inspector.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
+    assert!(Feature::ALL
+        .iter()
+        .all(|f| !inspector.is_allowed(*f) && !inspector.state(*f).allowed));
+    assert_eq!(
+        inspector.audit_log(AuditFilter::default()).unwrap().len(),
+        5
+    );
+    assert!(matches!(
+        inspector.prompt_advice(Feature::Camera),
+        PromptAdvice::NotNow { .. }
+    ));
+    let export: serde_json::Value =
+        serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
+    assert_eq!(export["damaged"]["first_bad_seq"], 6);
+    let report = inspector.verify().unwrap();
+    assert!(!report.intact);
+    assert_eq!(report.records_checked, 5);
+    // The inspector wrote nothing.
+    assert_eq!(fs::read(log_path(dir.path())).unwrap(), damaged);
+}

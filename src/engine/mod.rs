@@ -116,6 +116,10 @@ pub(crate) struct StateView {
     pub ad_signals: AdSignals,
     pub age: Option<crate::age::AgeSignal>,
     pub minor: bool,
+    /// Damage an inspector found and left in place: the view is of the records before it.
+    pub damage: Option<RecoveryNotice>,
+    /// Why the chain was restarted after damage, if it was.
+    pub recovery: Option<RecoveryNotice>,
 }
 
 impl Engine {
@@ -211,6 +215,12 @@ impl Engine {
             .or_else(|| core.state.recovery.clone())
     }
 
+    /// Damage found by a read-only opener and left in place (not kept aside: an inspector
+    /// writes nothing). What it shows is what the records before the damage say.
+    pub fn damage(&self) -> Option<RecoveryNotice> {
+        self.core.read().unrecovered.clone()
+    }
+
     /// Why the store stopped writing, if it did.
     pub fn failure(&self) -> Option<String> {
         self.core.read().failed.as_ref().map(|f| f.why.clone())
@@ -248,6 +258,8 @@ impl Engine {
             ad_signals: core.ad_signals(),
             age: core.state.age,
             minor: core.state.is_minor(),
+            damage: core.unrecovered.clone(),
+            recovery: core.state.recovery.clone(),
         }
     }
 
@@ -270,15 +282,32 @@ impl Engine {
     pub fn prompt_advice(&self, feature: Feature) -> crate::advice::PromptAdvice {
         let now_ms = self.clock.now_ms();
         let core = self.core.read();
-        core.state
-            .prompt_advice(feature, now_ms, self.config.reprompt_after_ms)
+        self.damaged_advice(&core, now_ms).unwrap_or_else(|| {
+            core.state
+                .prompt_advice(feature, now_ms, self.config.reprompt_after_ms)
+        })
     }
 
     pub fn policy_prompt_advice(&self) -> crate::advice::PromptAdvice {
         let now_ms = self.clock.now_ms();
         let core = self.core.read();
-        core.state
-            .policy_prompt_advice(now_ms, self.config.reprompt_after_ms)
+        self.damaged_advice(&core, now_ms).unwrap_or_else(|| {
+            core.state
+                .policy_prompt_advice(now_ms, self.config.reprompt_after_ms)
+        })
+    }
+
+    /// A damaged store, inspected: what the app will advise once it recovers — not now, for
+    /// the quiet period after the damage was found (nobody knows who declined what).
+    fn damaged_advice(&self, core: &Core, now_ms: i64) -> Option<crate::advice::PromptAdvice> {
+        let notice = core.unrecovered.as_ref()?;
+        let period = i64::try_from(self.config.reprompt_after_ms).unwrap_or(i64::MAX);
+        let until_ms = notice.found_at_ms.min(now_ms).saturating_add(period);
+        Some(if period > 0 && now_ms < until_ms {
+            crate::advice::PromptAdvice::NotNow { until_ms }
+        } else {
+            crate::advice::PromptAdvice::Ask
+        })
     }
 
     pub fn age_signal(&self) -> Option<crate::age::AgeSignal> {

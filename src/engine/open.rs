@@ -43,15 +43,16 @@ impl Engine {
         let (state, unrecovered) = match found {
             Found::New => return Err(Error::NoStore(path.to_path_buf())),
             Found::Intact { machine, .. } => (machine, None),
+            // The good records before the damage are shown for what they say, with the damage
+            // beside them: everything off, never an empty healthy store (I6).
             Found::Damaged { damage, replayed } => {
-                let app_id = replayed.map(|s| s.app_id).unwrap_or_default();
                 let notice = RecoveryNotice::new(
                     options.clock.now_ms(),
                     damage.first_bad_seq,
                     &damage.problem,
                     String::new(),
                 );
-                (State::new(&app_id), Some(notice))
+                (replayed.unwrap_or_else(|| State::new("")), Some(notice))
             }
         };
         let config = Resolved::as_stored(&state.app_id);

@@ -115,6 +115,7 @@ fn open_for_writing<M: ReplayMachine>(
     };
     let loaded = match load::<M>(&dir, &log, sealer)? {
         Err((damage, replayed)) => {
+            let replayed = replayed.map(|(replay, _)| replay.machine);
             let found = Found::Damaged { damage, replayed };
             return Ok(chainless(dir, lock, checkpoint_every, found));
         }
@@ -220,7 +221,20 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
     };
     let mut journal = Journal::new(Place::ReadOnly, log, index, checkpoint_every);
     let found = match loaded {
-        Err((damage, replayed)) => Found::Damaged { damage, replayed },
+        // The good records before the damage stay readable, marked as what they are.
+        Err((damage, replayed)) => match replayed {
+            Some((replay, first_frame)) => {
+                resume(&mut journal, &replay, first_frame, replay.good_end);
+                Found::Damaged {
+                    damage,
+                    replayed: Some(replay.machine),
+                }
+            }
+            None => Found::Damaged {
+                damage,
+                replayed: None,
+            },
+        },
         Ok(loaded) => {
             // A torn last record is an append in progress, or a crash's: read up to it.
             resume(&mut journal, &loaded.replay, loaded.first_frame, loaded.end);
@@ -303,8 +317,9 @@ struct Loaded<M> {
     rebuilt: Vec<Rebuilt>,
 }
 
-/// Damage found while loading, with the state replayed before it, if any.
-type Unloadable<M> = (Damage, Option<M>);
+/// Damage found while loading, with the replay of the good records before it (and where the
+/// first frame is), when there were any.
+type Unloadable<M> = (Damage, Option<(Replay<M>, u64)>);
 
 /// Reads the snapshot and the records after it, checking everything it reads. A snapshot
 /// whose own checksum fails, or whose state disagrees with the checkpoint it names, is not
@@ -366,7 +381,7 @@ fn load<M: ReplayMachine>(
     );
     let torn_at = match replay.run(&mut scanner) {
         Ok(torn_at) => torn_at,
-        Err(ReplayStop::Damage(damage)) => return Ok(Err((damage, Some(replay.machine)))),
+        Err(ReplayStop::Damage(damage)) => return Ok(Err((damage, Some((replay, first_frame))))),
         Err(ReplayStop::Io(e)) => return Err(e),
         Err(ReplayStop::Sealer(e)) => return Err(io::Error::other(e)),
     };
@@ -380,7 +395,7 @@ fn load<M: ReplayMachine>(
         match seal::check_chain(sealer, owner, seals, head, replay.started_at)
             .map_err(io::Error::other)?
         {
-            Err(damage) => return Ok(Err((damage, Some(replay.machine)))),
+            Err(damage) => return Ok(Err((damage, Some((replay, first_frame))))),
             Ok(status) => anchored_closed = status.anchored_closed,
         }
     }

@@ -56,6 +56,8 @@ pub(crate) struct Replay<M> {
     pub started_at: u64,
     /// Records marked as found unsealed at an open, in the records read.
     pub unvouched: u64,
+    /// Where the records accepted so far end: the good prefix, when damage stops the replay.
+    pub good_end: u64,
 }
 
 /// A seal record as replay met it.
@@ -93,6 +95,7 @@ impl<M: ReplayMachine> Replay<M> {
             keys: None,
             started_at: 1,
             unvouched: 0,
+            good_end: 0,
         }
     }
 
@@ -200,10 +203,14 @@ impl<M: ReplayMachine> Replay<M> {
     /// Replays everything the scanner reads. Returns the offset of a torn tail, if the bytes
     /// end inside an incomplete record.
     pub fn run<R: Read>(&mut self, scanner: &mut Scanner<R>) -> Result<Option<u64>, ReplayStop> {
+        self.good_end = self.good_end.max(scanner.offset);
         loop {
             match scanner.next_record() {
                 Ok(None) => return Ok(None),
-                Ok(Some(record)) => self.accept(&record)?,
+                Ok(Some(record)) => {
+                    self.accept(&record)?;
+                    self.good_end = scanner.offset;
+                }
                 Err(ScanStop::Torn { offset }) => return Ok(Some(offset)),
                 Err(ScanStop::Corrupt { reason, .. }) => {
                     return Err(ReplayStop::Damage(Damage {

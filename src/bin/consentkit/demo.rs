@@ -311,6 +311,14 @@ fn describe(result: Result<(), ConsentError>) -> String {
 
 pub fn run(dir: Option<&Path>) -> Result<(), String> {
     let dir = match dir {
+        // The demo changes its terms as it goes: it runs on a new store, never on one that
+        // exists (its own from an earlier run included), which it would leave as it is.
+        Some(dir) if dir.join("consent.log").exists() => {
+            return Err(format!(
+                "{} already holds a store: nothing changed (the demo runs on a new one: give another --dir, or none)",
+                dir.display()
+            ))
+        }
         Some(dir) => dir.to_path_buf(),
         None => tempfile::Builder::new()
             .prefix("consentkit-demo-")

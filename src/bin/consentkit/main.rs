@@ -14,11 +14,19 @@ use consentkit::{
     StoreOptions,
 };
 
+/// Exit status 3: the store is damaged. Inspecting commands still print what the records
+/// before the damage say, and say where and why on stderr.
+const DAMAGED: u8 = 3;
+
 #[derive(Parser)]
 #[command(
     name = "consentkit",
     version,
-    about = "Consent and audit log for camera apps"
+    about = "Consent and audit log for camera apps",
+    after_help = "Exit status: 0 done; 1 verify found the history not intact (or a saved head no longer held); \
+2 an error (a bad argument, no store, a store locked or sealed); 3 the store is damaged: an \
+inspecting command still prints what the records before the damage say, marked as such, and \
+says where and why on stderr (everything there is off)."
 )]
 struct Cli {
     /// The store directory (for `demo`: a new temporary one when omitted).
@@ -48,6 +56,11 @@ enum Command {
         /// (basic mode until then).
         #[arg(long, value_name = "N")]
         policy_revision: Option<u32>,
+        /// Apply this config to the store already in --dir (terms and revisions only go
+        /// forward; a policy step is never dropped). Without it, an existing store is left
+        /// as it is.
+        #[arg(long)]
+        reconfigure: bool,
     },
     /// The privacy policy's state: agreed, declined, basic mode. QA: --agree or --decline.
     Policy {
@@ -180,13 +193,23 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if let Command::Init {
         app_id,
         policy_revision,
+        reconfigure,
     } = &cli.command
     {
+        // An existing store is never initialised again by accident.
+        let exists = dir.join("consent.log").exists();
+        if exists && !reconfigure {
+            return Err(format!(
+                "{} already holds a store: nothing changed (to apply this config to it, add --reconfigure)",
+                dir.display()
+            ));
+        }
         let mut config = ConsentConfig::new(app_id);
         config.policy_revision = *policy_revision;
         let store = ConsentStore::open_with(dir, Some(config), options).map_err(describe)?;
         if !cli.json {
-            println!("created the store of {app_id} in {}", dir.display());
+            let done = if exists { "reconfigured" } else { "created" };
+            println!("{done} the store of {app_id} in {}", dir.display());
             output::policy(&store.policy_state(), false);
         }
         output::states(&store.states(), cli.json);
@@ -220,6 +243,33 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         store
     };
     let by = |app: bool| if app { Actor::App } else { Actor::User };
+    // A damaged store is never shown as an empty, healthy one (I6): said on stderr, marked on
+    // stdout, and a distinct exit status — with what the good records before it say.
+    let damage = store.damage();
+    if let Some(damage) = &damage {
+        eprintln!(
+            "consentkit: the store is damaged at record {}: {}. Shown: what the records before it say; everything is off.",
+            damage.first_bad_seq, damage.problem
+        );
+        // Exports are data for other programs: the JSON says `damaged` itself.
+        let data = matches!(cli.command, Command::Export { .. } | Command::Head);
+        if !cli.json && !data {
+            println!(
+                "DAMAGED at record {} — what the records before it say (everything is off):",
+                damage.first_bad_seq
+            );
+        }
+    } else if let Some(recovery) = store.recovery_notice() {
+        eprintln!(
+            "consentkit: note: the log was restarted after damage ({}); the damaged files are kept in {}",
+            recovery.problem, recovery.quarantined_as
+        );
+    }
+    let damaged = if damage.is_some() {
+        ExitCode::from(DAMAGED)
+    } else {
+        ExitCode::SUCCESS
+    };
     match cli.command {
         Command::Demo | Command::Init { .. } => unreachable!("handled above"),
         Command::State => {
@@ -292,6 +342,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 output::head_check(&check, cli.json);
                 fine &= check.extends;
             }
+            if damage.is_some() {
+                return Ok(damaged);
+            }
             if !fine {
                 return Ok(ExitCode::FAILURE);
             }
@@ -331,7 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             output::states(&[store.state(feature)], cli.json);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(damaged)
 }
 
 fn describe(e: ConsentError) -> String {
