@@ -465,13 +465,36 @@ impl Journal {
 
     /// Replaces the chain with a new one that starts with `genesis`. The old chain's files
     /// must already be kept aside or meant to go (an erasure); its unsynced records are
-    /// synced first, so nobody waiting on them is told a lie.
+    /// synced first, so nobody waiting on them is told a lie. With a sealer, the new chain is
+    /// sealed and anchored as it starts — a chain above the anchored one that holds no seal
+    /// was started without the key (I7) — and the seal is made before any file changes: a
+    /// sealer that fails leaves the old chain as it was.
     pub fn start_chain(&mut self, genesis: &Entry, time_ms: i64) -> io::Result<()> {
         debug_assert!(genesis.kind().is_genesis());
+        let owner = genesis.genesis().map(|g| (g.app_id.clone(), g.chain));
+        let mut keys = match (&self.sealer, &owner) {
+            (Some(sealer), Some((app_id, chain))) => {
+                Some(SealKeys::new(sealer.clone(), app_id, *chain))
+            }
+            _ => None,
+        };
         let mut bytes = MAGIC.to_vec();
         let mut chain = ChainCheck::new();
         chain.last_hash = encode_frame(&mut bytes, &chain.last_hash, 1, time_ms, genesis);
         chain.next_seq = 2;
+        let mut sealed = None;
+        if let Some(keys) = keys.as_mut() {
+            let tag = keys
+                .seal(0, 1, &chain.last_hash)
+                .map_err(io::Error::other)?;
+            let seal = Entry::Sealed { epoch: 0, tag };
+            chain.last_hash = encode_frame(&mut bytes, &chain.last_hash, 2, time_ms, &seal);
+            chain.next_seq = 3;
+            let anchor = keys
+                .anchor(0, 2, &chain.last_hash, false)
+                .map_err(io::Error::other)?;
+            sealed = Some(((0, 2, chain.last_hash), anchor));
+        }
         let (log, index) = match &self.place {
             Place::Memory => (Bytes::memory(bytes.clone()), Bytes::memory(Vec::new())),
             Place::Disk { dir, .. } => {
@@ -497,23 +520,18 @@ impl Journal {
         self.zeroed = self.end;
         self.max_time = time_ms;
         self.last_time = time_ms;
-        // The genesis record counts, as replay counts it.
-        self.since_checkpoint = 1;
-        self.owner = genesis.genesis().map(|g| (g.app_id.clone(), g.chain));
-        self.seals = 0;
-        self.last_is_seal = false;
-        self.last_seal = None;
+        // The genesis record and its seal count, as replay counts them.
+        self.since_checkpoint = 1 + u64::from(sealed.is_some());
+        self.owner = owner;
+        self.keys = keys;
+        self.seals = u64::from(sealed.is_some());
+        self.last_is_seal = sealed.is_some();
+        self.last_seal = sealed.as_ref().map(|(seal, _)| *seal);
         self.anchored_closed = false;
-        let sealer = self.sealer.take();
-        self.set_sealer(sealer);
-        // A new chain is sealed and anchored as it starts: a chain above the anchored one
-        // that holds no seal was started without the key (I7).
-        if let Some(anchor) = self.append_seal(time_ms, false)? {
-            self.log.sync_data()?;
-            self.durability.synced_up_to(self.ticket);
-            self.keep_anchor(anchor)?;
+        match sealed {
+            Some((_, anchor)) => self.keep_anchor(anchor),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Retention: removes every record up to the last checkpoint before which all records

@@ -53,10 +53,11 @@ final class SealingTests: XCTestCase {
 
     func testSwiftAndTheCoreSoftwareSealerComputeTheSameSeals() throws {
         do {
-            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try InMemorySealer(key: key)).onScreen()
+            // The anchor is kept with the key: both sealers share it, as they would share a keychain.
+            let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: try sealer()).onScreen()
             try store.grant(feature: .microphone, scope: .untilRevoked, actor: .user)
         }
-        let core = try softwareSealer(key: key, anchorFile: nil)
+        let core = try softwareSealer(key: key, anchorFile: keys.appendingPathComponent("anchor").path)
         let store = try ConsentStore.openSealed(directory: dir, config: config, sealer: core).onScreen()
         let report = try store.verify()
         XCTAssertTrue(report.intact, report.problem ?? "")

@@ -41,10 +41,12 @@ class SealingTest {
 
     @Test
     fun `javax crypto and the core's software sealer compute the same seals`() {
-        openSealedConsentStore(dir, config, HmacSealer(key)).onScreen().use { store ->
+        // The anchor is kept with the key: both sealers share it, as they would share a keystore.
+        val anchor = File(keyDir, "anchor")
+        openSealedConsentStore(dir, config, HmacSealer(key, anchor)).onScreen().use { store ->
             store.grant(Feature.MICROPHONE, GrantScope.UNTIL_REVOKED, Actor.USER)
         }
-        val core = org.consentkit.internal.softwareSealer(key, null)
+        val core = org.consentkit.internal.softwareSealer(key, anchor.path)
         ConsentStore.openSealed(dir.path, config, core).onScreen().use { store ->
             val report = store.verify()
             assertTrue(report.intact, report.problem)
@@ -79,9 +81,16 @@ class SealingTest {
             override fun loadAnchor(): ByteArray? = null
             override fun storeAnchor(anchor: ByteArray) {}
         }
-        openSealedConsentStore(dir, config, broken).onScreen().use { store ->
+        // A chain is sealed as it starts: without the key, nothing starts and nothing is written.
+        val failure = org.junit.jupiter.api.assertThrows<StorageException> {
+            openSealedConsentStore(dir, config, broken)
+        }
+        assertTrue(failure.message!!.contains("keystore locked"), failure.message)
+        assertFalse(File(dir, "consent.log").exists(), "nothing written without the key")
+        // Opening unsealed is the app's explicit choice, and works.
+        ConsentStore.open(dir.path, config).onScreen().use { store ->
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
-            assertTrue(store.head().seal == null, "a head that could not be sealed says so")
+            assertNull(store.head().seal)
         }
     }
 }

@@ -5,6 +5,7 @@ import org.consentkit.ConsentStatus
 import org.consentkit.Feature
 import org.consentkit.GrantScope
 import org.consentkit.SealerFailedException
+import org.consentkit.StorageException
 import org.consentkit.consentConfig
 import org.consentkit.isAllowed
 import org.consentkit.openSealedConsentStore
@@ -39,11 +40,11 @@ class KeystoreSealerTest {
         val sealer = KeystoreSealer("consent-log", anchor) // must not throw: the app starts
         val failure = assertThrows(SealerFailedException::class.java) { sealer.mac(byteArrayOf(1, 2, 3)) }
         assertTrue(failure.message, failure.message!!.contains("Android Keystore"))
-        openSealedConsentStore(tmp.newFolder("consent"), config, sealer).use { store ->
-            store.setForeground(true) // on screen: a store is in the background until told
-            store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
-            assertNull("a head that could not be sealed says so", store.head().seal)
-        }
+        // The store's open fails closed: a chain is sealed as it starts, and nothing is written.
+        val dir = tmp.newFolder("consent")
+        val refused = assertThrows(StorageException::class.java) { openSealedConsentStore(dir, config, sealer) }
+        assertTrue(refused.message, refused.message!!.contains("Android Keystore"))
+        assertFalse("nothing written without the key", File(dir, "consent.log").exists())
     }
 
     @Test
