@@ -11,14 +11,20 @@ use std::process::Command;
 use common::*;
 use consentkit::*;
 
+/// A child forked (to mount or unmount) while another test reopens its store holds that
+/// store's directory lock until it execs: one test at a time mounts, runs and unmounts.
+static ONE_AT_A_TIME: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
 /// A small tmpfs mounted for one test, unmounted when dropped.
 struct Tmpfs {
     dir: tempfile::TempDir,
+    _alone: parking_lot::MutexGuard<'static, ()>,
 }
 
 impl Tmpfs {
     /// `None` (having said why) where this process may not mount.
     fn mount(size_kib: u64) -> Option<Tmpfs> {
+        let alone = ONE_AT_A_TIME.lock();
         let dir = tempfile::tempdir().unwrap();
         let out = Command::new("mount")
             .args([
@@ -31,7 +37,7 @@ impl Tmpfs {
             .arg(dir.path())
             .output();
         match out {
-            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
+            Ok(out) if out.status.success() => Some(Tmpfs { dir, _alone: alone }),
             Ok(out) => {
                 println!(
                     "NOT RUN: mounting a tmpfs is not permitted here ({})",
