@@ -76,7 +76,8 @@ fn steps(store: &ConsentStore, script: &[Step]) -> Said {
         match step {
             Step::Revoke(feature) | Step::Deny(feature) if said => nos.push(*feature),
             Step::Grant(feature, _) if maybe_kept => nos.retain(|f| f != feature),
-            Step::Erase if maybe_kept => nos.clear(),
+            // Erasing withdraws everything, done or refused by the disk.
+            Step::Erase if said => nos = Feature::ALL.to_vec(),
             _ => {}
         }
         match result {

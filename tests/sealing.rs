@@ -541,3 +541,78 @@ fn a_cleanly_closed_store_has_no_unsealed_records() {
     assert_eq!(report.unsealed_records, 0, "{report:?}");
     assert_eq!(report.unvouched_records, 0, "{report:?}");
 }
+
+/// A sealer over `inner` whose keystore can be locked: every MAC then fails.
+struct Lockable {
+    inner: Arc<dyn Sealer>,
+    locked: std::sync::atomic::AtomicBool,
+}
+
+impl Sealer for Lockable {
+    fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, SealerError> {
+        if self.locked.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SealerError::Failed {
+                reason: "keystore locked".into(),
+            });
+        }
+        self.inner.mac(message)
+    }
+    fn load_anchor(&self) -> Result<Option<Vec<u8>>, SealerError> {
+        self.inner.load_anchor()
+    }
+    fn store_anchor(&self, anchor: Vec<u8>) -> Result<(), SealerError> {
+        self.inner.store_anchor(anchor)
+    }
+}
+
+#[test]
+fn an_erasure_the_key_refused_leaves_the_old_chain_as_it_was_and_is_carried_out_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let lockable = Arc::new(Lockable {
+        inner: filed_sealer(&keys.path().join("anchor")),
+        locked: false.into(),
+    });
+    let sealer: Arc<dyn Sealer> = lockable.clone();
+    let clock = clock();
+    history(dir.path(), &clock, Some(&sealer));
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    let log = fs::read(dir.path().join("consent.log")).unwrap();
+    clock.advance(60_000);
+    let erased_at = clock.now_ms();
+    lockable
+        .locked
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let refused = store.erase_all();
+    assert!(
+        matches!(&refused, Err(ConsentError::Storage { reason }) if reason.contains("keystore locked")),
+        "{refused:?}"
+    );
+    assert!(all_off(&store));
+    // No chain was started without the key: the old one is as it was, its seals intact.
+    assert_eq!(fs::read(dir.path().join("consent.log")).unwrap(), log);
+    drop(store);
+    assert!(
+        ConsentStore::open_with(dir.path(), Some(config()), sealed_options(&clock, &sealer))
+            .is_err()
+    );
+
+    // The key works again: the erasure the person asked for is carried out, at its own time.
+    lockable
+        .locked
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    clock.advance(3_600_000);
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    assert!(store.recovery_notice().is_none());
+    assert_eq!(
+        store.state(Feature::Microphone).status,
+        ConsentStatus::NotAsked
+    );
+    let log = store.audit_log(AuditFilter::default()).unwrap();
+    let first = log
+        .last()
+        .expect("the new chain's first record (newest first)");
+    assert_eq!(first.kind, AuditKind::Erased);
+    assert_eq!(first.time_ms, erased_at);
+    assert!(store.verify().unwrap().intact);
+}

@@ -83,9 +83,10 @@ enum No {
     Deny,
     Decline,
     MinorAge,
+    Erase,
 }
 
-const NOS: [No; 4] = [No::Revoke, No::Deny, No::Decline, No::MinorAge];
+const NOS: [No; 5] = [No::Revoke, No::Deny, No::Decline, No::MinorAge, No::Erase];
 
 fn say(store: &ConsentStore, no: No) -> Result<(), ConsentError> {
     match no {
@@ -93,6 +94,7 @@ fn say(store: &ConsentStore, no: No) -> Result<(), ConsentError> {
         No::Deny => store.deny(Feature::Camera, Actor::User),
         No::Decline => store.decline_policy(Actor::User),
         No::MinorAge => store.set_age_signal(age_range(10, Some(12))),
+        No::Erase => store.erase_all(),
     }
 }
 
@@ -115,6 +117,21 @@ fn in_force(store: &ConsentStore, no: No, what: &str) {
             assert_eq!(store.age_signal(), Some(age_range(10, Some(12))), "{what}");
             assert!(!store.ad_signals().personalized_ads, "{what}");
         }
+        // Everything withdrawn at once: nothing asked yet (in a new chain once recorded).
+        No::Erase => {
+            for feature in [Feature::Camera, Feature::AdPersonalization] {
+                assert_eq!(
+                    store.state(feature).status,
+                    ConsentStatus::NotAsked,
+                    "{what}"
+                );
+            }
+            assert_eq!(
+                store.policy_state().status,
+                PolicyStatus::NotAsked,
+                "{what}"
+            );
+        }
     }
 }
 
@@ -124,6 +141,7 @@ fn kind_of(no: No) -> AuditKind {
         No::Deny => AuditKind::Denied,
         No::Decline => AuditKind::PolicyDeclined,
         No::MinorAge => AuditKind::AgeSignalSet,
+        No::Erase => AuditKind::Erased,
     }
 }
 
@@ -149,9 +167,10 @@ fn a_no_the_disk_refused_stands_after_a_relaunch_and_is_recorded_when_it_was_sai
                 matches!(result, Err(ConsentError::Storage { .. })),
                 "{what}: {result:?}"
             );
-            // In this process: off at once.
+            // In this process: off at once, and shown as said.
             assert!(!session.is_active(), "{what}");
             assert!(Feature::ALL.iter().all(|f| !store.is_allowed(*f)), "{what}");
+            in_force(&store, no, &format!("{what}, in the same process"));
             drop(session);
             let _ = store.close();
             drop(store);

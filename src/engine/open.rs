@@ -297,6 +297,13 @@ impl Engine {
                 wall_ms: item.time_ms,
                 mono_ms: self.clock.monotonic_ms(),
             };
+            if let Entry::Erased(genesis) = &item.entry {
+                // Not carried out when the chain it was to start (or a later one) is here.
+                if self.core.read().state.chain < genesis.chain {
+                    self.restart_at(ChainStart::Erase, now)?;
+                }
+                continue;
+            }
             let mut verb = |state: &State, now| state.redecide(&item.entry, now);
             let decided = self.decide_at(Some(now), &mut verb);
             if let Ok((Some(appended), _)) = &decided {

@@ -4,9 +4,9 @@ use super::changes::{self, AppView};
 use super::Engine;
 use crate::entry::{Entry, Genesis, RecoveryNotice};
 use crate::error::Error;
-use crate::log::Damage;
+use crate::log::{Damage, Unwritten};
 use crate::model::{Feature, OsPermission};
-use crate::rules::{Decision, State};
+use crate::rules::{Decision, Now, State};
 
 /// Why a chain starts.
 pub(crate) enum ChainStart {
@@ -26,6 +26,67 @@ impl Engine {
     /// Replaces the chain. Consent and history do not carry over; the app's terms, the OS
     /// permissions and the foreground state do. Returns the recovery notice, if any.
     pub fn restart(&self, start: ChainStart) -> Result<Option<RecoveryNotice>, Error> {
+        self.restart_at(start, self.now())
+    }
+
+    /// `restart` at `now`. An erasure is everyone's "no" at once: one the disk refused is kept
+    /// for the next open to carry out, as a withdrawal is (I4).
+    pub(super) fn restart_at(
+        &self,
+        start: ChainStart,
+        now: Now,
+    ) -> Result<Option<RecoveryNotice>, Error> {
+        let erasing = matches!(start, ChainStart::Erase);
+        let result = self.start_chain(start, now);
+        if let (true, Err(Error::Failed(_) | Error::Io { .. })) = (erasing, &result) {
+            self.keep_erasure(now);
+        }
+        result
+    }
+
+    /// An erasure the disk (or the key) refused: kept for the next open to carry out, and
+    /// taken in this process — what the store shows is the erasure (I6), on the chain the log
+    /// is still at until then.
+    fn keep_erasure(&self, now: Now) {
+        {
+            let mut guard = self.write();
+            let core = &mut *guard;
+            let chain = core.state.chain;
+            let genesis = Entry::Erased(Genesis {
+                app_id: self.config.app_id.clone(),
+                chain: chain + 1,
+                recovery: None,
+            });
+            let Some(journal) = &core.journal else {
+                return;
+            };
+            journal.keep_unwritten(&[Unwritten {
+                time_ms: now.wall_ms,
+                entry: genesis.clone(),
+            }]);
+            let head = journal.head().0;
+            let healthy = core.answers();
+            let mut seen = AppView::of(&core.state, healthy);
+            let prior = std::mem::replace(&mut core.state, State::new(""));
+            core.state.apply(0, now.wall_ms, &genesis, None);
+            for entry in self.carried_over(&core.state, &prior, now) {
+                core.state.apply(0, now.wall_ms, &entry, None);
+            }
+            core.state.chain = chain;
+            core.state.live_foreground = Some(prior.is_foreground());
+            self.notifier.enqueue(changes::changes_of(
+                &core.state,
+                head,
+                &genesis,
+                &mut seen,
+                healthy,
+            ));
+            self.refresh_allowed(core);
+        }
+        self.notifier.deliver();
+    }
+
+    fn start_chain(&self, start: ChainStart, now: Now) -> Result<Option<RecoveryNotice>, Error> {
         let (appended, notice) = {
             let mut guard = self.write();
             let core = &mut *guard;
@@ -39,7 +100,6 @@ impl Engine {
                     return Ok(None);
                 }
             }
-            let now = self.now();
             if let ChainStart::Erase = start {
                 // Sessions end on the old chain first, so observers hear of each. Starting
                 // the new chain syncs the old one, so these records are durable before they go.

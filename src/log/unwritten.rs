@@ -79,7 +79,13 @@ pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten], file_key: Option<&FileKe
         list.clone()
     };
     let merged = merge(read(dir, file_key).unwrap_or_default(), all);
-    let written = to_bytes(&merged, file_key).and_then(|bytes| {
+    // A sealer that fails cannot vouch for the file: written unvouched, it reads as unreadable
+    // at the next open, where every "no" it could hold is assumed — off, never a "no" lost.
+    let bytes = to_bytes(&merged, file_key).or_else(|e| {
+        ::log::error!("consentkit: the key cannot vouch for the closing decisions kept ({e})");
+        to_bytes(&merged, None)
+    });
+    let written = bytes.and_then(|bytes| {
         dir.replace(UNWRITTEN_FILE, &bytes)
             .map_err(|e| e.to_string())
     });

@@ -284,11 +284,13 @@ impl State {
     }
 
     /// Whether `entry` is a "no" a process could have kept after a failed write: a denial, a
-    /// withdrawal, a decline, an OS refusal, an age signal that may make a minor. Anything
-    /// else among the unwritten decisions was planted.
+    /// withdrawal, a decline, an OS refusal, an age signal that may make a minor, an erasure
+    /// (carried out by the engine: it starts a chain). Anything else among the unwritten
+    /// decisions was planted.
     pub fn may_redecide(&self, entry: &Entry) -> bool {
         match entry {
             Entry::AgeSignalSet(signal) => signal.may_be_below(self.app.age_of_consent),
+            Entry::Erased(_) => true,
             _ => entry.says_no(),
         }
     }

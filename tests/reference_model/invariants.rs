@@ -107,6 +107,19 @@ impl History {
         }
     }
 
+    /// An erasure: a new chain, where nothing was decided yet; what the OS says (refused as of
+    /// `now`) and the age signals carry over.
+    pub fn erased(&mut self, now: i64) {
+        self.decisions = vec![Vec::new(); 6];
+        self.policy.clear();
+        for (p, at) in self.os.iter().zip(self.os_refused_at.iter_mut()) {
+            if denied(*p) {
+                *at = Some(now);
+            }
+        }
+        self.next();
+    }
+
     pub fn os_reported(&mut self, f: Feature, p: OsPermission, now: i64) {
         if p != self.os[f.index()] && denied(p) {
             self.os_refused_at[f.index()] = Some(now);

@@ -299,6 +299,13 @@ impl Run {
                 }
                 compare(got, expected, op)?
             }
+            Op::Erase => {
+                let got = outcome(self.store.erase_all());
+                // Everyone's "no" at once: in force even when the disk refused it (I4).
+                self.model.erase(now);
+                self.history.erased(now);
+                compare(got, Ok(()), op)?
+            }
             Op::Wait(ms) => {
                 self.clock.advance(ms);
                 Ok(())
@@ -356,7 +363,7 @@ impl Run {
         // A decision that can only turn things off stands, written or not (I4): a "no", the
         // end of a use, an OS refusal, the background, an age that makes a minor.
         let closing = match op {
-            Op::Deny(..) | Op::Revoke(..) | Op::End(_) | Op::DeclinePolicy(_) => true,
+            Op::Deny(..) | Op::Revoke(..) | Op::End(_) | Op::DeclinePolicy(_) | Op::Erase => true,
             Op::Os(_, p) => model::denied(*p),
             Op::Foreground(foreground) => !foreground,
             // An age signal is kept when it may make a minor.

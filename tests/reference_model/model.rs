@@ -666,6 +666,22 @@ impl Model {
         Ok(())
     }
 
+    // ---- erasure ----
+
+    /// Everything is withdrawn and forgotten: every session ends, every decision and the
+    /// policy's go. What the OS says (a refusal as of `now`), the age signals, the foreground
+    /// and the config carry over: none of them can turn anything on.
+    pub fn erase(&mut self, now: i64) {
+        self.sessions.clear();
+        self.rec = vec![Rec::default(); 6];
+        self.policy = None;
+        for f in Feature::ALL {
+            if denied(self.os[f.index()]) {
+                self.os_refused_at[f.index()] = Some(now);
+            }
+        }
+    }
+
     // ---- launches ----
 
     /// The store closes (or its process dies): every session ends, single uses go.

@@ -44,6 +44,8 @@ pub enum Op {
     /// An index into `SDK_IDS`, or past it: an undeclared SDK.
     SdkStarted(usize),
     Age(AgeSignal),
+    /// The person erases everything.
+    Erase,
     /// Time passes (both clocks).
     Wait(u64),
     /// The wall clock jumps (the monotonic one does not).
@@ -211,6 +213,7 @@ fn writing_op() -> impl Strategy<Value = Op> {
         1 => actor().prop_map(Op::DeclinePolicy),
         1 => age_signal().prop_map(Op::Age),
         1 => (0..SDK_IDS.len()).prop_map(Op::SdkStarted),
+        1 => Just(Op::Erase),
     ]
 }
 
@@ -236,6 +239,7 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => actor().prop_map(Op::DeclinePolicy),
         2 => (0..SDK_IDS.len() + 1).prop_map(Op::SdkStarted),
         3 => age_signal().prop_map(Op::Age),
+        1 => Just(Op::Erase),
         2 => prop_oneof![Just(10_000u64), Just(HOUR), Just(DAY), Just(3 * DAY)].prop_map(Op::Wait),
         1 => prop_oneof![Just(-(3 * DAY as i64)), Just(-(HOUR as i64)), Just(2 * DAY as i64)]
             .prop_map(Op::ClockJump),
