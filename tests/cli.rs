@@ -118,7 +118,7 @@ fn verify_exits_non_zero_on_a_damaged_store_and_bad_input_is_a_clear_error() {
     bytes[middle] ^= 0x55;
     std::fs::write(&log, bytes).unwrap();
     let verify = consentkit(dir.path(), &["verify"]);
-    assert!(!verify.status.success());
+    assert_eq!(verify.status.code(), Some(3), "damaged");
     assert!(stdout(&verify).contains("DAMAGED"));
 
     let missing = consentkit(&dir.path().join("nothing-here"), &["state"]);
@@ -302,6 +302,14 @@ fn a_sealed_store_from_the_command_line_catches_a_restored_copy_and_a_saved_head
     assert!(verify.status.success(), "{}", stdout(&verify));
     assert!(stdout(&verify).contains("sealed through record"));
     assert!(stdout(&verify).contains("still holds the saved head"));
+    // A head the log does not hold: intact, but not that history (exit 1, not damage).
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let mut other: serde_json::Value = serde_json::from_str(&text).unwrap();
+    other["hash"] = serde_json::Value::String("00".repeat(32));
+    let other_path = copy.path().join("other-head.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    let verify = sealed(&["verify", "--head", other_path.to_str().unwrap()]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stdout(&verify));
 
     // An old copy put back: the anchor beside the key says the log lost records.
     std::fs::copy(

@@ -23,7 +23,7 @@ const DAMAGED: u8 = 3;
     name = "consentkit",
     version,
     about = "Consent and audit log for camera apps",
-    after_help = "Exit status: 0 done; 1 verify found the history not intact (or a saved head no longer held); \
+    after_help = "Exit status: 0 done; 1 verify: the log no longer holds the saved head (--head); \
 2 an error (a bad argument, no store, a store locked or sealed); 3 the store is damaged: an \
 inspecting command still prints what the records before the damage say, marked as such, and \
 says where and why on stderr (everything there is off)."
@@ -342,8 +342,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 output::head_check(&check, cli.json);
                 fine &= check.extends;
             }
-            if damage.is_some() {
-                return Ok(damaged);
+            // Damage found at open or only now, by the full check (before a snapshot): 3.
+            if damage.is_some() || !report.intact {
+                return Ok(ExitCode::from(DAMAGED));
             }
             if !fine {
                 return Ok(ExitCode::FAILURE);
