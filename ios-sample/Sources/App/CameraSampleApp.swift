@@ -15,9 +15,10 @@ struct CameraSampleApp: App {
     private let age: AgeRangeModel
 
     init() {
-        let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
-            .appendingPathComponent("consent")
-        let store = try! ConsentStore.open(directory: dir, config: ConsentConfig(appId: "com.example.camera"))
+        // The library's default: Application Support/consentkit, excluded from backups, sealed
+        // with a Keychain key. A Keychain that cannot seal fails the open (closed): this sample
+        // stops there rather than keep consent it could not prove.
+        let store = try! ConsentStore.openForApp(config: ConsentConfig(appId: "com.example.camera"))
         self.store = store
         let platform = IOSPlatform()
         _camera = State(initialValue: CameraModel(store: store, os: platform, camera: platform, sensor: platform, clipboard: platform))

@@ -33,7 +33,7 @@ func hmacSHA256(key: Data, message: Data) -> Data {
 /// A sealer whose key is held in memory; its anchor is kept in `anchorURL` (outside the
 /// store's directory), or in memory when nil. Whoever can read the process can read the key:
 /// on iOS prefer `KeychainSealer`.
-public final class InMemorySealer: Sealer, @unchecked Sendable {
+public final class InMemorySealer: InstallBoundSealer, @unchecked Sendable {
     private let key: Data
     private let anchorURL: URL?
     private let lock = NSLock()
@@ -69,6 +69,19 @@ public final class InMemorySealer: Sealer, @unchecked Sendable {
         }
         try anchor.write(to: url, options: .atomic)
     }
+
+    /// Forgets the anchor (the key is the caller's).
+    public func forget() throws {
+        guard let url = anchorURL else {
+            lock.lock()
+            defer { lock.unlock() }
+            anchor = nil
+            return
+        }
+        if FileManager.default.fileExists(atPath: url.path) {
+            try FileManager.default.removeItem(at: url)
+        }
+    }
 }
 
 #if canImport(Security) && canImport(CryptoKit)
@@ -77,7 +90,7 @@ public final class InMemorySealer: Sealer, @unchecked Sendable {
 /// device), and the anchor beside it in the Keychain, so restoring an old copy of the app's
 /// files cannot restore it. Keychain keys do not evolve: the core derives a key per epoch and
 /// forgets it when the epoch ends (README, "What the log proves").
-public final class KeychainSealer: Sealer, @unchecked Sendable {
+public final class KeychainSealer: InstallBoundSealer, @unchecked Sendable {
     private let service: String
 
     public init(service: String = "org.consentkit.seal") {
@@ -119,6 +132,16 @@ public final class KeychainSealer: Sealer, @unchecked Sendable {
     public func mac(message: Data) throws -> Data { hmacSHA256(key: try key(), message: message) }
     public func loadAnchor() throws -> Data? { try read("anchor") }
     public func storeAnchor(anchor: Data) throws { try write("anchor", anchor) }
+
+    /// Deletes the key and the anchor: a new key is generated when next needed.
+    public func forget() throws {
+        for account in ["key", "anchor"] {
+            let status = SecItemDelete(item(account) as CFDictionary)
+            guard status == errSecSuccess || status == errSecItemNotFound else {
+                throw SealerError.Failed(reason: "Keychain delete: \(status)")
+            }
+        }
+    }
 }
 #endif
 

@@ -22,8 +22,7 @@ import androidx.compose.ui.Modifier
 import org.consentkit.ConsentConfig
 import org.consentkit.ConsentStore
 import org.consentkit.ageOfDigitalConsent
-import org.consentkit.android.KeystoreSealer
-import org.consentkit.openSealedConsentStore
+import org.consentkit.android.ConsentKit
 import org.consentkit.sample.camerax.CameraXHardware
 import org.consentkit.sample.model.CameraViewModel
 import org.consentkit.sample.model.PolicyViewModel
@@ -38,7 +37,6 @@ import org.consentkit.sample.ui.screens.CameraRoute
 import org.consentkit.sample.ui.screens.PolicyRoute
 import org.consentkit.sample.ui.screens.PrivacyRoute
 import org.consentkit.sample.ui.screens.ReportRoute
-import java.io.File
 
 class MainActivity : ComponentActivity() {
     private lateinit var store: ConsentStore
@@ -48,11 +46,10 @@ class MainActivity : ComponentActivity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        // The anchor beside the Keystore key, outside the store's directory; neither is backed up.
-        val sealer = KeystoreSealer("consentkit-log", File(noBackupFilesDir, "consent.anchor"))
         // A Chinese camera app: its policy agreed to as a whole, and a guardian for those under 14.
         val config = ConsentConfig(appId = "com.example.camera", policyRevision = 1u, jurisdiction = "CN")
-        store = openSealedConsentStore(File(noBackupFilesDir, "consent"), config, sealer)
+        // The library's default: in the no-backup files, sealed with a Keystore key.
+        store = ConsentKit.open(this, config)
         permissions = AndroidOsPermissions(this)
         val camera = CameraViewModel(store, permissions, CameraXHardware(this, this), AndroidOrientationSensor(this),
             clipboard = AndroidClipboard(this))
