@@ -136,7 +136,9 @@ fn on_a_full_disk_grants_are_refused_everything_turns_off_and_a_revoke_still_lan
         Err(ConsentError::Storage { .. })
     ));
 
-    // The person withdraws consent: it lands in the room kept for it.
+    // The person withdraws consent, a day later: it lands in the room kept for it (the new
+    // day's checkpoint, which would need more room than there is, waits).
+    clock.advance(24 * 60 * 60 * 1000);
     store.revoke(Feature::Camera, Actor::User).unwrap();
     assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
     drop(recording);

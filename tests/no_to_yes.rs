@@ -673,3 +673,65 @@ fn a_planted_unwritten_file_never_loosens_and_is_kept_aside() {
         assert!(store.verify().unwrap().intact);
     }
 }
+
+// ---- Uses that stop when the person turns out to be a minor ----
+
+/// A minor's use stands only on a guardian's consent: a session resting on the person's own
+/// single use ends when a signal says they are a minor, though a guardian's standing grant
+/// covers other purposes of the same feature.
+#[test]
+fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["login"]),
+            GrantScope::UntilRevoked,
+            Actor::Guardian,
+        )
+        .unwrap();
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["share_code"]),
+            GrantScope::Once,
+            Actor::User,
+        )
+        .unwrap();
+    let own = store
+        .begin_use(Feature::Clipboard, "share_code".into())
+        .unwrap();
+    let guardians = store.begin_use(Feature::Clipboard, "login".into()).unwrap();
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+        .unwrap();
+    assert!(
+        !own.is_active(),
+        "the child's own single use no longer counts"
+    );
+    assert!(guardians.is_active(), "the guardian's grant still does");
+}
+
+/// The policy a person agreed to before a signal said they are a minor needs a guardian's
+/// agreement: basic mode, and every use ends — even one resting on a guardian's grant.
+#[test]
+fn every_use_ends_when_a_minors_own_agreement_to_the_policy_stops_counting() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    store.agree_to_policy(Actor::User).unwrap();
+    store
+        .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::Guardian)
+        .unwrap();
+    let session = store
+        .begin_use(Feature::Camera, "shoot_photo".into())
+        .unwrap();
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+        .unwrap();
+    assert!(store.policy_state().basic_mode);
+    assert!(!session.is_active(), "basic mode ends every use");
+    assert!(!store.is_allowed(Feature::Camera));
+}

@@ -285,3 +285,28 @@ fn a_cut_interrupted_at_any_operation_loses_nothing() {
     assert!(faults > 20, "only {faults} operations");
     println!("faults injected into a retention cut: {faults}");
 }
+
+/// An app opened day after day and never used adds nothing to its log: the day's checkpoint
+/// ends a day that had records, and a day without any needs none.
+#[test]
+fn an_idle_store_opened_day_after_day_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    history(dir.path(), &clock, config(), 3);
+    let launch = || {
+        clock.advance(DAY);
+        let store = ConsentStore::open_with(dir.path(), Some(config()), opts(&clock)).unwrap();
+        let head = store.head();
+        store.close().unwrap();
+        head
+    };
+    let first = launch();
+    for day in 2..6 {
+        let head = launch();
+        assert_eq!(
+            (head.seq, &head.hash),
+            (first.seq, &first.hash),
+            "launch on day {day} wrote to an idle store's log"
+        );
+    }
+}

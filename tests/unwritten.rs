@@ -296,3 +296,181 @@ fn an_unreadable_unwritten_file_is_kept_aside_and_every_no_it_could_hold_is_assu
         "kept aside, never thrown away"
     );
 }
+
+/// Every "no" the unreadable file could hold is in force, assumed by the app.
+fn every_no_assumed(store: &ConsentStore, what: &str) {
+    assert_eq!(
+        store.policy_state().status,
+        PolicyStatus::Declined,
+        "{what}"
+    );
+    assert!(Feature::ALL.iter().all(|f| !store.is_allowed(*f)), "{what}");
+}
+
+#[test]
+fn an_unwritten_file_cut_short_at_any_length_is_kept_aside_and_never_read() {
+    let _alone = ONE_AT_A_TIME.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(dir.path(), &clock, &disk);
+    drop(granted(&store));
+    store.close().unwrap();
+    drop(store);
+    let file = dir.path().join("consent.unwritten");
+    let aside = dir.path().join("consent.unwritten.damaged");
+    // Its header, a length that promises more than there is, and zeros: every length up to
+    // past the smallest whole file.
+    let mut whole = b"CKUNWR04".to_vec();
+    whole.extend_from_slice(&200u32.to_le_bytes());
+    whole.resize(80, 0);
+    for len in 0..=whole.len() {
+        let what = format!("a file of {len} bytes");
+        std::fs::write(&file, &whole[..len]).unwrap();
+        let store = ConsentStore::open_with(
+            dir.path(),
+            Some(cn_config()),
+            StoreOptions {
+                io_faults: Some(disk.clone()),
+                ..options(&clock)
+            },
+        )
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+        every_no_assumed(&store, &what);
+        assert_eq!(std::fs::read(&aside).unwrap(), &whole[..len], "{what}");
+        assert!(!file.exists(), "{what}");
+        // Agreed and granted again, for the next file to withdraw.
+        store.set_foreground(true).unwrap();
+        drop(granted(&store));
+        store.close().unwrap();
+        drop(store);
+        std::fs::remove_file(&aside).unwrap();
+    }
+}
+
+#[test]
+fn a_sealed_store_reads_only_an_unwritten_file_its_key_wrote() {
+    let _alone = ONE_AT_A_TIME.lock();
+    // An unsealed store of the same app leaves a well-formed file (a revoke the disk refused).
+    let unsealed = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(unsealed.path(), &clock, &disk);
+    let _session = granted(&store);
+    disk.0.store(LOG_WRITES, Ordering::SeqCst);
+    assert!(store.revoke(Feature::Camera, Actor::User).is_err());
+    drop(_session);
+    drop(store);
+    let planted = std::fs::read(unsealed.path().join("consent.unwritten")).unwrap();
+
+    // Copied beside a sealed store's log, it is not the key's: kept aside, every no assumed.
+    let sealed = tempfile::tempdir().unwrap();
+    let sealer = software_sealer(vec![9; 32], None).unwrap();
+    let open_sealed = || {
+        on_screen(
+            ConsentStore::open_with(
+                sealed.path(),
+                Some(cn_config()),
+                StoreOptions {
+                    sealer: Some(sealer.clone()),
+                    ..options(&clock)
+                },
+            )
+            .unwrap(),
+        )
+    };
+    let store = open_sealed();
+    let _session = granted(&store);
+    drop(_session);
+    store.close().unwrap();
+    drop(store);
+    std::fs::write(sealed.path().join("consent.unwritten"), &planted).unwrap();
+    let store = open_sealed();
+    every_no_assumed(&store, "a file the key did not write");
+    assert_eq!(
+        std::fs::read(sealed.path().join("consent.unwritten.damaged")).unwrap(),
+        planted
+    );
+}
+
+#[test]
+fn each_store_keeps_its_own_nos_and_every_no_a_process_could_not_write() {
+    let _alone = ONE_AT_A_TIME.lock();
+    let clock = clock();
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (disk_a, disk_b) = (Arc::new(Disk::default()), Arc::new(Disk::default()));
+    let store_b = open_on(b.path(), &clock, &disk_b);
+    drop(granted(&store_b));
+    store_b.close().unwrap();
+    drop(store_b);
+    // Store A: nothing can be written, not even the file beside its log; two nos in a row.
+    let store_a = open_on(a.path(), &clock, &disk_a);
+    drop(granted(&store_a));
+    disk_a.0.store(ALL_WRITES, Ordering::SeqCst);
+    assert!(store_a.revoke(Feature::Camera, Actor::User).is_err());
+    assert!(store_a
+        .revoke(Feature::AdPersonalization, Actor::User)
+        .is_err());
+    assert!(!a.path().join("consent.unwritten").exists());
+    drop(store_a);
+
+    // Store B, opened in the same process, hears nothing of A's nos.
+    let store_b = open_on(b.path(), &clock, &disk_b);
+    for feature in [Feature::Camera, Feature::AdPersonalization] {
+        assert_eq!(
+            store_b.state(feature).status,
+            ConsentStatus::Granted,
+            "{feature:?}"
+        );
+    }
+    // Store A has both.
+    disk_a.0.store(HEALTHY, Ordering::SeqCst);
+    let store_a = open_on(a.path(), &clock, &disk_a);
+    for feature in [Feature::Camera, Feature::AdPersonalization] {
+        assert_eq!(
+            store_a.state(feature).status,
+            ConsentStatus::Denied,
+            "{feature:?}"
+        );
+    }
+}
+
+#[test]
+fn a_no_already_durable_is_never_recorded_again_when_a_later_write_fails() {
+    let _alone = ONE_AT_A_TIME.lock();
+    // The revoke synced; then a grant whose sync fails, right after it or one decision later.
+    for decisions_between in [0, 1] {
+        let what = format!("{decisions_between} decisions between");
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let disk = Arc::new(Disk::default());
+        let store = open_on(dir.path(), &clock, &disk);
+        drop(granted(&store));
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+        for _ in 0..decisions_between {
+            grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+        }
+        disk.0.store(LOG_SYNCS, Ordering::SeqCst);
+        let late = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
+        assert!(late.is_err(), "{what}");
+        drop(store);
+        disk.0.store(HEALTHY, Ordering::SeqCst);
+        let store = open_on(dir.path(), &clock, &disk);
+        let revokes = store
+            .audit_log(AuditFilter {
+                feature: Some(Feature::Camera),
+                ..AuditFilter::default()
+            })
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == AuditKind::Revoked)
+            .count();
+        assert_eq!(revokes, 1, "{what}: the old no was recorded again");
+        // The grant reached the file (only its sync failed), and nothing undid it.
+        assert_eq!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Granted,
+            "{what}"
+        );
+    }
+}

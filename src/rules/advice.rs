@@ -67,7 +67,7 @@ impl State {
                 Some(until_ms) => PromptAdvice::NotNow { until_ms },
                 None => self.ask(false),
             },
-            _ => self.ask(last.is_some_and(|p| p.guardian_hold && !p.agreed)),
+            _ => self.ask(last.is_some_and(|p| p.guardian_hold)),
         }
     }
 
