@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::age::{AgeSignal, AgeSource};
 use crate::entry::{Entry, Genesis};
 use crate::log::record::{decode_frame, encode_frame, Decoded, GENESIS_PREV, HEADER_LEN, MAGIC};
 use crate::log::snapshot::Snapshot;
@@ -233,6 +234,35 @@ impl Forger {
                 scope: GrantScope::UntilRevoked,
                 terms_revision: state.terms(feature).terms_revision,
                 purposes: state.terms(feature).purposes.clone(),
+            },
+        );
+    }
+
+    /// Appends a well-chained record of an age signal (`lower`–`upper`, from `source`) after
+    /// the last record, whatever the rules would say of it.
+    pub fn append_age_signal(&mut self, lower: u32, upper: Option<u32>, source: AgeSource) {
+        let time = self.records.last().map_or(0, |(_, t, _)| *t) + 1;
+        self.push(
+            time,
+            Entry::AgeSignalSet(AgeSignal {
+                lower,
+                upper,
+                source,
+            }),
+        );
+    }
+
+    /// Appends a well-chained record asking again for agreement to the policy revision
+    /// `revision`, saying an SDK was added, whether or not anything widened.
+    pub fn append_policy_reconsent(&mut self, revision: u32) {
+        let time = self.records.last().map_or(0, |(_, t, _)| *t) + 1;
+        self.push(
+            time,
+            Entry::PolicyReconsentRequired {
+                revision,
+                widened: vec![crate::terms::Widening::SdkAdded {
+                    sdk: "tracker".into(),
+                }],
             },
         );
     }

@@ -135,6 +135,73 @@ fn a_grant_by_the_app_is_damage_even_without_a_key() {
     assert!(all_off(&store));
 }
 
+/// A closed store without a key whose person a guardian said is 10–12.
+fn a_minors_store(dir: &Path, policy_revision: Option<u32>) -> ConsentConfig {
+    let config = ConsentConfig {
+        policy_revision,
+        jurisdiction: Some("CN".into()),
+        ..config()
+    };
+    let clock = clock();
+    let store = on_screen(
+        ConsentStore::open_with(dir, Some(config.clone()), checkpointing(&clock, 8)).unwrap(),
+    );
+    if policy_revision.is_some() {
+        store.agree_to_policy(Actor::Guardian).unwrap();
+    }
+    store
+        .set_age_signal(AgeSignal {
+            lower: 10,
+            upper: Some(12),
+            source: AgeSource::Guardian,
+        })
+        .unwrap();
+    store.close().unwrap();
+    config
+}
+
+#[test]
+fn a_childs_own_adult_age_forged_over_the_guardians_is_damage_even_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = a_minors_store(dir.path(), None);
+    let mut forger = Forger::load(dir.path());
+    forger.append_age_signal(18, None, AgeSource::Declared);
+    forger.save();
+    let store = ConsentStore::open_with(dir.path(), Some(config), options(&clock())).unwrap();
+    let notice = store
+        .recovery_notice()
+        .expect("replay holds records to the rules");
+    assert!(notice.problem.contains("age signal"), "{}", notice.problem);
+    assert_eq!(
+        store.age_signal().map(|a| (a.lower, a.source)),
+        Some((10, AgeSource::Guardian)),
+        "the guardian's range stands"
+    );
+}
+
+#[test]
+fn a_reconsent_to_a_policy_whose_terms_did_not_widen_is_damage_even_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = a_minors_store(dir.path(), Some(1));
+    for revision in [1, 2] {
+        let copy = tempfile::tempdir().unwrap();
+        fs::copy(
+            dir.path().join("consent.log"),
+            copy.path().join("consent.log"),
+        )
+        .unwrap();
+        let mut forger = Forger::load(copy.path());
+        forger.append_policy_reconsent(revision);
+        forger.save();
+        let store =
+            ConsentStore::open_with(copy.path(), Some(config.clone()), options(&clock())).unwrap();
+        let notice = store
+            .recovery_notice()
+            .unwrap_or_else(|| panic!("revision {revision}: a record the rules never write"));
+        assert!(notice.problem.contains("reconsent"), "{}", notice.problem);
+    }
+}
+
 #[test]
 fn a_revocation_turned_into_a_grant_is_caught_by_the_seal() {
     let dir = tempfile::tempdir().unwrap();
