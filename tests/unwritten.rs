@@ -438,14 +438,27 @@ fn each_store_keeps_its_own_nos_and_every_no_a_process_could_not_write() {
 #[test]
 fn a_no_already_durable_is_never_recorded_again_when_a_later_write_fails() {
     let _alone = ONE_AT_A_TIME.lock();
-    // The revoke synced; then a grant whose sync fails, right after it or one decision later.
-    for decisions_between in [0, 1] {
-        let what = format!("{decisions_between} decisions between");
+    // The revoke synced (by its own sync, or by the checkpoint that follows it in the same
+    // write); then a grant whose sync fails, right after it or one decision later.
+    for (decisions_before, decisions_between, checkpoint_every) in
+        [(0, 0, 1024), (0, 1, 1024), (1, 0, 1)]
+    {
+        let what = format!(
+            "{decisions_before} decisions before, {decisions_between} between, a checkpoint every {checkpoint_every}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let clock = clock();
         let disk = Arc::new(Disk::default());
-        let store = open_on(dir.path(), &clock, &disk);
+        let options = StoreOptions {
+            io_faults: Some(disk.clone()),
+            ..checkpointing(&clock, checkpoint_every)
+        };
+        let store =
+            on_screen(ConsentStore::open_with(dir.path(), Some(cn_config()), options).unwrap());
         drop(granted(&store));
+        for _ in 0..decisions_before {
+            grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+        }
         store.revoke(Feature::Camera, Actor::User).unwrap();
         for _ in 0..decisions_between {
             grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
