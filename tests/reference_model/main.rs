@@ -236,32 +236,25 @@ impl Run {
                 }
                 compare(got, expected, op)?
             }
-            Op::AgreeToPolicy(actor) => {
-                let got = outcome(self.store.agree_to_policy(actor));
-                // Agreeing to what is agreed changes nothing: the first agreement keeps its author.
-                let changes = self.model.policy_status() != PolicyStatus::Agreed;
-                let expected = self.model.agree(actor, now);
+            Op::AgreeToPolicy(actor) | Op::DeclinePolicy(actor) => {
+                let agreed = matches!(op, Op::AgreeToPolicy(_));
+                let (got, after) = if agreed {
+                    (self.store.agree_to_policy(actor), PolicyStatus::Agreed)
+                } else {
+                    (self.store.decline_policy(actor), PolicyStatus::Declined)
+                };
+                let got = outcome(got);
+                // Saying again what stands changes nothing: the first one keeps its author.
+                let changes = self.model.policy_status() != after;
+                let expected = if agreed {
+                    self.model.agree(actor, now)
+                } else {
+                    self.model.decline(actor, now)
+                };
                 if taken(got, expected) && changes {
                     let at = self.history.next();
                     self.history.policy.push(invariants::PolicyEvent {
-                        agreed: true,
-                        actor,
-                        revision: cfg.policy_revision.unwrap_or_default(),
-                        sdks: cfg.sdks.clone(),
-                        guardian_for_a_minor: actor == Actor::Guardian && minor,
-                        at,
-                    });
-                }
-                compare(got, expected, op)?
-            }
-            Op::DeclinePolicy(actor) => {
-                let got = outcome(self.store.decline_policy(actor));
-                let changes = self.model.policy_status() != PolicyStatus::Declined;
-                let expected = self.model.decline(actor, now);
-                if taken(got, expected) && changes {
-                    let at = self.history.next();
-                    self.history.policy.push(invariants::PolicyEvent {
-                        agreed: false,
+                        agreed,
                         actor,
                         revision: cfg.policy_revision.unwrap_or_default(),
                         sdks: cfg.sdks.clone(),
