@@ -11,6 +11,17 @@ use crate::model::{Actor, Feature, GrantScope};
 use crate::rules::State;
 use crate::AuditKind;
 
+/// The user's grant of `feature` until revoked, under `terms_revision`, for `purposes`.
+fn users_grant(feature: Feature, terms_revision: u32, purposes: Vec<String>) -> Entry {
+    Entry::Granted {
+        feature,
+        actor: Actor::User,
+        scope: GrantScope::UntilRevoked,
+        terms_revision,
+        purposes,
+    }
+}
+
 /// A store's log, decoded, ready to be rewritten.
 pub struct Forger {
     dir: PathBuf,
@@ -226,15 +237,10 @@ impl Forger {
         if !state.foreground {
             self.push(time, Entry::ForegroundChanged { foreground: true });
         }
+        let terms = state.terms(feature);
         self.push(
             time,
-            Entry::Granted {
-                feature,
-                actor: Actor::User,
-                scope: GrantScope::UntilRevoked,
-                terms_revision: state.terms(feature).terms_revision,
-                purposes: state.terms(feature).purposes.clone(),
-            },
+            users_grant(feature, terms.terms_revision, terms.purposes.clone()),
         );
     }
 
@@ -288,16 +294,7 @@ impl Forger {
             }),
         );
         self.push(time, Entry::ForegroundChanged { foreground: true });
-        self.push(
-            time,
-            Entry::Granted {
-                feature,
-                actor: Actor::User,
-                scope: GrantScope::UntilRevoked,
-                terms_revision: 1,
-                purposes,
-            },
-        );
+        self.push(time, users_grant(feature, 1, purposes));
     }
 
     fn push(&mut self, time: i64, entry: Entry) {
