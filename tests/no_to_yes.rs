@@ -611,6 +611,49 @@ fn a_guardians_no_for_a_minor_stands_against_the_childs_own_word_and_a_config_ch
     );
 }
 
+/// The record of new app terms says what made fewer people minors, and only that: an age of
+/// consent unchanged or raised, an unknown age counted as a minor's still or from now on, say
+/// nothing loosened.
+#[test]
+fn new_app_terms_record_what_made_fewer_people_minors_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let cases: [(u32, bool, &[&str]); 5] = [
+        (16, true, &[]),
+        // The same age and unknown ages minors' still, with a new SDK: nothing loosened.
+        (16, true, &[]),
+        (18, true, &[]),
+        (
+            14,
+            false,
+            &["age_of_consent 18->14", "unknown age no longer a minor"],
+        ),
+        (14, true, &[]),
+    ];
+    let mut catalogue = Vec::new();
+    for (i, (age, unknown_is_minor, expected)) in cases.into_iter().enumerate() {
+        catalogue.push(sdk(&format!("sdk{i}"), &[], false));
+        let config = ConsentConfig {
+            age_of_digital_consent: Some(age),
+            unknown_age_is_minor: unknown_is_minor,
+            sdks: catalogue.clone(),
+            ..cn_config(1)
+        };
+        let store = launch(dir.path(), &clock, config);
+        let applied = store
+            .audit_log(AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|e| e.kind == AuditKind::AppTermsApplied)
+            .unwrap();
+        assert_eq!(
+            applied.changes, expected,
+            "launch {i}: {age}, {unknown_is_minor}"
+        );
+        store.close().unwrap();
+    }
+}
+
 /// What a process keeps after a failed write is read back as "no"s only: a planted file that
 /// would loosen an age or lift an OS refusal is kept aside, and when in doubt, off.
 #[test]
