@@ -546,6 +546,16 @@ fn run(policy_step: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
         run.compare_all(op)?;
     }
     prop_assert!(run.store.verify().unwrap().intact);
+    // What the history put the store through (`--nocapture` shows one line a history).
+    let count = |f: fn(&Op) -> bool| ops.iter().filter(|op| f(op)).count();
+    println!(
+        "history: {} steps, {} relaunches ({} with a new config), {} failed writes or syncs, {} erasures",
+        ops.len(),
+        count(|op| matches!(op, Op::Relaunch { .. } | Op::Reconfigure(..) | Op::Faulted(..))),
+        count(|op| matches!(op, Op::Reconfigure(..))),
+        count(|op| matches!(op, Op::Faulted(..))),
+        count(Op::erases),
+    );
     Ok(())
 }
 

@@ -61,6 +61,17 @@ pub enum Op {
     Faulted(Fault, Box<Op>),
 }
 
+impl Op {
+    /// Whether the step erases everything (on a healthy or a failing disk).
+    pub fn erases(&self) -> bool {
+        match self {
+            Op::Erase => true,
+            Op::Faulted(_, op) => op.erases(),
+            _ => false,
+        }
+    }
+}
+
 /// One change of the app's config between launches: widening, narrowing or invalid.
 #[derive(Clone, Debug)]
 pub enum Change {
