@@ -244,6 +244,19 @@ impl Forger {
         );
     }
 
+    /// Appends a well-chained copy of the last grant: a second grant of what is granted.
+    pub fn repeat_last_grant(&mut self) {
+        let grant = self
+            .records
+            .iter()
+            .rev()
+            .find(|(_, _, e)| matches!(e, Entry::Granted { .. }))
+            .map(|(_, _, e)| e.clone())
+            .expect("a grant to repeat");
+        let time = self.records.last().map_or(0, |(_, t, _)| *t) + 1;
+        self.push(time, grant);
+    }
+
     /// Appends a well-chained record of an age signal (`lower`–`upper`, from `source`) after
     /// the last record, whatever the rules would say of it.
     pub fn append_age_signal(&mut self, lower: u32, upper: Option<u32>, source: AgeSource) {

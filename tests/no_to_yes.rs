@@ -755,6 +755,35 @@ fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor()
         "the child's own single use no longer counts"
     );
     assert!(guardians.is_active(), "the guardian's grant still does");
+
+    // Nor does it open a new use, when the signal comes before it.
+    let dir = tempfile::tempdir().unwrap();
+    let store = launch(dir.path(), &clock, config());
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["login"]),
+            GrantScope::UntilRevoked,
+            Actor::Guardian,
+        )
+        .unwrap();
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["share_code"]),
+            GrantScope::Once,
+            Actor::User,
+        )
+        .unwrap();
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+        .unwrap();
+    let used = store.begin_use(Feature::Clipboard, "share_code".into());
+    assert!(
+        matches!(used, Err(ConsentError::GuardianRequired { .. })),
+        "{used:?}"
+    );
+    use_once(&store, Feature::Clipboard, "login");
 }
 
 /// The policy a person agreed to before a signal said they are a minor needs a guardian's

@@ -161,6 +161,25 @@ fn a_minors_store(dir: &Path, policy_revision: Option<u32>) -> ConsentConfig {
 }
 
 #[test]
+fn a_second_grant_of_what_is_granted_is_damage_even_without_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &clock(), None);
+    let mut forger = Forger::load(dir.path());
+    forger.repeat_last_grant();
+    forger.save();
+    let store = open(dir.path(), &clock());
+    let notice = store
+        .recovery_notice()
+        .expect("replay holds records to the rules");
+    assert!(
+        notice.problem.contains("changes nothing"),
+        "{}",
+        notice.problem
+    );
+    assert!(all_off(&store));
+}
+
+#[test]
 fn a_childs_own_adult_age_forged_over_the_guardians_is_damage_even_without_a_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = a_minors_store(dir.path(), None);
