@@ -702,3 +702,62 @@ fn an_erasure_the_key_refused_leaves_the_old_chain_as_it_was_and_is_carried_out_
     assert_eq!(first.time_ms, erased_at);
     assert!(store.verify().unwrap().intact);
 }
+
+/// With the anchor deleted, a chain the key never started is still damage: a forged erasure
+/// granting the camera, the log cut back to its first record (with or without a grant after
+/// it), an unsealed store planted in its place (I7).
+#[test]
+fn a_chain_without_a_seal_is_damage_when_the_anchor_is_deleted_too() {
+    type Forgery = fn(&Path);
+    let forgeries: [(&str, Forgery); 4] = [
+        ("a forged erasure granting the camera", |dir| {
+            let mut forger = Forger::load(dir);
+            forger.replace_with_a_chain_above(Feature::Camera);
+            forger.save();
+        }),
+        ("the log cut to its first record", |dir| {
+            let mut forger = Forger::load(dir);
+            forger.truncate(1);
+            forger.save();
+        }),
+        ("the log cut to its first record, a grant after it", |dir| {
+            let mut forger = Forger::load(dir);
+            forger.truncate(1);
+            forger.append_grant(Feature::Camera);
+            forger.save();
+        }),
+        ("an unsealed store planted", |dir| {
+            for name in ["consent.log", "consent.snapshot", "consent.index"] {
+                let _ = fs::remove_file(dir.join(name));
+            }
+            let store = open(dir, &clock());
+            camera_granted(&store);
+            store.close().unwrap();
+        }),
+    ];
+    for (what, forge) in forgeries {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = tempfile::tempdir().unwrap();
+        let anchor = keys.path().join("anchor");
+        let sealer = filed_sealer(&anchor);
+        history(dir.path(), &clock(), Some(&sealer));
+        forge(dir.path());
+        let _ = fs::remove_file(dir.path().join("consent.snapshot"));
+        fs::remove_file(&anchor).unwrap();
+        let inspector = ConsentStore::open_read_only_with(
+            dir.path(),
+            StoreOptions {
+                sealer: Some(sealer.clone()),
+                ..StoreOptions::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            inspector.damage().is_some(),
+            "{what}: the inspector says damaged"
+        );
+        assert!(!inspector.verify().unwrap().intact, "{what}");
+        drop(inspector);
+        assert_caught_on_open(dir.path(), &sealer, what);
+    }
+}

@@ -283,7 +283,17 @@ pub(crate) fn check_chain(
                 "the anchor kept with the key is missing, though the log holds seals: a rollback or a cut could not be told apart".into(),
             )
         }
-        Ok(None) => return Ok(Ok(status)),
+        // With a key, every chain is sealed as it starts: one without a seal was never the
+        // store's (a forged chain, a cut to its first record, an unsealed store planted), and
+        // with no anchor either, nothing else could tell (I7).
+        Ok(None) => {
+            return damage(
+                1,
+                format!(
+                    "chain {chain} holds no seal, and the key keeps no anchor: a chain the store's key never started"
+                ),
+            )
+        }
         Err(problem) => return damage(1, problem),
     };
     if anchor.chain > *chain {
