@@ -761,3 +761,47 @@ fn a_chain_without_a_seal_is_damage_when_the_anchor_is_deleted_too() {
         assert_caught_on_open(dir.path(), &sealer, what);
     }
 }
+
+/// An inspector shows what the records before the damage say and nothing after it, also when
+/// the damage is found after reading them (a restored copy whose anchor was deleted: every
+/// record is in doubt).
+#[test]
+fn an_inspector_shows_nothing_at_or_after_the_damage_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let anchor = keys.path().join("anchor");
+    let sealer = filed_sealer(&anchor);
+    let clock = clock();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    store.close().unwrap();
+    let copy = fs::read(dir.path().join("consent.log")).unwrap();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    store.close().unwrap();
+    fs::write(dir.path().join("consent.log"), copy).unwrap();
+    let _ = fs::remove_file(dir.path().join("consent.snapshot"));
+    fs::remove_file(&anchor).unwrap();
+    let inspector = ConsentStore::open_read_only_with(
+        dir.path(),
+        StoreOptions {
+            sealer: Some(sealer.clone()),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    let damage = inspector.damage().expect("damaged");
+    assert_eq!(damage.first_bad_seq, 1);
+    assert_eq!(
+        inspector.state(Feature::Camera).status,
+        ConsentStatus::NotAsked,
+        "the rolled-back grant is not shown"
+    );
+    assert!(inspector
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .is_empty());
+    let export: serde_json::Value =
+        serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
+    assert!(export["damaged"].is_object());
+}

@@ -215,6 +215,14 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         std::thread::sleep(std::time::Duration::from_millis(20));
         loaded = load::<M>(&dir, &log, sealer.as_ref())?;
     }
+    // Damage found after the records were read (a seal, the anchor): what is shown is what
+    // the records before it say, and nothing after.
+    if let Err((damage, Some((replay, _)))) = &loaded {
+        if damage.first_bad_seq < replay.chain.next_seq {
+            let before = prefix::<M>(&log, damage.first_bad_seq)?;
+            loaded = Err((damage.clone(), before));
+        }
+    }
     let index = match dir.open_file(INDEX_FILE, true) {
         Ok(Some(index)) => index,
         _ => none(),
@@ -302,6 +310,37 @@ fn resume<M>(journal: &mut Journal, replay: &Replay<M>, first_frame: u64, end: u
         .seen_seals
         .last()
         .map(|seal| (seal.epoch, seal.at.0, seal.at.1));
+}
+
+/// The replay of the records before `first_bad_seq` only (after the base of a compacted log),
+/// and where its first frame is; `None` when nothing before it can be read on its own.
+fn prefix<M: ReplayMachine>(
+    log: &Bytes,
+    first_bad_seq: u64,
+) -> io::Result<Option<(Replay<M>, u64)>> {
+    let file_len = log.len()?;
+    let Ok((first_frame, base)) = base::read(log)? else {
+        return Ok(None);
+    };
+    let mut replay = match base.map(|base| base.resume::<M>()) {
+        Some(Ok(replay)) => replay,
+        Some(Err(_)) => return Ok(None),
+        None => Replay::from_start(),
+    };
+    if first_bad_seq < replay.started_at {
+        return Ok(None);
+    }
+    replay.stop_before = Some(first_bad_seq);
+    let mut scanner = Scanner::new(
+        BufReader::with_capacity(64 * 1024, log.reader_at(first_frame)),
+        first_frame,
+        file_len,
+    );
+    match replay.run(&mut scanner) {
+        Ok(_) => Ok(Some((replay, first_frame))),
+        Err(ReplayStop::Io(e)) => Err(e),
+        Err(_) => Ok(None),
+    }
 }
 
 struct Loaded<M> {

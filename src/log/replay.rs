@@ -58,6 +58,8 @@ pub(crate) struct Replay<M> {
     pub unvouched: u64,
     /// Where the records accepted so far end: the good prefix, when damage stops the replay.
     pub good_end: u64,
+    /// A record number the replay stops before, as if the log ended there.
+    pub stop_before: Option<u64>,
 }
 
 /// A seal record as replay met it.
@@ -96,6 +98,7 @@ impl<M: ReplayMachine> Replay<M> {
             started_at: 1,
             unvouched: 0,
             good_end: 0,
+            stop_before: None,
         }
     }
 
@@ -207,6 +210,9 @@ impl<M: ReplayMachine> Replay<M> {
         loop {
             match scanner.next_record() {
                 Ok(None) => return Ok(None),
+                Ok(Some(record)) if self.stop_before.is_some_and(|stop| record.seq >= stop) => {
+                    return Ok(None)
+                }
                 Ok(Some(record)) => {
                     self.accept(&record)?;
                     self.good_end = scanner.offset;
