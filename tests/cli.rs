@@ -552,3 +552,73 @@ fn an_existing_store_is_never_initialised_again_by_accident() {
     assert_eq!(twice.status.code(), Some(2));
     assert!(stderr(&twice).contains("already holds a store"));
 }
+
+#[test]
+fn a_damaged_store_or_one_whose_log_is_gone_is_never_initialised_again() {
+    // A store with a policy step, agreed, then damaged: reconfiguring it would start its new
+    // chain without the step.
+    let dir = tempfile::tempdir().unwrap();
+    let init = |dir: &Path, args: &[&str]| {
+        let mut all = vec!["init", "--app-id", "com.example.camera"];
+        all.extend_from_slice(args);
+        consentkit(dir, &all)
+    };
+    assert!(init(dir.path(), &["--policy-revision", "2"])
+        .status
+        .success());
+    assert!(consentkit(dir.path(), &["policy", "--agree"])
+        .status
+        .success());
+    assert!(consentkit(dir.path(), &["grant", "camera"])
+        .status
+        .success());
+    let log = dir.path().join("consent.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[200] ^= 0x10;
+    std::fs::write(&log, &bytes).unwrap();
+    let again = init(dir.path(), &["--reconfigure"]);
+    assert_eq!(again.status.code(), Some(DAMAGED), "{}", stderr(&again));
+    assert!(stderr(&again).contains("damaged"), "{}", stderr(&again));
+    assert_eq!(std::fs::read(&log).unwrap(), bytes, "nothing changed");
+
+    // A sealed store whose log was deleted: the key's anchor says it existed.
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("key");
+    let key = key.to_str().unwrap();
+    let sealed = |args: &[&str]| {
+        let mut all = vec!["--seal-key", key];
+        all.extend_from_slice(args);
+        consentkit(dir.path(), &all)
+    };
+    assert!(sealed(&[
+        "init",
+        "--app-id",
+        "com.example.camera",
+        "--policy-revision",
+        "2"
+    ])
+    .status
+    .success());
+    assert!(sealed(&["policy", "--agree"]).status.success());
+    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+    }
+    for args in [&["state"][..], &["verify"], &["log"], &["export"]] {
+        let out = sealed(args);
+        assert_eq!(
+            out.status.code(),
+            Some(DAMAGED),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains("missing"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let again = sealed(&["init", "--app-id", "com.example.camera"]);
+    assert_eq!(again.status.code(), Some(DAMAGED), "{}", stderr(&again));
+    assert!(!dir.path().join("consent.log").exists(), "nothing created");
+}

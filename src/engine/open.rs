@@ -41,7 +41,19 @@ impl Engine {
         let (journal, found) = log::open_read_only::<State>(path, options.checkpoint_every, sealer)
             .map_err(|e| open_error(path, e))?;
         let (state, unrecovered) = match found {
-            Found::New => return Err(Error::NoStore(path.to_path_buf())),
+            // No log, but the key keeps an anchor: the store's files were deleted (I7, I6).
+            Found::New => match Engine::lost(options.sealer.as_ref())? {
+                Some((app_id, damage)) => (
+                    State::new(&app_id),
+                    Some(RecoveryNotice::new(
+                        options.clock.now_ms(),
+                        damage.first_bad_seq,
+                        &damage.problem,
+                        String::new(),
+                    )),
+                ),
+                None => return Err(Error::NoStore(path.to_path_buf())),
+            },
             Found::Intact { machine, .. } => (machine, None),
             // The good records before the damage are shown for what they say, with the damage
             // beside them: everything off, never an empty healthy store (I6).
@@ -246,6 +258,38 @@ impl Engine {
                 seen_chain: None,
             }),
         }
+    }
+}
+
+impl Engine {
+    /// For an inspector with the key, of a directory without a log: the damage, when the key
+    /// keeps an anchor — for an app (checked) or unreadable — and whose app it is.
+    fn lost(sealer: Option<&Arc<dyn log::Sealer>>) -> Result<Option<(String, log::Damage)>, Error> {
+        let Some(sealer) = sealer else {
+            return Ok(None);
+        };
+        let failed = |e: String| {
+            Error::io(
+                "reading the anchor kept with the key",
+                std::io::Error::other(e),
+            )
+        };
+        let Some(app_id) = log::anchored_app(sealer).map_err(failed)? else {
+            return Ok(None);
+        };
+        let problem = match log::anchor_for(sealer, &app_id).map_err(failed)? {
+            Ok(None) => return Ok(None),
+            Ok(Some(anchor)) => format!(
+                "the log is missing, but the key's anchor names chain {}, record {}: the store's files were deleted or replaced",
+                anchor.chain, anchor.seq
+            ),
+            Err(problem) => format!("the log is missing, and {problem}"),
+        };
+        let damage = log::Damage {
+            first_bad_seq: 1,
+            problem,
+        };
+        Ok(Some((app_id, damage)))
     }
 }
 

@@ -239,6 +239,17 @@ pub(crate) fn anchor_for(
     SealKeys::new(sealer.clone(), app_id, 0).load_anchor()
 }
 
+/// The app whose store the sealer keeps an anchor for, read but not checked (the anchor's
+/// seal is keyed by the app: check it with `anchor_for`). `Err` when the sealer failed.
+pub(crate) fn anchored_app(sealer: &Arc<dyn Sealer>) -> Result<Option<String>, String> {
+    let Some(bytes) = sealer.load_anchor().map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        postcard::from_bytes::<Anchor>(&bytes).map_or_else(|_| String::new(), |a| a.app_id),
+    ))
+}
+
 /// Checks a chain's seals as read — the last one (each earlier one was checked as it was
 /// read, or is covered by the last through the hash chain) — and the anchor kept with the
 /// key (I7): the log must still hold the seal it names, nothing may follow a seal a clean

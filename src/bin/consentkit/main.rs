@@ -196,6 +196,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         reconfigure,
     } = &cli.command
     {
+        // A damaged store is left for the app to keep aside (a new config would start its new
+        // chain without what the damaged one said — its policy step, say); a store whose log
+        // is gone while the key keeps its anchor is one.
+        if let Ok(found) = ConsentStore::open_read_only_with(dir, options.clone()) {
+            if let Some(damage) = found.damage() {
+                eprintln!(
+                    "consentkit: {} holds a store damaged at record {}: {}. Nothing changed: open it with the app (or a QA verb) to keep the damage aside first.",
+                    dir.display(),
+                    damage.first_bad_seq,
+                    damage.problem
+                );
+                return Ok(ExitCode::from(DAMAGED));
+            }
+        }
         // An existing store is never initialised again by accident.
         let exists = dir.join("consent.log").exists();
         if exists && !reconfigure {
