@@ -487,3 +487,67 @@ fn a_no_already_durable_is_never_recorded_again_when_a_later_write_fails() {
         );
     }
 }
+
+/// An inspector shows each "no" an earlier process could not write as the next open will
+/// record it — the app's own read-only view, its export — and changes nothing (I6). Also
+/// for a sealed store opened without its key, and when the file is unreadable.
+#[test]
+fn an_inspector_shows_the_nos_the_log_has_not_taken_yet() {
+    let _alone = ONE_AT_A_TIME.lock();
+    for sealed in [false, true] {
+        for no in NOS {
+            let what = format!("sealed {sealed}, {no:?}");
+            let dir = tempfile::tempdir().unwrap();
+            let clock = clock();
+            let disk = Arc::new(Disk::default());
+            let sealer = software_sealer(vec![3; 32], None).unwrap();
+            let options = StoreOptions {
+                io_faults: Some(disk.clone()),
+                sealer: sealed.then(|| sealer.clone()),
+                ..options(&clock)
+            };
+            let store =
+                on_screen(ConsentStore::open_with(dir.path(), Some(cn_config()), options).unwrap());
+            drop(granted(&store));
+            disk.0.store(LOG_WRITES, Ordering::SeqCst);
+            assert!(say(&store, no).is_err(), "{what}");
+            drop(store);
+            let file = dir.path().join("consent.unwritten");
+            let kept = std::fs::read(&file).unwrap();
+            let inspector =
+                ConsentStore::open_read_only_with(dir.path(), StoreOptions::default()).unwrap();
+            in_force(&inspector, no, &format!("{what}, inspected"));
+            let export: serde_json::Value =
+                serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
+            let camera = export["consent_records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["feature"] == "camera")
+                .cloned()
+                .unwrap_or_default();
+            if matches!(no, No::Revoke | No::Deny | No::Erase) {
+                assert_ne!(camera["status"], "granted", "{what}: the export");
+            }
+            assert_eq!(std::fs::read(&file).unwrap(), kept, "{what}: left in place");
+        }
+    }
+    // Unreadable: every "no" it could hold.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open_on(dir.path(), &clock, &Arc::new(Disk::default()));
+    drop(granted(&store));
+    store.close().unwrap();
+    drop(store);
+    std::fs::write(dir.path().join("consent.unwritten"), b"CKUNWR04 garbage").unwrap();
+    let inspector = ConsentStore::open_read_only_with(dir.path(), StoreOptions::default()).unwrap();
+    assert_eq!(
+        inspector.state(Feature::Camera).status,
+        ConsentStatus::Denied
+    );
+    assert_eq!(inspector.policy_state().status, PolicyStatus::Declined);
+    assert!(
+        dir.path().join("consent.unwritten").exists(),
+        "left in place"
+    );
+}

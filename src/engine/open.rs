@@ -38,8 +38,10 @@ impl Engine {
     /// `recovery_notice` and `verify`) with everything off.
     pub fn open_read_only(path: &Path, options: &StoreOptions) -> Result<Arc<Engine>, Error> {
         let sealer = options.sealer.clone();
-        let (journal, found) = log::open_read_only::<State>(path, options.checkpoint_every, sealer)
-            .map_err(|e| open_error(path, e))?;
+        let (mut journal, found) =
+            log::open_read_only::<State>(path, options.checkpoint_every, sealer)
+                .map_err(|e| open_error(path, e))?;
+        let pending = journal.take_pending_view();
         let (state, unrecovered) = match found {
             // No log, but the key keeps an anchor: the store's files were deleted (I7, I6).
             Found::New => match Engine::lost(options.sealer.as_ref())? {
@@ -68,7 +70,38 @@ impl Engine {
             }
         };
         let config = Resolved::as_stored(&state.app_id);
-        Ok(Engine::new(journal, state, config, options, unrecovered))
+        let engine = Engine::new(journal, state, config, options, unrecovered);
+        if let Some(pending) = pending {
+            engine.show_pending(pending);
+        }
+        Ok(engine)
+    }
+
+    /// An inspector shows the "no"s an earlier process could not write as the next open will
+    /// record them (I6): taken in memory, each at its own time, the file left in place.
+    fn show_pending(&self, pending: log::Kept) {
+        let now = self.now();
+        if let Some(problem) = pending.unreadable {
+            let mut core = self.write();
+            let decision = core.state.assume_every_no(problem, now);
+            self.apply_unrecorded(&mut core, &decision.entries, now);
+        }
+        for item in pending.items {
+            let at = crate::rules::Now {
+                wall_ms: item.time_ms,
+                mono_ms: now.mono_ms,
+            };
+            if let Entry::Erased(genesis) = &item.entry {
+                if self.core.read().state.chain < genesis.chain {
+                    self.erase_in_memory(at);
+                }
+                continue;
+            }
+            let mut core = self.write();
+            let decision = core.state.redecide(&item.entry, at);
+            self.apply_unrecorded(&mut core, &decision.entries, at);
+        }
+        self.notifier.deliver();
     }
 
     fn new(

@@ -45,26 +45,39 @@ impl Engine {
     }
 
     /// An erasure the disk (or the key) refused: kept for the next open to carry out, and
-    /// taken in this process — what the store shows is the erasure (I6), on the chain the log
-    /// is still at until then.
+    /// taken in this process.
     fn keep_erasure(&self, now: Now) {
         {
-            let mut guard = self.write();
-            let core = &mut *guard;
-            let chain = core.state.chain;
-            let genesis = Entry::Erased(Genesis {
-                app_id: self.config.app_id.clone(),
-                chain: chain + 1,
-                recovery: None,
-            });
+            let core = self.core.read();
             let Some(journal) = &core.journal else {
                 return;
             };
             journal.keep_unwritten(&[Unwritten {
                 time_ms: now.wall_ms,
-                entry: genesis.clone(),
+                entry: self.erased(core.state.chain),
             }]);
-            let head = journal.head().0;
+        }
+        self.erase_in_memory(now);
+    }
+
+    /// The genesis of the chain after `chain`, as an erasure starts it.
+    fn erased(&self, chain: u64) -> Entry {
+        Entry::Erased(Genesis {
+            app_id: self.config.app_id.clone(),
+            chain: chain + 1,
+            recovery: None,
+        })
+    }
+
+    /// An erasure not (yet) in the log, taken in memory: what the store shows is the erasure
+    /// (I6), on the chain the log is still at — until the next open carries it out.
+    pub(super) fn erase_in_memory(&self, now: Now) {
+        {
+            let mut guard = self.write();
+            let core = &mut *guard;
+            let chain = core.state.chain;
+            let genesis = self.erased(chain);
+            let head = core.journal.as_ref().map_or(0, |j| j.head().0);
             let healthy = core.answers();
             let mut seen = AppView::of(&core.state, healthy);
             let prior = std::mem::replace(&mut core.state, State::new(""));

@@ -211,7 +211,7 @@ impl Engine {
 
     /// A closing decision that could not be recorded still takes effect in this process, and
     /// its "no"s are kept for the next open to record (I4).
-    fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
+    pub(super) fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
         if let Some(journal) = &core.journal {
             let nos: Vec<Unwritten> = entries
                 .iter()

@@ -137,6 +137,8 @@ pub(crate) struct Journal {
     /// The anchor says the last process closed cleanly: it is anchored as open again before
     /// this one writes anything.
     anchored_closed: bool,
+    /// Opened read-only: the "no"s an earlier process could not write, read but left in place.
+    pending_view: Option<Kept>,
     /// The platform's sealer, if the app gave one.
     sealer: Option<Arc<dyn Sealer>>,
     /// The current chain's seal keys (with a sealer).
@@ -166,6 +168,7 @@ impl Journal {
             last_is_seal: false,
             last_seal: None,
             anchored_closed: false,
+            pending_view: None,
             sealer: None,
             keys: None,
         }
@@ -711,6 +714,11 @@ impl Journal {
                 unreadable: None,
             },
         }
+    }
+
+    /// What a read-only open found kept for the next open to record (once).
+    pub fn take_pending_view(&mut self) -> Option<Kept> {
+        self.pending_view.take()
     }
 
     /// Keeps the unwritten decisions' file aside (`.damaged`), when it held what no process

@@ -253,6 +253,21 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
             }
         }
     };
+    // What the last process could not write is shown with the rest (I6): read, left in place.
+    let app_id = journal.owner.as_ref().map(|(app_id, _)| app_id.clone());
+    let file_key = match (sealer.clone(), app_id) {
+        (Some(sealer), Some(app_id)) => Some(super::unwritten::FileKey { sealer, app_id }),
+        _ => None,
+    };
+    let mut pending = super::unwritten::peek(&dir, file_key.as_ref(), true);
+    if pending.unreadable.is_some() && file_key.is_none() {
+        // Vouched for by a key this inspector does not have: its "no"s can only turn off.
+        let unchecked = super::unwritten::peek(&dir, None, false);
+        if unchecked.unreadable.is_none() {
+            pending = unchecked;
+        }
+    }
+    journal.pending_view = Some(pending);
     journal.set_sealer(sealer);
     Ok((journal, found))
 }

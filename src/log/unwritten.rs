@@ -106,6 +106,20 @@ pub(crate) struct Kept {
 /// Everything kept for the store in `dir`. An unreadable file is kept aside (renamed to
 /// `consent.unwritten.damaged`, never deleted) and reported.
 pub(crate) fn take(dir: &StoreDir, file_key: Option<&FileKey>) -> Kept {
+    let kept = peek(dir, file_key, true);
+    if let Some(problem) = &kept.unreadable {
+        ::log::error!("consentkit: {problem}");
+        if let Err(e) = dir.set_damaged_aside(UNWRITTEN_FILE) {
+            ::log::error!("consentkit: keeping the unreadable file aside failed ({e})");
+        }
+    }
+    kept
+}
+
+/// What `take` would return, changing nothing: for inspectors. Without `checked`, a file the
+/// key would vouch for is read without the key (an inspector may have none): only its "no"s
+/// are ever applied, so an unvouched one can only turn things off.
+pub(crate) fn peek(dir: &StoreDir, file_key: Option<&FileKey>, checked: bool) -> Kept {
     let key = dir.key();
     let in_process = IN_PROCESS
         .lock()
@@ -113,15 +127,14 @@ pub(crate) fn take(dir: &StoreDir, file_key: Option<&FileKey>) -> Kept {
         .find(|(k, _)| *k == key)
         .map(|(_, list)| list.clone())
         .unwrap_or_default();
-    let (on_disk, unreadable) = match read(dir, file_key) {
+    let read = match dir.read(UNWRITTEN_FILE) {
+        Ok(None) => Ok(Vec::new()),
+        Ok(Some(bytes)) => from_bytes(&bytes, file_key, checked),
+        Err(e) => Err(format!("the unwritten decisions are unreadable ({e})")),
+    };
+    let (on_disk, unreadable) = match read {
         Ok(items) => (items, None),
-        Err(problem) => {
-            ::log::error!("consentkit: {problem}");
-            if let Err(e) = dir.set_damaged_aside(UNWRITTEN_FILE) {
-                ::log::error!("consentkit: keeping the unreadable file aside failed ({e})");
-            }
-            (Vec::new(), Some(problem))
-        }
+        Err(problem) => (Vec::new(), Some(problem)),
     };
     Kept {
         items: merge(on_disk, in_process),
@@ -151,7 +164,7 @@ fn merge(mut first: Vec<Unwritten>, then: Vec<Unwritten>) -> Vec<Unwritten> {
 fn read(dir: &StoreDir, key: Option<&FileKey>) -> Result<Vec<Unwritten>, String> {
     match dir.read(UNWRITTEN_FILE) {
         Ok(None) => Ok(Vec::new()),
-        Ok(Some(bytes)) => from_bytes(&bytes, key),
+        Ok(Some(bytes)) => from_bytes(&bytes, key, true),
         Err(e) => Err(format!("the unwritten decisions are unreadable ({e})")),
     }
 }
@@ -166,7 +179,11 @@ fn to_bytes(items: &[Unwritten], key: Option<&FileKey>) -> Result<Vec<u8>, Strin
     Ok(out)
 }
 
-fn from_bytes(bytes: &[u8], key: Option<&FileKey>) -> Result<Vec<Unwritten>, String> {
+fn from_bytes(
+    bytes: &[u8],
+    key: Option<&FileKey>,
+    checked: bool,
+) -> Result<Vec<Unwritten>, String> {
     let unreadable = |why: &str| Err(format!("the unwritten decisions are unreadable: {why}"));
     if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
         return unreadable("not a consentkit file of this format");
@@ -176,7 +193,7 @@ fn from_bytes(bytes: &[u8], key: Option<&FileKey>) -> Result<Vec<Unwritten>, Str
         return unreadable("its length does not match its header");
     }
     let body = &bytes[12..12 + len];
-    if trailer(body, key)?[..] != bytes[12 + len..] {
+    if checked && trailer(body, key)?[..] != bytes[12 + len..] {
         return unreadable(match key {
             Some(_) => "it was not written with this store's key",
             None => "its checksum does not match",
@@ -204,11 +221,16 @@ mod tests {
     #[test]
     fn the_file_round_trips_and_refuses_edits() {
         let bytes = to_bytes(&[revoked(1), revoked(2)], None).unwrap();
-        assert_eq!(from_bytes(&bytes, None).unwrap(), [revoked(1), revoked(2)]);
+        assert_eq!(
+            from_bytes(&bytes, None, true).unwrap(),
+            [revoked(1), revoked(2)]
+        );
         let mut edited = bytes.clone();
         edited[14] ^= 1;
-        assert!(from_bytes(&edited, None).unwrap_err().contains("checksum"));
-        assert!(from_bytes(&bytes[..20], None).is_err());
+        assert!(from_bytes(&edited, None, true)
+            .unwrap_err()
+            .contains("checksum"));
+        assert!(from_bytes(&bytes[..20], None, true).is_err());
     }
 
     #[test]
@@ -218,15 +240,18 @@ mod tests {
             app_id: "com.example".into(),
         };
         let sealed = to_bytes(&[revoked(1)], Some(&key(7))).unwrap();
-        assert_eq!(from_bytes(&sealed, Some(&key(7))).unwrap(), [revoked(1)]);
-        let problem = from_bytes(&sealed, Some(&key(8))).unwrap_err();
+        assert_eq!(
+            from_bytes(&sealed, Some(&key(7)), true).unwrap(),
+            [revoked(1)]
+        );
+        let problem = from_bytes(&sealed, Some(&key(8)), true).unwrap_err();
         assert!(
             problem.contains("not written with this store's key"),
             "{problem}"
         );
         let checksummed = to_bytes(&[revoked(1)], None).unwrap();
         assert!(
-            from_bytes(&checksummed, Some(&key(7))).is_err(),
+            from_bytes(&checksummed, Some(&key(7)), true).is_err(),
             "a planted checksum is no key"
         );
     }
