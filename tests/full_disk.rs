@@ -266,7 +266,16 @@ fn leave_free(disk: &Tmpfs, free_kib: u64) -> PathBuf {
 
 #[test]
 fn after_a_torn_tail_is_repaired_on_a_nearly_full_disk_a_revoke_still_has_room() {
-    for truncated in [false, true] {
+    // Less than a growth step of the log (1 MiB) but more than the reserve; then less than
+    // the reserve (64 KiB) — the store opens out of room, everything off, and a revoke lands.
+    for (truncated, free_kib) in [
+        (false, 900),
+        (true, 900),
+        (false, 16),
+        (true, 48),
+        (true, 16),
+    ] {
+        let what = format!("truncated {truncated}, {free_kib} KiB free");
         let Some(disk) = Tmpfs::mount(4 * 1024) else {
             return;
         };
@@ -288,26 +297,33 @@ fn after_a_torn_tail_is_repaired_on_a_nearly_full_disk_a_revoke_still_has_room()
         bytes[end + 4..end + 8].copy_from_slice(&(!200u32).to_le_bytes());
         bytes[end + 8..end + 20].fill(0xAB);
         fs::write(&log, &bytes).unwrap();
-        // 900 KiB free: less than a growth step of the log (1 MiB), more than a revoke needs.
-        let filler = leave_free(&disk, 900);
+        let filler = leave_free(&disk, free_kib);
 
-        let store = open(&dir, &clock);
+        let store = ConsentStore::open_with(&dir, Some(config()), options(&clock))
+            .unwrap_or_else(|e| panic!("{what}: the store does not open: {e}"));
         let log_kinds = kinds(&store);
         assert!(
             log_kinds.contains(&AuditKind::TailRepaired),
-            "truncated {truncated}: the repair is recorded: {log_kinds:?}"
+            "{what}: the repair is recorded: {log_kinds:?}"
         );
+        if free_kib < 64 {
+            assert!(
+                all_features_off(&store),
+                "{what}: out of room, everything off"
+            );
+        } else {
+            assert!(store.storage_failure().is_none(), "{what}");
+        }
         store.revoke(Feature::Camera, Actor::User).unwrap();
-        assert!(store.storage_failure().is_none(), "truncated {truncated}");
         drop(store);
+        Tmpfs::free(&filler);
         let store = open(&dir, &clock);
         assert_eq!(
             store.state(Feature::Camera).status,
             ConsentStatus::Denied,
-            "truncated {truncated}: the next process reads the revoke"
+            "{what}: the next process reads the revoke"
         );
-        assert!(store.verify().unwrap().intact);
+        assert!(store.verify().unwrap().intact, "{what}");
         drop(store);
-        Tmpfs::free(&filler);
     }
 }

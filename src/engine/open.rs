@@ -231,14 +231,14 @@ impl Engine {
                     });
                 }
                 if !found.is_empty() {
-                    engine.decide(|_, _| Decision::records(found))?;
+                    engine.on_open(engine.decide(|_, _| Decision::records(found)))?;
                 }
                 // A "no" the last process could not write was made before it ended: recorded
                 // before what its end left behind, and before the app's terms change anything.
-                engine.record_unwritten()?;
-                engine.decide(|state, _| state.reopened(last_alive_ms))?;
+                engine.on_open(engine.record_unwritten())?;
+                engine.on_open(engine.decide(|state, _| state.reopened(last_alive_ms)))?;
                 if !rebuilt.is_empty() {
-                    engine.checkpoint_now()?;
+                    engine.on_open(engine.checkpoint_now())?;
                 }
             }
         }
@@ -250,11 +250,30 @@ impl Engine {
         if let (Some(terms), Some(app)) =
             (engine.config.terms.clone(), engine.config.app_terms.clone())
         {
-            engine.decide(|state, _| state.apply_config(&terms, &app))?;
+            engine.on_open(engine.decide(|state, _| state.apply_config(&terms, &app)))?;
         }
         // Retention on open: what aged out since the last launch goes now.
-        engine.compact()?;
+        engine.on_open(engine.compact())?;
         Ok(engine)
+    }
+
+    /// A step of an open on a disk too full to grow the log: the store stays open — every
+    /// feature off, closing decisions landing in what room there is — rather than fail, so
+    /// a "no" can still be said (I4). Any other failure fails the open.
+    fn on_open<T>(&self, step: Result<T, Error>) -> Result<(), Error> {
+        match step {
+            Err(Error::Failed(_)) if self.out_of_room() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Whether the store stopped because the disk has no room left to grow the log.
+    fn out_of_room(&self) -> bool {
+        self.core
+            .read()
+            .failed
+            .as_ref()
+            .is_some_and(|failure| failure.out_of_room)
     }
 }
 
