@@ -659,12 +659,14 @@ fn new_app_terms_record_what_made_fewer_people_minors_and_nothing_else() {
 #[test]
 fn a_planted_unwritten_file_never_loosens_and_is_kept_aside() {
     use sha2::{Digest, Sha256};
-    // `CKUNWR04` | len | postcard(Vec<(time, Entry)>) | sha256: one record, as an attacker
-    // without the key can write it. Entry 0x19 is `AgeSignalSet`, 0x0c `OsPermissionChanged`.
+    // `CKUNWR05` | len | postcard(Vec<(time, Entry, chain, after record)>) | sha256: one
+    // record, as an attacker without the key can write it, said after everything in the log.
+    // Entry 0x19 is `AgeSignalSet`, 0x0c `OsPermissionChanged`.
     let planted = |entry: &[u8]| {
         let mut body = vec![0x01, 0x80, 0xa0, 0xa4, 0x84, 0xce, 0x67];
         body.extend_from_slice(entry);
-        let mut file = b"CKUNWR04".to_vec();
+        body.extend_from_slice(&[0x01, 0x7f]);
+        let mut file = b"CKUNWR05".to_vec();
         file.extend_from_slice(&(body.len() as u32).to_le_bytes());
         file.extend_from_slice(&body);
         file.extend_from_slice(&Sha256::digest(&body));

@@ -269,7 +269,7 @@ fn an_unreadable_unwritten_file_is_kept_aside_and_every_no_it_could_hold_is_assu
     let _session = granted(&store);
     store.close().unwrap();
     drop(store);
-    let planted = b"CKUNWR04 garbage".to_vec();
+    let planted = b"CKUNWR05 garbage".to_vec();
     std::fs::write(dir.path().join("consent.unwritten"), &planted).unwrap();
     let store = open_on(dir.path(), &clock, &disk);
     // What it held cannot be known, and it could only have held "no"s: when in doubt, off.
@@ -321,7 +321,7 @@ fn an_unwritten_file_cut_short_at_any_length_is_kept_aside_and_never_read() {
     let aside = dir.path().join("consent.unwritten.damaged");
     // Its header, a length that promises more than there is, and zeros: every length up to
     // past the smallest whole file.
-    let mut whole = b"CKUNWR04".to_vec();
+    let mut whole = b"CKUNWR05".to_vec();
     whole.extend_from_slice(&200u32.to_le_bytes());
     whole.resize(80, 0);
     for len in 0..=whole.len() {
@@ -539,7 +539,7 @@ fn an_inspector_shows_the_nos_the_log_has_not_taken_yet() {
     drop(granted(&store));
     store.close().unwrap();
     drop(store);
-    std::fs::write(dir.path().join("consent.unwritten"), b"CKUNWR04 garbage").unwrap();
+    std::fs::write(dir.path().join("consent.unwritten"), b"CKUNWR05 garbage").unwrap();
     let inspector = ConsentStore::open_read_only_with(dir.path(), StoreOptions::default()).unwrap();
     assert_eq!(
         inspector.state(Feature::Camera).status,
@@ -550,4 +550,57 @@ fn an_inspector_shows_the_nos_the_log_has_not_taken_yet() {
         dir.path().join("consent.unwritten").exists(),
         "left in place"
     );
+}
+
+/// A kept "no" put back after a later process recorded it — and the person granted again —
+/// is stale: not recorded over the later grant (it stands "until a person decides again").
+#[test]
+fn a_kept_no_put_back_after_the_log_went_on_is_not_recorded_again() {
+    let _alone = ONE_AT_A_TIME.lock();
+    for sealed in [false, true] {
+        let what = format!("sealed {sealed}");
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let disk = Arc::new(Disk::default());
+        let sealer = software_sealer(vec![5; 32], None).unwrap();
+        let open = || {
+            let options = StoreOptions {
+                io_faults: Some(disk.clone()),
+                sealer: sealed.then(|| sealer.clone()),
+                ..options(&clock)
+            };
+            on_screen(ConsentStore::open_with(dir.path(), Some(cn_config()), options).unwrap())
+        };
+        let store = open();
+        drop(granted(&store));
+        disk.0.store(LOG_WRITES, Ordering::SeqCst);
+        assert!(store.revoke(Feature::Camera, Actor::User).is_err());
+        drop(store);
+        let file = dir.path().join("consent.unwritten");
+        let kept = std::fs::read(&file).unwrap();
+        disk.0.store(HEALTHY, Ordering::SeqCst);
+        clock.advance(60_000);
+        let store = open();
+        assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
+        clock.advance(3 * 24 * 60 * 60 * 1000);
+        camera_granted(&store);
+        store.close().unwrap();
+        drop(store);
+
+        std::fs::write(&file, &kept).unwrap();
+        let store = open();
+        assert_eq!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Granted,
+            "{what}: the later grant stands"
+        );
+        let revokes = store
+            .audit_log(AuditFilter::default())
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == AuditKind::Revoked)
+            .count();
+        assert_eq!(revokes, 1, "{what}");
+        assert!(!file.exists(), "{what}: forgotten");
+    }
 }

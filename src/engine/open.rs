@@ -153,6 +153,8 @@ impl Engine {
         options: &StoreOptions,
     ) -> Result<Arc<Engine>, Error> {
         let last_alive_ms = journal.last_time();
+        // Where the log stood as found, before this open writes anything.
+        let found_at = journal.head().0;
         let (state, chain_start, repaired, rebuilt) = match found {
             Found::New => {
                 let start = Engine::first_or_lost(&journal, config.as_ref())?;
@@ -190,6 +192,7 @@ impl Engine {
             None => stored_app,
         };
         let config = config.unwrap_or_else(|| Resolved::as_stored(&app_id));
+        let found_at = (state.chain, found_at);
         let engine = Engine::new(journal, state, config, options, None);
         let chain_was_restarted = chain_start.is_some();
         match chain_start {
@@ -235,7 +238,7 @@ impl Engine {
                 }
                 // A "no" the last process could not write was made before it ended: recorded
                 // before what its end left behind, and before the app's terms change anything.
-                engine.on_open(engine.record_unwritten())?;
+                engine.on_open(engine.record_unwritten(Some(found_at)))?;
                 engine.on_open(engine.decide(|state, _| state.reopened(last_alive_ms)))?;
                 if !rebuilt.is_empty() {
                     engine.on_open(engine.checkpoint_now())?;
@@ -243,7 +246,7 @@ impl Engine {
             }
         }
         if chain_was_restarted {
-            engine.record_unwritten()?;
+            engine.record_unwritten(None)?;
         }
         // The app's terms, per feature and as a whole, in one decision: a config the store
         // refuses changes nothing.
@@ -356,8 +359,11 @@ fn open_error(path: &Path, e: OpenError) -> Error {
 impl Engine {
     /// Records the "no"s an earlier process could not write (I4), each at the time it was
     /// made; then forgets them. Failing to forget them is a storage failure: recording them
-    /// again later changes nothing, but nothing else may be decided meanwhile.
-    fn record_unwritten(&self) -> Result<(), Error> {
+    /// again later changes nothing, but nothing else may be decided meanwhile. `found_at`:
+    /// where the log stood as found (chain, last record) — a "no" said before the log went on
+    /// is stale, the file put back after a later process recorded it (the person may have
+    /// decided again since); `None` when this open started a new chain (all stand).
+    fn record_unwritten(&self, found_at: Option<(u64, u64)>) -> Result<(), Error> {
         let kept = match self.core.read().journal.as_ref() {
             Some(journal) => journal.take_unwritten(),
             None => return Ok(()),
@@ -389,6 +395,17 @@ impl Engine {
             self.decide(|state, now| state.assume_every_no(problem, now))?;
         }
         for item in &kept.items {
+            if let Some((chain, head)) = found_at {
+                if item.chain != chain || head > item.after_seq {
+                    ::log::warn!(
+                        "consentkit: a kept decision from before the log went on is not recorded again ({}, after record {} of chain {})",
+                        item.entry.kind().as_str(),
+                        item.after_seq,
+                        item.chain
+                    );
+                    continue;
+                }
+            }
             let now = crate::rules::Now {
                 wall_ms: item.time_ms,
                 mono_ms: self.clock.monotonic_ms(),

@@ -55,6 +55,8 @@ impl Engine {
             journal.keep_unwritten(&[Unwritten {
                 time_ms: now.wall_ms,
                 entry: self.erased(core.state.chain),
+                chain: core.state.chain,
+                after_seq: journal.head().0,
             }]);
         }
         self.erase_in_memory(now);

@@ -172,6 +172,12 @@ impl Engine {
         // A "no" is kept aside until a sync confirms it, in case the sync fails (I4).
         let synced = self.durability.synced();
         core.unconfirmed.retain(|(ticket, _)| *ticket > synced);
+        // A failed store took this closing record after "no"s it had to keep: they still stand,
+        // now after it.
+        if core.failed.is_some() {
+            journal.advance_unwritten(core.state.chain, journal.head().0);
+        }
+        let (chain, after_seq) = (core.state.chain, journal.head().0);
         let nos: Vec<(u64, Unwritten)> = entries
             .iter()
             .filter(|e| core.state.may_redecide(e))
@@ -179,6 +185,8 @@ impl Engine {
                 let kept = Unwritten {
                     time_ms: now.wall_ms,
                     entry: entry.clone(),
+                    chain,
+                    after_seq,
                 };
                 (appended.ticket, kept)
             })
@@ -213,12 +221,15 @@ impl Engine {
     /// its "no"s are kept for the next open to record (I4).
     pub(super) fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
         if let Some(journal) = &core.journal {
+            let (chain, after_seq) = (core.state.chain, journal.head().0);
             let nos: Vec<Unwritten> = entries
                 .iter()
                 .filter(|e| core.state.may_redecide(e))
                 .map(|entry| Unwritten {
                     time_ms: now.wall_ms,
                     entry: entry.clone(),
+                    chain,
+                    after_seq,
                 })
                 .collect();
             journal.keep_unwritten(&nos);

@@ -699,6 +699,14 @@ impl Journal {
         }
     }
 
+    /// "No"s kept by this process still stand after the records a failed store took since:
+    /// they are kept again as said after `(chain, after_seq)`.
+    pub fn advance_unwritten(&self, chain: u64, after_seq: u64) {
+        if let Place::Disk { dir, .. } = &self.place {
+            unwritten::advance(dir, chain, after_seq, self.file_key().as_ref());
+        }
+    }
+
     /// The key of the unwritten decisions' file: the sealer's, for the store's app.
     fn file_key(&self) -> Option<FileKey> {
         let (sealer, (app_id, _)) = (self.sealer.clone()?, self.owner.clone()?);

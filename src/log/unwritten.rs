@@ -1,6 +1,6 @@
 //! Closing decisions the log could not take (a failed write or sync): kept beside it and in the process until the next open records them, with the time they were made (invariant I4).
 //!
-//! File: `CKUNWR04` | body length: u32 LE | postcard(Vec<Unwritten>) | trailer, the trailer an
+//! File: `CKUNWR05` | body length: u32 LE | postcard(Vec<Unwritten>) | trailer, the trailer an
 //! HMAC-SHA256 of the body under a key derived from the platform key when the store is sealed
 //! (only this app's sealer writes a file the store reads), its SHA-256 otherwise. Writing it is
 //! best effort — the disk that refused the log may refuse it too — so the same decisions are
@@ -48,13 +48,19 @@ fn trailer(body: &[u8], key: Option<&FileKey>) -> Result<[u8; 32], String> {
     }
 }
 
-const MAGIC: &[u8; 8] = b"CKUNWR04";
+const MAGIC: &[u8; 8] = b"CKUNWR05";
 
 /// A record a closing decision made, not (or not surely) in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Unwritten {
     pub time_ms: i64,
     pub entry: Entry,
+    /// Where the log stood: its chain and last record when the "no" was said (with its own
+    /// records, when they were written but not made durable). A log that has gone on since
+    /// was written by a later process — the person may have decided again — so the "no" is
+    /// not recorded over it.
+    pub chain: u64,
+    pub after_seq: u64,
 }
 
 /// This process's unwritten decisions, by store directory.
@@ -93,6 +99,30 @@ pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten], file_key: Option<&FileKe
         ::log::error!(
             "consentkit: a closing decision could not be kept on disk either ({e}); this process remembers it"
         );
+    }
+}
+
+/// The decisions this process kept for the store in `dir`, said again after `(chain,
+/// after_seq)`: the log took records after them, and they still stand.
+pub(crate) fn advance(dir: &StoreDir, chain: u64, after_seq: u64, file_key: Option<&FileKey>) {
+    let key = dir.key();
+    let mut advanced = Vec::new();
+    {
+        let mut kept = IN_PROCESS.lock();
+        if let Some((_, list)) = kept.iter_mut().find(|(k, _)| *k == key) {
+            for item in list.iter_mut() {
+                item.chain = chain;
+                item.after_seq = after_seq;
+            }
+            advanced = std::mem::take(list);
+        }
+        kept.retain(|(k, list)| *k != key || !list.is_empty());
+    }
+    if !advanced.is_empty() {
+        if let Err(e) = dir.remove(UNWRITTEN_FILE) {
+            ::log::error!("consentkit: the kept decisions could not be rewritten ({e})");
+        }
+        keep(dir, &advanced, file_key);
     }
 }
 
@@ -209,6 +239,8 @@ mod tests {
 
     fn revoked(time_ms: i64) -> Unwritten {
         Unwritten {
+            chain: 1,
+            after_seq: 7,
             time_ms,
             entry: Entry::Revoked {
                 feature: Feature::Camera,
