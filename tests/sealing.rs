@@ -478,13 +478,7 @@ fn records_a_crashed_process_left_unsealed_are_marked_never_vouched_for() {
     camera_granted(&store);
     use_once(&store, Feature::Camera, "shoot_photo");
     // The process dies here: no close, no seal over what it wrote.
-    std::mem::forget(store);
-    let copy = tempfile::tempdir().unwrap();
-    for name in ["consent.log", "consent.snapshot", "consent.index"] {
-        if dir.path().join(name).exists() {
-            fs::copy(dir.path().join(name), copy.path().join(name)).unwrap();
-        }
-    }
+    let copy = left_by_a_crash(store, dir.path());
     let store = open_sealed(copy.path(), &clock, &sealer);
     let marked = store
         .audit_log(AuditFilter::default())
@@ -804,4 +798,62 @@ fn an_inspector_shows_nothing_at_or_after_the_damage_it_names() {
     let export: serde_json::Value =
         serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
     assert!(export["damaged"].is_object());
+}
+
+#[test]
+fn records_found_unvouched_stay_counted_after_retention_cuts_their_mark() {
+    const DAY: u64 = 24 * 60 * 60 * 1000;
+    let sealer = sealer();
+    let clock = clock();
+    let open = |dir: &Path| {
+        let config = ConsentConfig {
+            retention_days: 30,
+            ..config()
+        };
+        on_screen(
+            ConsentStore::open_with(dir, Some(config), sealed_options(&clock, &sealer)).unwrap(),
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    camera_granted(&store);
+    // The process dies with records no seal covers; someone without the key adds a grant.
+    let dir = left_by_a_crash(store, dir.path());
+    let mut forger = Forger::load(dir.path());
+    forger.append_grant(Feature::Microphone);
+    forger.save();
+    let store = open(dir.path());
+    let found = store.verify().unwrap();
+    assert!(found.intact, "{:?}", found.problem);
+    assert!(found.unvouched_records >= 2, "{found:?}");
+    for _ in 0..40 {
+        clock.advance(DAY);
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    store.close().unwrap();
+    // Retention has cut the record that marked them off the log; the count stays.
+    let store = open(dir.path());
+    assert!(
+        !kinds(&store).contains(&AuditKind::UnvouchedRecords),
+        "the mark was cut off the log"
+    );
+    let report = store.verify().unwrap();
+    assert!(report.intact, "{:?}", report.problem);
+    assert_eq!(
+        report.unvouched_records, found.unvouched_records,
+        "an unvouched grant is never laundered into the log's base"
+    );
+}
+
+/// The store's files as its process left them when it died without closing (no seal over its
+/// last records), in a directory of their own: the dead process's lock stays with it.
+fn left_by_a_crash(store: Arc<ConsentStore>, dir: &Path) -> tempfile::TempDir {
+    std::mem::forget(store);
+    let copy = tempfile::tempdir().unwrap();
+    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+        if dir.join(name).exists() {
+            fs::copy(dir.join(name), copy.path().join(name)).unwrap();
+        }
+    }
+    copy
 }

@@ -228,7 +228,8 @@ pub(crate) struct Verification {
     pub sealed_through: Option<u64>,
     /// The last seal record (with a sealer).
     pub last_seal_at: Option<u64>,
-    /// Records an open found unsealed and marked as such.
+    /// Records opens found unsealed and marked as such, in the whole chain (also those whose
+    /// marks retention has cut off).
     pub unvouched: u64,
     /// Why the chain was restarted: by this check, or by an earlier one since the last erasure
     /// (or, opened read-only, the damage found and left in place).
@@ -240,12 +241,13 @@ impl Engine {
     /// and, with a sealer, every seal and the anchor. Damage turns every feature off, keeps
     /// the files aside and starts a new chain that names them (opened read-only: reports it).
     pub fn verify(&self) -> Result<Verification, Error> {
-        let (reader, chain, sealer, read_only) = {
+        let (reader, chain, unvouched, sealer, read_only) = {
             let core = self.core.read();
             let journal = core.journal.as_ref().ok_or(Error::Closed)?;
             (
                 journal.reader(),
                 core.state.chain,
+                core.state.unvouched_records,
                 journal.sealer(),
                 journal.read_only(),
             )
@@ -255,7 +257,8 @@ impl Engine {
                 records_checked: verified.records,
                 sealed_through: verified.sealed_through,
                 last_seal_at: verified.last_seal_at,
-                unvouched: verified.unvouched,
+                // The state the replay just matched, up to the reader's head.
+                unvouched,
                 notice: self.recovery_notice(),
             }),
             Err(failure) if read_only => Ok(Verification {

@@ -30,8 +30,6 @@ pub(crate) struct Verified {
     pub sealed_through: Option<u64>,
     /// The last seal record.
     pub last_seal_at: Option<u64>,
-    /// Records an open found unsealed and marked (`UnvouchedRecords`).
-    pub unvouched: u64,
 }
 
 /// Where and why a chain failed verification, and how far it verified.
@@ -202,7 +200,6 @@ impl LogReader {
             records: checked,
             sealed_through,
             last_seal_at,
-            unvouched: replay.unvouched,
         })
     }
 }

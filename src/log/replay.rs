@@ -54,8 +54,6 @@ pub(crate) struct Replay<M> {
     keys: Option<SealKeys>,
     /// The first record this replay read (those before came from a checked snapshot).
     pub started_at: u64,
-    /// Records marked as found unsealed at an open, in the records read.
-    pub unvouched: u64,
     /// Where the records accepted so far end: the good prefix, when damage stops the replay.
     pub good_end: u64,
     /// A record number the replay stops before, as if the log ended there.
@@ -96,7 +94,6 @@ impl<M: ReplayMachine> Replay<M> {
             check_seals: None,
             keys: None,
             started_at: 1,
-            unvouched: 0,
             good_end: 0,
             stop_before: None,
         }
@@ -166,13 +163,6 @@ impl<M: ReplayMachine> Replay<M> {
             }
             self.seals += 1;
             self.seen_seals.push(seen);
-        }
-        if let Entry::UnvouchedRecords {
-            from_seq,
-            through_seq,
-        } = &record.entry
-        {
-            self.unvouched += through_seq.saturating_sub(*from_seq) + 1;
         }
         self.fold(record).map_err(ReplayStop::Damage)
     }

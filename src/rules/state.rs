@@ -230,6 +230,9 @@ pub(crate) struct State {
     pub sdk_starts: Vec<SdkStarts>,
     /// The last record retention removed (0: none).
     pub pruned_through: u64,
+    /// Records opens found that no seal covered (`UnvouchedRecords`), in the whole chain: the
+    /// count outlives the records that marked them when retention cuts those off (I7).
+    pub unvouched_records: u64,
 }
 
 impl State {
@@ -259,6 +262,7 @@ impl State {
             age_standing: None,
             sdk_starts: Vec::new(),
             pruned_through: 0,
+            unvouched_records: 0,
         }
     }
 
@@ -445,9 +449,15 @@ impl State {
                 }
             }
             Entry::Pruned { through_seq, .. } => self.pruned_through = *through_seq,
+            Entry::UnvouchedRecords {
+                from_seq,
+                through_seq,
+            } => {
+                let marked = through_seq.saturating_sub(*from_seq).saturating_add(1);
+                self.unvouched_records = self.unvouched_records.saturating_add(marked);
+            }
             Entry::SdkRefused { .. }
             | Entry::PolicyReconsentRequired { .. }
-            | Entry::UnvouchedRecords { .. }
             | Entry::SessionRefused { .. }
             | Entry::TailRepaired { .. }
             | Entry::Checkpoint { .. }
