@@ -604,3 +604,89 @@ fn a_kept_no_put_back_after_the_log_went_on_is_not_recorded_again() {
         assert!(!file.exists(), "{what}: forgotten");
     }
 }
+
+#[test]
+fn a_sealed_stores_kept_nos_deleted_or_replaced_before_the_next_open_are_all_assumed() {
+    let _alone = ONE_AT_A_TIME.lock();
+    let clock = clock();
+    // The key, and the anchor kept beside it, outlive every process.
+    let sealer = software_sealer(vec![9; 32], None).unwrap();
+    let open_sealed = |dir: &Path, disk: &Arc<Disk>| {
+        let options = StoreOptions {
+            io_faults: Some(disk.clone()),
+            sealer: Some(sealer.clone()),
+            ..options(&clock)
+        };
+        on_screen(ConsentStore::open_with(dir, Some(cn_config()), options).unwrap())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("consent.unwritten");
+    let disk = Arc::new(Disk::default());
+    let store = open_sealed(dir.path(), &disk);
+    let session = granted(&store);
+    // The log refuses two nos in a row; the file beside it takes each, the second time whole.
+    disk.0.store(LOG_WRITES, Ordering::SeqCst);
+    assert!(store.deny(Feature::Microphone, Actor::User).is_err());
+    let older = std::fs::read(&file).unwrap();
+    assert!(store.revoke(Feature::Camera, Actor::User).is_err());
+    drop(session);
+    drop(store);
+    disk.0.store(HEALTHY, Ordering::SeqCst);
+    let newer = std::fs::read(&file).unwrap();
+    assert_ne!(older, newer);
+    // Each copy below starts from the key's anchor as that process left it.
+    let anchor = sealer
+        .load_anchor()
+        .unwrap()
+        .expect("a sealed store keeps an anchor");
+
+    for (what, edit) in [
+        ("an older copy the key wrote put back", Some(&older)),
+        ("deleted", None),
+    ] {
+        sealer.store_anchor(anchor.clone()).unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            dir.path().join("consent.log"),
+            copy.path().join("consent.log"),
+        )
+        .unwrap();
+        if let Some(bytes) = edit {
+            std::fs::write(copy.path().join("consent.unwritten"), bytes).unwrap();
+        }
+        // An inspector with the key shows what the next open will take.
+        let options = StoreOptions {
+            sealer: Some(sealer.clone()),
+            ..options(&clock)
+        };
+        let inspector = ConsentStore::open_read_only_with(copy.path(), options).unwrap();
+        every_no_assumed(&inspector, what);
+        drop(inspector);
+        let store = open_sealed(copy.path(), &disk);
+        assert_ne!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Granted,
+            "{what}: the revoke is lost"
+        );
+        every_no_assumed(&store, what);
+        // Recorded: the next open finds nothing waiting, and nothing missing.
+        store.close().unwrap();
+        drop(store);
+        let store = open_sealed(copy.path(), &disk);
+        every_no_assumed(&store, what);
+        assert!(store.recovery_notice().is_none(), "{what}");
+        assert!(store.verify().unwrap().intact, "{what}");
+        store.close().unwrap();
+    }
+
+    // Untouched, the file is read as written: just the two nos, nothing assumed.
+    sealer.store_anchor(anchor).unwrap();
+    let store = open_sealed(dir.path(), &disk);
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
+    assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
+    assert_eq!(
+        store.state(Feature::AdPersonalization).status,
+        ConsentStatus::Granted,
+        "nothing assumed"
+    );
+}

@@ -430,7 +430,7 @@ impl Engine {
         let mut core = self.core.write();
         let cleared = core
             .journal
-            .as_ref()
+            .as_mut()
             .map_or(Ok(()), |j| j.clear_unwritten());
         if let Err(e) = cleared {
             let why = format!("forgetting decisions recorded late failed ({e})");

@@ -48,15 +48,17 @@ impl Engine {
     /// taken in this process.
     fn keep_erasure(&self, now: Now) {
         {
-            let core = self.core.read();
-            let Some(journal) = &core.journal else {
+            let mut core = self.core.write();
+            let chain = core.state.chain;
+            let Some(journal) = core.journal.as_mut() else {
                 return;
             };
+            let after_seq = journal.head().0;
             journal.keep_unwritten(&[Unwritten {
                 time_ms: now.wall_ms,
-                entry: self.erased(core.state.chain),
-                chain: core.state.chain,
-                after_seq: journal.head().0,
+                entry: self.erased(chain),
+                chain,
+                after_seq,
             }]);
         }
         self.erase_in_memory(now);

@@ -220,7 +220,7 @@ impl Engine {
     /// A closing decision that could not be recorded still takes effect in this process, and
     /// its "no"s are kept for the next open to record (I4).
     pub(super) fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
-        if let Some(journal) = &core.journal {
+        if let Some(journal) = core.journal.as_mut() {
             let (chain, after_seq) = (core.state.chain, journal.head().0);
             let nos: Vec<Unwritten> = entries
                 .iter()
@@ -264,7 +264,7 @@ impl Engine {
                 .into_iter()
                 .map(|(_, kept)| kept)
                 .collect();
-            if let Some(journal) = &core.journal {
+            if let Some(journal) = core.journal.as_mut() {
                 journal.keep_unwritten(&unconfirmed);
             }
             Error::Failed(why)

@@ -139,6 +139,9 @@ pub(crate) struct Journal {
     anchored_closed: bool,
     /// Opened read-only: the "no"s an earlier process could not write, read but left in place.
     pending_view: Option<Kept>,
+    /// The digest of the file of unwritten decisions the anchor names (with a sealer), while
+    /// what it holds is not in the log: every anchor kept names it.
+    nos_pending: Option<Hash>,
     /// The platform's sealer, if the app gave one.
     sealer: Option<Arc<dyn Sealer>>,
     /// The current chain's seal keys (with a sealer).
@@ -169,6 +172,7 @@ impl Journal {
             last_seal: None,
             anchored_closed: false,
             pending_view: None,
+            nos_pending: None,
             sealer: None,
             keys: None,
         }
@@ -402,7 +406,7 @@ impl Journal {
             return Ok(());
         };
         let anchor = keys
-            .anchor(epoch, seq, &hash, closed)
+            .anchor(epoch, seq, &hash, closed, self.nos_pending)
             .map_err(io::Error::other)?;
         self.keep_anchor(anchor)
     }
@@ -440,7 +444,7 @@ impl Journal {
             .map_err(|e| io::Error::other(e.to_string()))?;
         let (seq, hash) = self.head();
         let keys = self.keys.as_mut().expect("checked above");
-        keys.anchor(epoch, seq, &hash, closed)
+        keys.anchor(epoch, seq, &hash, closed, self.nos_pending)
             .map(Some)
             .map_err(io::Error::other)
     }
@@ -494,7 +498,7 @@ impl Journal {
             chain.last_hash = encode_frame(&mut bytes, &chain.last_hash, 2, time_ms, &seal);
             chain.next_seq = 3;
             let anchor = keys
-                .anchor(0, 2, &chain.last_hash, false)
+                .anchor(0, 2, &chain.last_hash, false, self.nos_pending)
                 .map_err(io::Error::other)?;
             sealed = Some(((0, 2, chain.last_hash), anchor));
         }
@@ -693,17 +697,39 @@ impl Journal {
 
     /// Keeps closing records that could not be written (or made durable), for the next open
     /// to record (I4): beside the log and in this process. Memory stores keep nothing.
-    pub fn keep_unwritten(&self, items: &[Unwritten]) {
+    pub fn keep_unwritten(&mut self, items: &[Unwritten]) {
         if let Place::Disk { dir, .. } = &self.place {
-            unwritten::keep(dir, items, self.file_key().as_ref());
+            let bytes = unwritten::add(dir, items, self.file_key().as_ref());
+            self.write_unwritten(bytes);
         }
     }
 
     /// "No"s kept by this process still stand after the records a failed store took since:
     /// they are kept again as said after `(chain, after_seq)`.
-    pub fn advance_unwritten(&self, chain: u64, after_seq: u64) {
+    pub fn advance_unwritten(&mut self, chain: u64, after_seq: u64) {
         if let Place::Disk { dir, .. } = &self.place {
-            unwritten::advance(dir, chain, after_seq, self.file_key().as_ref());
+            let bytes = unwritten::restate(dir, chain, after_seq, self.file_key().as_ref());
+            self.write_unwritten(bytes);
+        }
+    }
+
+    /// Writes the file of unwritten decisions — with a sealer, once the anchor names it: a
+    /// file deleted or replaced before the next open then reads as unreadable, and every
+    /// "no" it could hold is assumed. Best effort, like the file: the process keeps them too.
+    fn write_unwritten(&mut self, bytes: Option<Vec<u8>>) {
+        let Some(bytes) = bytes else {
+            return;
+        };
+        if self.keys.is_some() {
+            self.nos_pending = Some(unwritten::digest(&bytes));
+            if let Err(e) = self.anchor_last_seal(self.anchored_closed) {
+                ::log::error!(
+                    "consentkit: the anchor cannot name the closing decisions kept ({e})"
+                );
+            }
+        }
+        if let Place::Disk { dir, .. } = &self.place {
+            unwritten::write(dir, &bytes);
         }
     }
 
@@ -716,7 +742,9 @@ impl Journal {
     /// What `keep_unwritten` kept for this store, oldest first.
     pub fn take_unwritten(&self) -> Kept {
         match &self.place {
-            Place::Disk { dir, .. } => unwritten::take(dir, self.file_key().as_ref()),
+            Place::Disk { dir, .. } => {
+                unwritten::take(dir, self.file_key().as_ref(), self.nos_pending)
+            }
             Place::Memory | Place::ReadOnly => Kept {
                 items: Vec::new(),
                 unreadable: None,
@@ -740,8 +768,13 @@ impl Journal {
         }
     }
 
-    /// Forgets what `take_unwritten` returned, now that the log holds it.
-    pub fn clear_unwritten(&self) -> io::Result<()> {
+    /// Forgets what `take_unwritten` returned, now that the log holds it: the anchor first
+    /// stops naming the file (a failure leaves both: recording the same "no" again changes
+    /// nothing), then the file goes.
+    pub fn clear_unwritten(&mut self) -> io::Result<()> {
+        if self.nos_pending.take().is_some() {
+            self.anchor_last_seal(self.anchored_closed)?;
+        }
         match &self.place {
             Place::Disk { dir, .. } => unwritten::clear(dir),
             Place::Memory | Place::ReadOnly => Ok(()),

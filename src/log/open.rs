@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::base;
 use super::fs::{Bytes, Faults, StoreDir, INDEX_FILE, LOG_FILE, SNAPSHOT_FILE};
 use super::index::{self, IndexEntry};
-use super::record::{check_magic, decode_frame, Decoded, HEADER_LEN, MAGIC, MAX_FRAME};
+use super::record::{check_magic, decode_frame, Decoded, Hash, HEADER_LEN, MAGIC, MAX_FRAME};
 use super::replay::{Damage, Replay, ReplayMachine, ReplayStop};
 use super::scan::{ScanStop, Scanner};
 use super::seal::{self, Sealer};
@@ -124,6 +124,7 @@ fn open_for_writing<M: ReplayMachine>(
     let Loaded {
         replay,
         anchored_closed,
+        nos_pending,
         first_frame,
         end,
         file_len,
@@ -157,6 +158,7 @@ fn open_for_writing<M: ReplayMachine>(
     );
     resume(&mut journal, &replay, first_frame, end);
     journal.anchored_closed = anchored_closed;
+    journal.nos_pending = nos_pending;
     // The room reserved by the last process is the room of this one, where it reads as zeros.
     let room = cut_at.unwrap_or(file_len).min(end + RESERVE + 4096);
     journal.zeroed = end + zeros_from(&journal.log, end, room)?;
@@ -228,6 +230,7 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         _ => none(),
     };
     let mut journal = Journal::new(Place::ReadOnly, log, index, checkpoint_every);
+    let mut anchored = None;
     let found = match loaded {
         // The good records before the damage stay readable, marked as what they are.
         Err((damage, replayed)) => match replayed {
@@ -246,6 +249,7 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         Ok(loaded) => {
             // A torn last record is an append in progress, or a crash's: read up to it.
             resume(&mut journal, &loaded.replay, loaded.first_frame, loaded.end);
+            anchored = loaded.nos_pending;
             Found::Intact {
                 machine: loaded.replay.machine,
                 repaired: None,
@@ -259,10 +263,10 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         (Some(sealer), Some(app_id)) => Some(super::unwritten::FileKey { sealer, app_id }),
         _ => None,
     };
-    let mut pending = super::unwritten::peek(&dir, file_key.as_ref(), true);
+    let mut pending = super::unwritten::peek(&dir, file_key.as_ref(), true, anchored);
     if pending.unreadable.is_some() && file_key.is_none() {
         // Vouched for by a key this inspector does not have: its "no"s can only turn off.
-        let unchecked = super::unwritten::peek(&dir, None, false);
+        let unchecked = super::unwritten::peek(&dir, None, false, None);
         if unchecked.unreadable.is_none() {
             pending = unchecked;
         }
@@ -362,6 +366,8 @@ struct Loaded<M> {
     replay: Replay<M>,
     /// The key's anchor says the last process closed cleanly.
     anchored_closed: bool,
+    /// The key's anchor names a file of closing decisions waiting to be recorded.
+    nos_pending: Option<Hash>,
     /// Where the first frame is (after the base of a compacted log).
     first_frame: u64,
     /// Where the whole frames end (before a torn tail, if any).
@@ -442,7 +448,7 @@ fn load<M: ReplayMachine>(
     if replay.chain.next_seq == 1 {
         return unloadable(1, "the log holds no records".into());
     }
-    let mut anchored_closed = false;
+    let mut status = seal::SealStatus::default();
     if let (Some(sealer), Some(owner)) = (sealer, &replay.owner) {
         let head = replay.chain.next_seq - 1;
         let seals = (replay.seen_seals.as_slice(), replay.seals);
@@ -450,11 +456,12 @@ fn load<M: ReplayMachine>(
             .map_err(io::Error::other)?
         {
             Err(damage) => return Ok(Err((damage, Some((replay, first_frame))))),
-            Ok(status) => anchored_closed = status.anchored_closed,
+            Ok(checked) => status = checked,
         }
     }
     Ok(Ok(Loaded {
-        anchored_closed,
+        anchored_closed: status.anchored_closed,
+        nos_pending: status.nos_pending,
         replay,
         first_frame,
         end: torn_at.unwrap_or(scanner.offset),

@@ -155,15 +155,17 @@ impl SealKeys {
     }
 
     /// The anchor for the seal record `seq` with `hash`, sealed, as bytes for the sealer.
-    /// `closed`: the store closed cleanly after it — no record may follow it.
+    /// `closed`: the store closed cleanly after it — no record may follow it. `nos_pending`:
+    /// the digest of the file of closing decisions waiting to be recorded, if there is one.
     pub fn anchor(
         &mut self,
         epoch: u64,
         seq: u64,
         hash: &Hash,
         closed: bool,
+        nos_pending: Option<Hash>,
     ) -> Result<Vec<u8>, String> {
-        let tag = self.anchor_tag(epoch, seq, hash, closed)?;
+        let tag = self.anchor_tag(epoch, seq, hash, closed, nos_pending)?;
         let anchor = Anchor {
             app_id: self.app_id.clone(),
             chain: self.chain,
@@ -171,6 +173,7 @@ impl SealKeys {
             seq,
             hash: *hash,
             closed,
+            nos_pending,
             tag,
         };
         Ok(postcard::to_allocvec(&anchor).expect("anchors always encode"))
@@ -182,13 +185,18 @@ impl SealKeys {
         seq: u64,
         hash: &Hash,
         closed: bool,
+        nos_pending: Option<Hash>,
     ) -> Result<[u8; 32], String> {
-        let purpose: &[u8] = if closed {
-            b"consentkit/anchor-closed/1"
+        let mut purpose = if closed {
+            b"consentkit/anchor-closed/1".to_vec()
         } else {
-            b"consentkit/anchor/1"
+            b"consentkit/anchor/1".to_vec()
         };
-        self.tag(purpose, epoch, seq, hash, false)
+        if let Some(digest) = nos_pending {
+            purpose.extend_from_slice(b"\0nos-pending\0");
+            purpose.extend_from_slice(&digest);
+        }
+        self.tag(&purpose, epoch, seq, hash, false)
     }
 
     /// The anchor the sealer kept, checked: `Ok(None)` when there is none or it belongs to
@@ -205,7 +213,13 @@ impl SealKeys {
             return Ok(Ok(None));
         }
         let mut keys = SealKeys::new(self.sealer.clone(), &self.app_id, anchor.chain);
-        let expected = keys.anchor_tag(anchor.epoch, anchor.seq, &anchor.hash, anchor.closed)?;
+        let expected = keys.anchor_tag(
+            anchor.epoch,
+            anchor.seq,
+            &anchor.hash,
+            anchor.closed,
+            anchor.nos_pending,
+        )?;
         if expected != anchor.tag {
             return Ok(Err("the anchor kept with the key fails its seal".into()));
         }
@@ -226,6 +240,8 @@ pub(crate) struct SealStatus {
     pub last_seal_at: Option<u64>,
     /// The anchor says the store closed cleanly at its seal.
     pub anchored_closed: bool,
+    /// The anchor says closing decisions wait to be recorded, in a file with this digest.
+    pub nos_pending: Option<Hash>,
 }
 
 /// The anchor the sealer keeps for `app_id`'s store, checked: what a store with no log must
@@ -307,6 +323,7 @@ pub(crate) fn check_chain(
         }
         Err(problem) => return damage(1, problem),
     };
+    status.nos_pending = anchor.nos_pending;
     if anchor.chain > *chain {
         return damage(
             1,
@@ -376,6 +393,9 @@ pub(crate) struct Anchor {
     pub hash: Hash,
     /// The store closed cleanly at this seal: no record may follow it.
     pub closed: bool,
+    /// The SHA-256 of the file of closing decisions the log could not take (I4), while one
+    /// waits to be recorded: deleting or replacing the file cannot lose them unnoticed.
+    pub nos_pending: Option<Hash>,
     pub tag: [u8; 32],
 }
 
@@ -518,13 +538,20 @@ mod tests {
     #[test]
     fn an_anchor_round_trips_and_an_edited_one_fails() {
         let mut keys = keys();
-        let anchor = keys.anchor(2, 40, &[5; 32], true).unwrap();
+        let anchor = keys.anchor(2, 40, &[5; 32], true, Some([6; 32])).unwrap();
         keys.store_anchor(anchor.clone()).unwrap();
         let loaded = keys.load_anchor().unwrap().unwrap().unwrap();
         assert_eq!(
             (loaded.chain, loaded.epoch, loaded.seq, loaded.closed),
             (1, 2, 40, true)
         );
+        assert_eq!(loaded.nos_pending, Some([6; 32]));
+        // The decisions it says are waiting cannot be dropped from it.
+        let mut dropped = loaded.clone();
+        dropped.nos_pending = None;
+        keys.store_anchor(postcard::to_allocvec(&dropped).unwrap())
+            .unwrap();
+        assert!(keys.load_anchor().unwrap().is_err());
         let mut edited = anchor;
         let last = edited.len() - 1;
         edited[last] ^= 1;

@@ -5,7 +5,9 @@
 //! (only this app's sealer writes a file the store reads), its SHA-256 otherwise. Writing it is
 //! best effort — the disk that refused the log may refuse it too — so the same decisions are
 //! also kept in this process, for a store reopened before the process ends. Whatever it holds,
-//! the next open records only "no"s from it (`State::may_redecide`).
+//! the next open records only "no"s from it (`State::may_redecide`). A sealed store's anchor
+//! names the file's digest before it is written, until what it holds is in the log: a file
+//! deleted, replaced by an older one, or never written reads as unreadable.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,10 +68,15 @@ pub(crate) struct Unwritten {
 /// This process's unwritten decisions, by store directory.
 static IN_PROCESS: Mutex<Vec<(PathBuf, Vec<Unwritten>)>> = Mutex::new(Vec::new());
 
-/// Keeps `items` for the store in `dir`: in this process, and in the file when the disk lets us.
-pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten], file_key: Option<&FileKey>) {
+/// Keeps `items` for the store in `dir` in this process, and returns the file's bytes to hold
+/// them after what the file holds (`None` for no items): for `write`.
+pub(crate) fn add(
+    dir: &StoreDir,
+    items: &[Unwritten],
+    file_key: Option<&FileKey>,
+) -> Option<Vec<u8>> {
     if items.is_empty() {
-        return;
+        return None;
     }
     let key = dir.key();
     let all = {
@@ -85,45 +92,56 @@ pub(crate) fn keep(dir: &StoreDir, items: &[Unwritten], file_key: Option<&FileKe
         list.clone()
     };
     let merged = merge(read(dir, file_key).unwrap_or_default(), all);
-    // A sealer that fails cannot vouch for the file: written unvouched, it reads as unreadable
-    // at the next open, where every "no" it could hold is assumed — off, never a "no" lost.
-    let bytes = to_bytes(&merged, file_key).or_else(|e| {
+    Some(file_bytes(&merged, file_key))
+}
+
+/// The file holding `items`. A sealer that fails cannot vouch for it: written unvouched, it
+/// reads as unreadable at the next open, where every "no" it could hold is assumed — off,
+/// never a "no" lost.
+fn file_bytes(items: &[Unwritten], file_key: Option<&FileKey>) -> Vec<u8> {
+    to_bytes(items, file_key).unwrap_or_else(|e| {
         ::log::error!("consentkit: the key cannot vouch for the closing decisions kept ({e})");
-        to_bytes(&merged, None)
-    });
-    let written = bytes.and_then(|bytes| {
-        dir.replace(UNWRITTEN_FILE, &bytes)
-            .map_err(|e| e.to_string())
-    });
-    if let Err(e) = written {
+        to_bytes(items, None).expect("a checksum needs no key")
+    })
+}
+
+/// Writes the file `add` or `restate` made, if the disk lets us (this process remembers them
+/// either way).
+pub(crate) fn write(dir: &StoreDir, bytes: &[u8]) {
+    if let Err(e) = dir.replace(UNWRITTEN_FILE, bytes) {
         ::log::error!(
             "consentkit: a closing decision could not be kept on disk either ({e}); this process remembers it"
         );
     }
 }
 
+/// The digest a sealed store's anchor names the file by.
+pub(crate) fn digest(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
 /// The decisions this process kept for the store in `dir`, said again after `(chain,
-/// after_seq)`: the log took records after them, and they still stand.
-pub(crate) fn advance(dir: &StoreDir, chain: u64, after_seq: u64, file_key: Option<&FileKey>) {
+/// after_seq)`: the log took records after them, and they still stand. Returns the file's
+/// bytes to hold just them (what the file held before is this process's too), for `write`.
+pub(crate) fn restate(
+    dir: &StoreDir,
+    chain: u64,
+    after_seq: u64,
+    file_key: Option<&FileKey>,
+) -> Option<Vec<u8>> {
     let key = dir.key();
-    let mut advanced = Vec::new();
-    {
+    let advanced = {
         let mut kept = IN_PROCESS.lock();
-        if let Some((_, list)) = kept.iter_mut().find(|(k, _)| *k == key) {
-            for item in list.iter_mut() {
-                item.chain = chain;
-                item.after_seq = after_seq;
-            }
-            advanced = std::mem::take(list);
+        let (_, list) = kept
+            .iter_mut()
+            .find(|(k, list)| *k == key && !list.is_empty())?;
+        for item in list.iter_mut() {
+            item.chain = chain;
+            item.after_seq = after_seq;
         }
-        kept.retain(|(k, list)| *k != key || !list.is_empty());
-    }
-    if !advanced.is_empty() {
-        if let Err(e) = dir.remove(UNWRITTEN_FILE) {
-            ::log::error!("consentkit: the kept decisions could not be rewritten ({e})");
-        }
-        keep(dir, &advanced, file_key);
-    }
+        list.clone()
+    };
+    Some(file_bytes(&advanced, file_key))
 }
 
 /// What was kept for a store: the decisions, oldest first, and — when the file was there but
@@ -134,12 +152,17 @@ pub(crate) struct Kept {
 }
 
 /// Everything kept for the store in `dir`. An unreadable file is kept aside (renamed to
-/// `consent.unwritten.damaged`, never deleted) and reported.
-pub(crate) fn take(dir: &StoreDir, file_key: Option<&FileKey>) -> Kept {
-    let kept = peek(dir, file_key, true);
+/// `consent.unwritten.damaged`, never deleted) and reported. `anchored`: the digest a sealed
+/// store's anchor names the file by, while it holds decisions not yet in the log.
+pub(crate) fn take(dir: &StoreDir, file_key: Option<&FileKey>, anchored: Option<[u8; 32]>) -> Kept {
+    let kept = peek(dir, file_key, true, anchored);
     if let Some(problem) = &kept.unreadable {
         ::log::error!("consentkit: {problem}");
-        if let Err(e) = dir.set_damaged_aside(UNWRITTEN_FILE) {
+        let aside = match dir.exists(UNWRITTEN_FILE) {
+            true => dir.set_damaged_aside(UNWRITTEN_FILE),
+            false => Ok(()),
+        };
+        if let Err(e) = aside {
             ::log::error!("consentkit: keeping the unreadable file aside failed ({e})");
         }
     }
@@ -149,7 +172,12 @@ pub(crate) fn take(dir: &StoreDir, file_key: Option<&FileKey>) -> Kept {
 /// What `take` would return, changing nothing: for inspectors. Without `checked`, a file the
 /// key would vouch for is read without the key (an inspector may have none): only its "no"s
 /// are ever applied, so an unvouched one can only turn things off.
-pub(crate) fn peek(dir: &StoreDir, file_key: Option<&FileKey>, checked: bool) -> Kept {
+pub(crate) fn peek(
+    dir: &StoreDir,
+    file_key: Option<&FileKey>,
+    checked: bool,
+    anchored: Option<[u8; 32]>,
+) -> Kept {
     let key = dir.key();
     let in_process = IN_PROCESS
         .lock()
@@ -158,8 +186,19 @@ pub(crate) fn peek(dir: &StoreDir, file_key: Option<&FileKey>, checked: bool) ->
         .map(|(_, list)| list.clone())
         .unwrap_or_default();
     let read = match dir.read(UNWRITTEN_FILE) {
+        // This process knows all it kept, when the disk refused the file too.
+        Ok(None) if anchored.is_some() && in_process.is_empty() => Err(
+            "the closing decisions the key's anchor says are waiting are gone: their file was deleted, or never written"
+                .to_string(),
+        ),
         Ok(None) => Ok(Vec::new()),
-        Ok(Some(bytes)) => from_bytes(&bytes, file_key, checked),
+        Ok(Some(bytes)) => match anchored {
+            Some(anchored) if digest(&bytes) != anchored && in_process.is_empty() => Err(
+                "the file of closing decisions is not the one the key's anchor names: replaced, or an older copy"
+                    .to_string(),
+            ),
+            _ => from_bytes(&bytes, file_key, checked),
+        },
         Err(e) => Err(format!("the unwritten decisions are unreadable ({e})")),
     };
     let (on_disk, unreadable) = match read {
