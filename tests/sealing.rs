@@ -857,3 +857,21 @@ fn left_by_a_crash(store: Arc<ConsentStore>, dir: &Path) -> tempfile::TempDir {
     }
     copy
 }
+
+#[test]
+fn a_store_opened_with_another_key_is_damaged_from_its_first_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    history(dir.path(), &clock(), Some(&sealer()));
+    let other = software_sealer(b"another app's key, or a guess....".to_vec(), None).unwrap();
+    let options = StoreOptions {
+        sealer: Some(other.clone()),
+        ..StoreOptions::default()
+    };
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options).unwrap();
+    let damage = inspector.damage().expect("another key's seals fail");
+    // The chain's first seal is its second record: nothing after the genesis is vouched for.
+    assert_eq!(damage.first_bad_seq, 2, "{}", damage.problem);
+    let report = inspector.verify().unwrap();
+    assert!(!report.intact);
+    assert!(all_off(&inspector));
+}

@@ -221,8 +221,8 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
     // the records before it say, and nothing after.
     if let Err((damage, Some((replay, _)))) = &loaded {
         if damage.first_bad_seq < replay.chain.next_seq {
-            let before = prefix::<M>(&log, damage.first_bad_seq)?;
-            loaded = Err((damage.clone(), before));
+            let (damage, before) = prefix::<M>(&log, damage.clone(), sealer.as_ref())?;
+            loaded = Err((damage, before));
         }
     }
     let index = match dir.open_file(INDEX_FILE, true) {
@@ -331,34 +331,39 @@ fn resume<M>(journal: &mut Journal, replay: &Replay<M>, first_frame: u64, end: u
         .map(|seal| (seal.epoch, seal.at.0, seal.at.1));
 }
 
-/// The replay of the records before `first_bad_seq` only (after the base of a compacted log),
-/// and where its first frame is; `None` when nothing before it can be read on its own.
+/// The replay of the records before `damage` only (after the base of a compacted log), and
+/// where its first frame is; `None` when nothing before it can be read on its own. With a
+/// sealer every seal is checked on the way: one that fails earlier (another key fails them
+/// all) is where the damage starts.
 fn prefix<M: ReplayMachine>(
     log: &Bytes,
-    first_bad_seq: u64,
-) -> io::Result<Option<(Replay<M>, u64)>> {
+    damage: Damage,
+    sealer: Option<&Arc<dyn Sealer>>,
+) -> io::Result<Unloadable<M>> {
     let file_len = log.len()?;
     let Ok((first_frame, base)) = base::read(log)? else {
-        return Ok(None);
+        return Ok((damage, None));
     };
     let mut replay = match base.map(|base| base.resume::<M>()) {
         Some(Ok(replay)) => replay,
-        Some(Err(_)) => return Ok(None),
+        Some(Err(_)) => return Ok((damage, None)),
         None => Replay::from_start(),
     };
-    if first_bad_seq < replay.started_at {
-        return Ok(None);
+    if damage.first_bad_seq < replay.started_at {
+        return Ok((damage, None));
     }
-    replay.stop_before = Some(first_bad_seq);
+    replay.stop_before = Some(damage.first_bad_seq);
+    replay.check_seals = sealer.cloned();
     let mut scanner = Scanner::new(
         BufReader::with_capacity(64 * 1024, log.reader_at(first_frame)),
         first_frame,
         file_len,
     );
     match replay.run(&mut scanner) {
-        Ok(_) => Ok(Some((replay, first_frame))),
+        Ok(_) => Ok((damage, Some((replay, first_frame)))),
+        Err(ReplayStop::Damage(earlier)) => Ok((earlier, Some((replay, first_frame)))),
         Err(ReplayStop::Io(e)) => Err(e),
-        Err(_) => Ok(None),
+        Err(ReplayStop::Sealer(_)) => Ok((damage, None)),
     }
 }
 

@@ -291,11 +291,20 @@ pub(crate) fn check_chain(
     let mut status = SealStatus::default();
     if let Some(last) = seals.last() {
         if !keys.check(last.epoch, last.covers.0, &last.covers.1, &last.tag)? {
+            // Where the damage starts: the first seal read that fails (another key fails
+            // them all), not just the last.
+            let mut first_bad = last;
+            for seal in seals {
+                if !keys.check(seal.epoch, seal.covers.0, &seal.covers.1, &seal.tag)? {
+                    first_bad = seal;
+                    break;
+                }
+            }
             return damage(
-                last.at.0,
+                first_bad.at.0,
                 format!(
                     "the seal of record {} fails: the records it covers were changed, or it was not made with this store's key",
-                    last.covers.0
+                    first_bad.covers.0
                 ),
             );
         }
