@@ -240,6 +240,32 @@ impl Entry {
 
     /// Whether the record says "no" to something: the decisions a failed write must not lose
     /// (I4). Kept aside when the log cannot take them, and recorded at the next open.
+    /// A person's decision (or the OS's), sealed as it is made with a sealer: no record of
+    /// one may sit after the last seal.
+    pub fn is_decision(&self) -> bool {
+        matches!(
+            self,
+            Entry::Granted { .. }
+                | Entry::Denied { .. }
+                | Entry::Revoked { .. }
+                | Entry::PolicyAgreed { .. }
+                | Entry::PolicyDeclined { .. }
+                | Entry::AgeSignalSet(_)
+                | Entry::OsPermissionChanged { .. }
+        )
+    }
+
+    /// A decision that may open a door: a grant, an agreement, an age signal (one may lift a
+    /// guardian's hold), an OS permission given. One found where no seal covers it was
+    /// written without the key, or never confirmed to the person (I7).
+    pub fn may_open(&self) -> bool {
+        match self {
+            Entry::Granted { .. } | Entry::PolicyAgreed { .. } | Entry::AgeSignalSet(_) => true,
+            Entry::OsPermissionChanged { permission, .. } => !permission.is_denied(),
+            _ => false,
+        }
+    }
+
     pub fn says_no(&self) -> bool {
         match self {
             Entry::Denied { .. }

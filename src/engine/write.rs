@@ -156,7 +156,7 @@ impl Engine {
             self.retention_due.store(true, Ordering::Release);
         }
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;
-        let appended = match journal.append(now.wall_ms, entries, closing) {
+        let appended = match journal.append_decision(now.wall_ms, entries, closing) {
             Ok(appended) => appended,
             Err(AppendError::ReadOnly) => return Err(Error::ReadOnly),
             Err(e) => {
@@ -268,7 +268,14 @@ impl Engine {
                 journal.keep_unwritten(&unconfirmed);
             }
             Error::Failed(why)
-        })
+        })?;
+        // A decision's seal, durable now, is anchored beside the key.
+        if self.durability.anchor_due() {
+            if let Some(journal) = self.core.write().journal.as_mut() {
+                journal.anchor_durable_seal();
+            }
+        }
+        Ok(())
     }
 
     /// Storage failed: every feature is off from now on, the failure is recorded when there

@@ -15,6 +15,9 @@ pub(crate) struct Durability {
     file: Mutex<Bytes>,
     /// Highest ticket whose bytes were handed to the OS.
     written: AtomicU64,
+    /// The ticket of a write holding a decision's seal to anchor once durable (0: none), so
+    /// that waiting on other writes does not take the store's lock to look.
+    to_anchor: AtomicU64,
     progress: Mutex<Progress>,
     synced: Condvar,
 }
@@ -37,6 +40,7 @@ impl Durability {
         Durability {
             file: Mutex::new(file),
             written: AtomicU64::new(0),
+            to_anchor: AtomicU64::new(0),
             progress: Mutex::new(Progress {
                 synced: 0,
                 syncing: false,
@@ -60,6 +64,22 @@ impl Durability {
     }
 
     /// The last ticket known durable.
+    /// A write holding a decision's seal, to anchor once `ticket` is durable.
+    pub fn anchor_after(&self, ticket: u64) {
+        self.to_anchor.store(ticket, Ordering::Release);
+    }
+
+    /// Whether a decision's seal waits for its anchor and is durable now (the anchor taken).
+    pub fn anchor_due(&self) -> bool {
+        let ticket = self.to_anchor.load(Ordering::Acquire);
+        ticket != 0
+            && ticket <= self.synced()
+            && self
+                .to_anchor
+                .compare_exchange(ticket, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    }
+
     pub fn synced(&self) -> u64 {
         self.progress.lock().synced
     }

@@ -93,12 +93,15 @@ pub(crate) enum AppendError {
     Io(io::Error),
     /// The log was opened read-only.
     ReadOnly,
+    /// The sealer could not seal a decision.
+    Sealer(String),
 }
 
 impl std::fmt::Display for AppendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppendError::NoRoom(e) => write!(f, "no room left to record it ({e})"),
+            AppendError::Sealer(e) => write!(f, "the key could not seal it ({e})"),
             AppendError::Io(e) => write!(f, "writing the log failed ({e})"),
             AppendError::ReadOnly => write!(f, "the store was opened read-only"),
         }
@@ -142,6 +145,8 @@ pub(crate) struct Journal {
     /// The digest of the file of unwritten decisions the anchor names (with a sealer), while
     /// what it holds is not in the log: every anchor kept names it.
     nos_pending: Option<Hash>,
+    /// The anchor of a decision's seal, kept once the write with this ticket is durable.
+    unanchored: Option<(u64, Vec<u8>)>,
     /// The platform's sealer, if the app gave one.
     sealer: Option<Arc<dyn Sealer>>,
     /// The current chain's seal keys (with a sealer).
@@ -173,6 +178,7 @@ impl Journal {
             anchored_closed: false,
             pending_view: None,
             nos_pending: None,
+            unanchored: None,
             sealer: None,
             keys: None,
         }
@@ -218,6 +224,52 @@ impl Journal {
         entries: &[Entry],
         closing: bool,
     ) -> Result<Appended, AppendError> {
+        self.append_then_seal(time_ms, entries, closing, false)
+    }
+
+    /// Appends a person's decision (`Entry::is_decision`) sealed in the same write, with a
+    /// sealer: every decision is vouched for as it is made — a "yes" no seal covers was
+    /// written without the key, or never confirmed (I7) — and its seal is anchored once it is
+    /// durable (`anchor_durable_seal`), so cutting off a "no" is caught like any cut. A sealer
+    /// that fails refuses a "yes"; a closing decision is written all the same.
+    pub fn append_decision(
+        &mut self,
+        time_ms: i64,
+        entries: &[Entry],
+        closing: bool,
+    ) -> Result<Appended, AppendError> {
+        let seal = self.keys.is_some() && entries.iter().any(Entry::is_decision);
+        match self.append_then_seal(time_ms, entries, closing, seal) {
+            Err(AppendError::Sealer(e)) if closing => {
+                ::log::error!("consentkit: a closing decision is written unsealed ({e})");
+                self.append_then_seal(time_ms, entries, closing, false)
+            }
+            result => result,
+        }
+    }
+
+    /// Keeps the anchor of the last decision's seal once the write that holds it is durable.
+    /// A failure only leaves the anchor one seal behind (logged).
+    pub fn anchor_durable_seal(&mut self) {
+        let Some((ticket, _)) = &self.unanchored else {
+            return;
+        };
+        if *ticket > self.durability.synced() {
+            return;
+        }
+        let (_, anchor) = self.unanchored.take().expect("checked above");
+        if let Err(e) = self.keep_anchor(anchor) {
+            ::log::warn!("consentkit: a decision's seal is not anchored ({e})");
+        }
+    }
+
+    fn append_then_seal(
+        &mut self,
+        time_ms: i64,
+        entries: &[Entry],
+        closing: bool,
+        seal: bool,
+    ) -> Result<Appended, AppendError> {
         if matches!(self.place, Place::ReadOnly) {
             return Err(AppendError::ReadOnly);
         }
@@ -243,6 +295,34 @@ impl Journal {
             }
             chain.next_seq += 1;
         }
+        let mut anchor = None;
+        if let (true, Some(keys)) = (seal, self.keys.as_mut()) {
+            let epoch = self.seals;
+            let head = chain.next_seq - 1;
+            let sealed = keys
+                .seal(epoch, head, &chain.last_hash)
+                .map(|tag| Entry::Sealed { epoch, tag })
+                .map_err(AppendError::Sealer)?;
+            chain.last_hash = encode_frame(
+                &mut self.scratch,
+                &chain.last_hash,
+                chain.next_seq,
+                time_ms,
+                &sealed,
+            );
+            last_seal = Some((epoch, chain.next_seq, chain.last_hash));
+            anchor = Some(
+                keys.anchor(
+                    epoch,
+                    chain.next_seq,
+                    &chain.last_hash,
+                    false,
+                    self.nos_pending,
+                )
+                .map_err(AppendError::Sealer)?,
+            );
+            chain.next_seq += 1;
+        }
         let needed = self.end + self.scratch.len() as u64;
         let mut out_of_room = None;
         if matches!(self.place, Place::Disk { .. }) && needed + RESERVE > self.zeroed {
@@ -258,19 +338,26 @@ impl Journal {
             let _ = self.log.write_at(&vec![0; self.scratch.len()], self.end);
             return Err(AppendError::Io(e));
         }
-        self.chain = chain;
-        self.last_seal = last_seal;
-        self.seals += entries
+        let sealed = entries
             .iter()
             .filter(|e| matches!(e, Entry::Sealed { .. }))
-            .count() as u64;
-        self.last_is_seal = matches!(entries.last(), Some(Entry::Sealed { .. }));
+            .count()
+            + usize::from(anchor.is_some());
+        self.seals += sealed as u64;
+        self.last_is_seal =
+            anchor.is_some() || matches!(entries.last(), Some(Entry::Sealed { .. }));
+        self.chain = chain;
+        self.last_seal = last_seal;
         self.max_time = self.max_time.max(time_ms);
         self.last_time = time_ms;
         self.end = needed;
-        self.since_checkpoint += entries.len() as u64;
+        self.since_checkpoint += (entries.len() + usize::from(anchor.is_some())) as u64;
         self.ticket += 1;
         self.durability.written(self.ticket);
+        if let Some(anchor) = anchor {
+            self.unanchored = Some((self.ticket, anchor));
+            self.durability.anchor_after(self.ticket);
+        }
         Ok(Appended {
             first_seq,
             ticket: self.ticket,
@@ -463,7 +550,9 @@ impl Journal {
         }
     }
 
-    fn keep_anchor(&self, anchor: Vec<u8>) -> io::Result<()> {
+    /// Keeps `anchor`, the newest: a decision's seal not yet anchored is covered by it.
+    fn keep_anchor(&mut self, anchor: Vec<u8>) -> io::Result<()> {
+        self.unanchored = None;
         match &self.keys {
             Some(keys) => keys.store_anchor(anchor).map_err(io::Error::other),
             None => Ok(()),

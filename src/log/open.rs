@@ -463,6 +463,9 @@ fn load<M: ReplayMachine>(
             Err(damage) => return Ok(Err((damage, Some((replay, first_frame))))),
             Ok(checked) => status = checked,
         }
+        if let Some(damage) = replay.unsealed_opening() {
+            return Ok(Err((damage, Some((replay, first_frame)))));
+        }
     }
     Ok(Ok(Loaded {
         anchored_closed: status.anchored_closed,

@@ -178,6 +178,12 @@ impl LogReader {
         if let (Some(sealer), Some(owner)) = (&sealer, &replay.owner) {
             let seals = (replay.seen_seals.as_slice(), replay.seals);
             match check_chain(sealer, owner, seals, last_seq, first) {
+                Ok(Ok(_)) if replay.unsealed_opening().is_some() => {
+                    return Err(VerifyFailure {
+                        damage: replay.unsealed_opening().expect("checked"),
+                        records_checked: checked,
+                    });
+                }
                 Ok(Ok(status)) => {
                     sealed_through = status.sealed_through;
                     last_seal_at = status.last_seal_at;

@@ -48,6 +48,10 @@ pub(crate) struct Replay<M> {
     pub seals: u64,
     /// The seal records seen in this replay: what each covers, and where it stands.
     pub seen_seals: Vec<SealSeen>,
+    /// The first record after the last seal that may open a door (`Entry::may_open`): with a
+    /// sealer every decision is sealed as it is made, so one no seal covers is not the
+    /// store's.
+    pub opens_unsealed: Option<u64>,
     /// With a sealer, every seal is checked as it comes (full verification); without, seals
     /// are only counted, and opening checks the last one.
     pub check_seals: Option<Arc<dyn Sealer>>,
@@ -91,6 +95,7 @@ impl<M: ReplayMachine> Replay<M> {
             owner: None,
             seals: 0,
             seen_seals: Vec::new(),
+            opens_unsealed: None,
             check_seals: None,
             keys: None,
             started_at: 1,
@@ -120,6 +125,18 @@ impl<M: ReplayMachine> Replay<M> {
             started_at: after.seq + 1,
             ..Replay::from_start()
         }
+    }
+
+    /// With a sealer: a record after the last seal that may open a door is damage (every
+    /// decision is sealed as it is made).
+    pub fn unsealed_opening(&self) -> Option<Damage> {
+        let seq = self.opens_unsealed?;
+        Some(Damage {
+            first_bad_seq: seq,
+            problem: format!(
+                "record {seq} may open a door (a grant, an agreement, an age signal) and no seal covers it: every decision is sealed as it is made, so it was written without the key, or never confirmed"
+            ),
+        })
     }
 
     /// Checks one record against the chain, a checkpoint against the state folded so far, a
@@ -163,6 +180,10 @@ impl<M: ReplayMachine> Replay<M> {
             }
             self.seals += 1;
             self.seen_seals.push(seen);
+            self.opens_unsealed = None;
+        }
+        if record.entry.may_open() && self.opens_unsealed.is_none() {
+            self.opens_unsealed = Some(record.seq);
         }
         self.fold(record).map_err(ReplayStop::Damage)
     }
