@@ -446,16 +446,26 @@ impl Sealer for SoftwareSealer {
                 *self.anchor.lock() = Some(anchor);
                 Ok(())
             }
-            Some(path) => {
-                let tmp = path.with_extension("tmp");
-                std::fs::write(&tmp, &anchor)
-                    .and_then(|()| std::fs::rename(&tmp, path))
-                    .map_err(|e| SealerError::Failed {
-                        reason: e.to_string(),
-                    })
-            }
+            Some(path) => write_anchor_file(path, &anchor).map_err(|e| SealerError::Failed {
+                reason: e.to_string(),
+            }),
         }
     }
+}
+
+/// Replaces the anchor file: readable by its owner only, durable before it takes the old
+/// one's place.
+fn write_anchor_file(path: &std::path::Path, anchor: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(anchor)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 /// A sealer with its key in memory (at least 16 bytes), keeping its anchor in memory or, with
@@ -566,5 +576,18 @@ mod tests {
         edited[last] ^= 1;
         keys.store_anchor(edited).unwrap();
         assert!(keys.load_anchor().unwrap().is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_anchor_file_is_its_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.anchor");
+        let sealer = software_sealer(vec![7; 32], Some(path.display().to_string())).unwrap();
+        sealer.store_anchor(vec![1, 2, 3]).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(sealer.load_anchor().unwrap(), Some(vec![1, 2, 3]));
     }
 }
