@@ -49,6 +49,12 @@ impl SdkPolicy {
             id: self.id.clone(),
             requires: self.requires.clone(),
             not_for_minors: self.not_for_minors,
+            recipient: crate::terms::text_digest(&self.vendor),
+            collects: self
+                .data_collected
+                .iter()
+                .map(|item| crate::terms::text_digest(item))
+                .collect(),
         }
     }
 

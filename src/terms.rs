@@ -68,12 +68,28 @@ impl Default for AppTerms {
     }
 }
 
-/// One SDK as the rules see it: its id and what it may not start without.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One SDK as the rules see it: its id, what it may not start without, and — as digests, so
+/// the catalogue's texts stay out of the log — who receives the data and what it collects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SdkTerms {
     pub id: String,
     pub requires: Vec<Feature>,
     pub not_for_minors: bool,
+    /// The vendor's name (`text_digest`).
+    pub recipient: TextDigest,
+    /// Each item of the data it collects (`text_digest`).
+    pub collects: Vec<TextDigest>,
+}
+
+/// The digest a catalogue text is compared by: SHA-256 of its words, lower-cased and single-
+/// spaced, cut to 16 bytes.
+pub(crate) type TextDigest = [u8; 16];
+
+pub(crate) fn text_digest(text: &str) -> TextDigest {
+    use sha2::{Digest, Sha256};
+    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+    let hash = Sha256::digest(words.join(" ").as_bytes());
+    hash[..16].try_into().expect("16 of 32 bytes")
 }
 
 impl AppTerms {
@@ -102,6 +118,10 @@ pub(crate) enum Widening {
     AgeOfConsentLowered { from: u32, to: u32 },
     /// A person whose age is unknown no longer counts as a minor.
     UnknownAgeNotMinor,
+    /// An SDK's data goes to another vendor.
+    SdkRecipientChanged { sdk: String },
+    /// An SDK collects data it did not when the person agreed (`items` of them).
+    SdkCollectsMore { sdk: String, items: u32 },
 }
 
 impl Widening {
@@ -126,6 +146,10 @@ impl Widening {
             Widening::SdkForMinors { sdk } => format!("sdk {sdk} allowed for minors"),
             Widening::AgeOfConsentLowered { from, to } => format!("age_of_consent {from}->{to}"),
             Widening::UnknownAgeNotMinor => "unknown age no longer a minor".to_string(),
+            Widening::SdkRecipientChanged { sdk } => format!("sdk {sdk} sends to another vendor"),
+            Widening::SdkCollectsMore { sdk, items } => {
+                format!("sdk {sdk} collects {items} more")
+            }
         }
     }
 }
@@ -176,6 +200,22 @@ pub(crate) fn catalogue_widenings(agreed: &[SdkTerms], now: &[SdkTerms]) -> Vec<
                 sdk: sdk.id.clone(),
             });
         }
+        if then.recipient != sdk.recipient {
+            widened.push(Widening::SdkRecipientChanged {
+                sdk: sdk.id.clone(),
+            });
+        }
+        let more = sdk
+            .collects
+            .iter()
+            .filter(|item| !then.collects.contains(item))
+            .count();
+        if more > 0 {
+            widened.push(Widening::SdkCollectsMore {
+                sdk: sdk.id.clone(),
+                items: more as u32,
+            });
+        }
     }
     widened
 }
@@ -189,7 +229,38 @@ mod tests {
             id: id.into(),
             requires: requires.to_vec(),
             not_for_minors,
+            ..SdkTerms::default()
         }
+    }
+
+    #[test]
+    fn another_vendor_or_more_data_widens_less_data_or_rewording_case_does_not() {
+        let with = |vendor: &str, data: &[&str]| SdkTerms {
+            recipient: text_digest(vendor),
+            collects: data.iter().map(|d| text_digest(d)).collect(),
+            ..sdk("crash", &[], false)
+        };
+        let agreed = [with("Acme", &["Crash logs", "Device model"])];
+        let same = [with(" acme ", &["crash  LOGS", "Device model"])];
+        assert!(catalogue_widenings(&agreed, &same).is_empty());
+        let less = [with("Acme", &["Crash logs"])];
+        assert!(catalogue_widenings(&agreed, &less).is_empty());
+        let wider = [with(
+            "DataBroker Inc",
+            &["Crash logs", "Contacts", "Precise location"],
+        )];
+        assert_eq!(
+            catalogue_widenings(&agreed, &wider),
+            [
+                Widening::SdkRecipientChanged {
+                    sdk: "crash".into()
+                },
+                Widening::SdkCollectsMore {
+                    sdk: "crash".into(),
+                    items: 2
+                },
+            ]
+        );
     }
 
     #[test]

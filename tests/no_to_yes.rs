@@ -236,6 +236,58 @@ fn an_sdk_whose_needs_loosened_under_the_same_revision_asks_again() {
 }
 
 #[test]
+fn an_sdk_sending_to_another_vendor_or_collecting_more_under_the_same_revision_asks_again() {
+    let with = |vendor: &str, data: &[&str]| {
+        let mut config = cn_config(2);
+        config.sdks[0].vendor = vendor.into();
+        config.sdks[0].data_collected = data.iter().map(|d| d.to_string()).collect();
+        config
+    };
+    for (what, widened, change) in [
+        (
+            "another vendor",
+            with("DataBroker Inc", &["Device identifiers"]),
+            "sdk ads sends to another vendor",
+        ),
+        (
+            "more data",
+            with(
+                "Example Ltd.",
+                &["Device identifiers", "Contacts", "Precise location"],
+            ),
+            "sdk ads collects 2 more",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        agreed_store(dir.path(), &clock);
+        let store = launch(dir.path(), &clock, widened);
+        assert_eq!(
+            store.policy_state().status,
+            PolicyStatus::NeedsReconsent,
+            "{what}"
+        );
+        assert!(!store.sdk_status("ads".into()).may_start, "{what}");
+        let log = store.audit_log(AuditFilter::default()).unwrap();
+        let asked = log
+            .iter()
+            .find(|e| e.kind == AuditKind::PolicyReconsentRequired)
+            .unwrap_or_else(|| panic!("{what}: the log says what changed"));
+        assert!(
+            asked.changes.iter().any(|c| c == change),
+            "{:?}",
+            asked.changes
+        );
+    }
+    // Said differently (case, spacing), or collecting less: nothing widened.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    agreed_store(dir.path(), &clock);
+    let store = launch(dir.path(), &clock, with("example  LTD.", &[]));
+    assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
+}
+
+#[test]
 fn a_narrowed_catalogue_needs_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();

@@ -316,11 +316,13 @@ fn with_policy(revision: u32) -> (State, u64) {
                 id: "ar".into(),
                 requires: vec![Feature::Camera],
                 not_for_minors: false,
+                ..Default::default()
             },
             crate::terms::SdkTerms {
                 id: "ads".into(),
                 requires: vec![],
                 not_for_minors: true,
+                ..Default::default()
             },
         ],
         age_of_consent: 14,
