@@ -773,14 +773,9 @@ fn a_planted_unwritten_file_never_loosens_and_is_kept_aside() {
 
 // ---- Uses that stop when the person turns out to be a minor ----
 
-/// A minor's use stands only on a guardian's consent: a session resting on the person's own
-/// single use ends when a signal says they are a minor, though a guardian's standing grant
-/// covers other purposes of the same feature.
-#[test]
-fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let store = launch(dir.path(), &clock, config());
+/// The clipboard: a guardian's standing grant for logging in, and the person's own single use
+/// for sharing a code.
+fn guardians_login_and_own_share_code(store: &ConsentStore) {
     store
         .grant_purposes(
             Feature::Clipboard,
@@ -797,6 +792,17 @@ fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor()
             Actor::User,
         )
         .unwrap();
+}
+
+/// A minor's use stands only on a guardian's consent: a session resting on the person's own
+/// single use ends when a signal says they are a minor, though a guardian's standing grant
+/// covers other purposes of the same feature.
+#[test]
+fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    guardians_login_and_own_share_code(&store);
     let own = store
         .begin_use(Feature::Clipboard, "share_code".into())
         .unwrap();
@@ -813,22 +819,7 @@ fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor()
     // Nor does it open a new use, when the signal comes before it.
     let dir = tempfile::tempdir().unwrap();
     let store = launch(dir.path(), &clock, config());
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["login"]),
-            GrantScope::UntilRevoked,
-            Actor::Guardian,
-        )
-        .unwrap();
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["share_code"]),
-            GrantScope::Once,
-            Actor::User,
-        )
-        .unwrap();
+    guardians_login_and_own_share_code(&store);
     store
         .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
         .unwrap();

@@ -69,6 +69,17 @@ fn assert_caught_on_open(dir: &Path, sealer: &Arc<dyn Sealer>, what: &str) {
     println!("{what}: {}", notice.problem);
 }
 
+/// A sealed camera app's history, changed by `forge` without the key: caught on open.
+fn assert_forgery_caught(what: &str, forge: impl FnOnce(&mut Forger)) {
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    forge(&mut forger);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, what);
+}
+
 #[test]
 fn the_forger_reproduces_an_untouched_store_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
@@ -236,35 +247,19 @@ fn a_reconsent_to_a_policy_whose_terms_did_not_widen_is_damage_even_without_a_ke
 
 #[test]
 fn a_revocation_turned_into_a_grant_is_caught_by_the_seal() {
-    let dir = tempfile::tempdir().unwrap();
-    let sealer = sealer();
-    history(dir.path(), &clock(), Some(&sealer));
-    let mut forger = Forger::load(dir.path());
-    forger.revoke_to_grant(Feature::Camera);
-    forger.save();
-    assert_caught_on_open(dir.path(), &sealer, "revoked into granted");
+    assert_forgery_caught("revoked into granted", |f| {
+        f.revoke_to_grant(Feature::Camera)
+    });
 }
 
 #[test]
 fn a_removed_use_session_is_caught_by_the_seal() {
-    let dir = tempfile::tempdir().unwrap();
-    let sealer = sealer();
-    history(dir.path(), &clock(), Some(&sealer));
-    let mut forger = Forger::load(dir.path());
-    forger.remove_session(1);
-    forger.save();
-    assert_caught_on_open(dir.path(), &sealer, "a session removed");
+    assert_forgery_caught("a session removed", |f| f.remove_session(1));
 }
 
 #[test]
 fn a_grant_by_the_app_is_caught_by_the_seal_on_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let sealer = sealer();
-    history(dir.path(), &clock(), Some(&sealer));
-    let mut forger = Forger::load(dir.path());
-    forger.grant_by_app(Feature::Camera);
-    forger.save();
-    assert_caught_on_open(dir.path(), &sealer, "a grant by the app");
+    assert_forgery_caught("a grant by the app", |f| f.grant_by_app(Feature::Camera));
 }
 
 #[test]
@@ -393,13 +388,9 @@ fn a_head_saved_elsewhere_proves_the_log_still_holds_it() {
 #[test]
 fn a_revocation_removed_is_caught_by_the_seal_and_only_by_it() {
     // With the key: caught on open.
-    let dir = tempfile::tempdir().unwrap();
-    let sealer = sealer();
-    history(dir.path(), &clock(), Some(&sealer));
-    let mut forger = Forger::load(dir.path());
-    forger.remove_revocation(Feature::Camera);
-    forger.save();
-    assert_caught_on_open(dir.path(), &sealer, "a revocation removed");
+    assert_forgery_caught("a revocation removed", |f| {
+        f.remove_revocation(Feature::Camera)
+    });
 
     // Without it, what the unsealed log cannot prove (README, "What the log proves"): a
     // forger who knows the format rewrites the history consistently, and it verifies.
@@ -612,13 +603,9 @@ fn a_sealed_store_whose_anchor_was_deleted_is_damage_not_a_fresh_start() {
 
 #[test]
 fn an_unsealed_chain_above_the_anchored_one_is_damage() {
-    let dir = tempfile::tempdir().unwrap();
-    let sealer = sealer();
-    history(dir.path(), &clock(), Some(&sealer));
-    let mut forger = Forger::load(dir.path());
-    forger.replace_with_a_chain_above(Feature::Camera);
-    forger.save();
-    assert_caught_on_open(dir.path(), &sealer, "an erasure forged without the key");
+    assert_forgery_caught("an erasure forged without the key", |f| {
+        f.replace_with_a_chain_above(Feature::Camera)
+    });
 }
 
 #[test]
