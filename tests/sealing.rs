@@ -69,6 +69,15 @@ fn assert_caught_on_open(dir: &Path, sealer: &Arc<dyn Sealer>, what: &str) {
     println!("{what}: {}", notice.problem);
 }
 
+/// The store in `dir` opened read-only, with `sealer`'s key.
+fn inspect_with(dir: &Path, sealer: &Arc<dyn Sealer>) -> Arc<ConsentStore> {
+    let options = StoreOptions {
+        sealer: Some(sealer.clone()),
+        ..StoreOptions::default()
+    };
+    ConsentStore::open_read_only_with(dir, options).unwrap()
+}
+
 /// A sealed camera app's history, changed by `forge` without the key: caught on open.
 fn assert_forgery_caught(what: &str, forge: impl FnOnce(&mut Forger)) {
     let dir = tempfile::tempdir().unwrap();
@@ -435,11 +444,7 @@ fn a_grant_appended_after_a_clean_closes_seal_is_damage_not_history() {
     forger.append_grant(Feature::Camera);
     forger.save();
     // Inspected with the key: damage, not unsealed records waiting for a seal.
-    let options = StoreOptions {
-        sealer: Some(sealer.clone()),
-        ..StoreOptions::default()
-    };
-    let inspector = ConsentStore::open_read_only_with(dir.path(), options).unwrap();
+    let inspector = inspect_with(dir.path(), &sealer);
     assert!(!inspector.verify().unwrap().intact);
     drop(inspector);
     assert_caught_on_open(dir.path(), &sealer, "a grant after the closing seal");
@@ -519,11 +524,7 @@ fn a_grant_appended_after_the_app_was_killed_is_damage_not_history() {
     let mut forger = Forger::load(dir.path());
     forger.append_grant(Feature::Microphone);
     forger.save();
-    let options = StoreOptions {
-        sealer: Some(sealer.clone()),
-        ..StoreOptions::default()
-    };
-    let inspector = ConsentStore::open_read_only_with(dir.path(), options).unwrap();
+    let inspector = inspect_with(dir.path(), &sealer);
     assert!(inspector.damage().is_some(), "an inspector with the key");
     assert!(!inspector.verify().unwrap().intact);
     drop(inspector);
@@ -586,14 +587,7 @@ fn a_sealed_store_whose_anchor_was_deleted_is_damage_not_a_fresh_start() {
     let _ = fs::remove_file(dir.path().join("consent.snapshot"));
     let _ = fs::remove_file(dir.path().join("consent.index"));
     fs::remove_file(&anchor).unwrap();
-    let inspector = ConsentStore::open_read_only_with(
-        dir.path(),
-        StoreOptions {
-            sealer: Some(sealer.clone()),
-            ..StoreOptions::default()
-        },
-    )
-    .unwrap();
+    let inspector = inspect_with(dir.path(), &sealer);
     let report = inspector.verify().unwrap();
     assert!(!report.intact, "{report:?}");
     assert!(report.problem.unwrap().contains("anchor"));
@@ -800,14 +794,7 @@ fn a_chain_without_a_seal_is_damage_when_the_anchor_is_deleted_too() {
         forge(dir.path());
         let _ = fs::remove_file(dir.path().join("consent.snapshot"));
         fs::remove_file(&anchor).unwrap();
-        let inspector = ConsentStore::open_read_only_with(
-            dir.path(),
-            StoreOptions {
-                sealer: Some(sealer.clone()),
-                ..StoreOptions::default()
-            },
-        )
-        .unwrap();
+        let inspector = inspect_with(dir.path(), &sealer);
         assert!(
             inspector.damage().is_some(),
             "{what}: the inspector says damaged"
@@ -838,14 +825,7 @@ fn an_inspector_shows_nothing_at_or_after_the_damage_it_names() {
     fs::write(dir.path().join("consent.log"), copy).unwrap();
     let _ = fs::remove_file(dir.path().join("consent.snapshot"));
     fs::remove_file(&anchor).unwrap();
-    let inspector = ConsentStore::open_read_only_with(
-        dir.path(),
-        StoreOptions {
-            sealer: Some(sealer.clone()),
-            ..StoreOptions::default()
-        },
-    )
-    .unwrap();
+    let inspector = inspect_with(dir.path(), &sealer);
     let damage = inspector.damage().expect("damaged");
     assert_eq!(damage.first_bad_seq, 1);
     assert_eq!(
@@ -924,11 +904,7 @@ fn a_store_opened_with_another_key_is_damaged_from_its_first_seal() {
     let dir = tempfile::tempdir().unwrap();
     history(dir.path(), &clock(), Some(&sealer()));
     let other = software_sealer(b"another app's key, or a guess....".to_vec(), None).unwrap();
-    let options = StoreOptions {
-        sealer: Some(other.clone()),
-        ..StoreOptions::default()
-    };
-    let inspector = ConsentStore::open_read_only_with(dir.path(), options).unwrap();
+    let inspector = inspect_with(dir.path(), &other);
     let damage = inspector.damage().expect("another key's seals fail");
     // The chain's first seal is its second record: nothing after the genesis is vouched for.
     assert_eq!(damage.first_bad_seq, 2, "{}", damage.problem);
