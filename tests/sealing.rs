@@ -891,7 +891,13 @@ fn records_found_unvouched_stay_counted_after_retention_cuts_their_mark() {
 fn left_by_a_crash(store: Arc<ConsentStore>, dir: &Path) -> tempfile::TempDir {
     std::mem::forget(store);
     let copy = tempfile::tempdir().unwrap();
-    for name in ["consent.log", "consent.snapshot", "consent.index"] {
+    let names = [
+        "consent.log",
+        "consent.snapshot",
+        "consent.index",
+        "consent.unwritten",
+    ];
+    for name in names {
         if dir.join(name).exists() {
             fs::copy(dir.join(name), copy.path().join(name)).unwrap();
         }
@@ -911,4 +917,74 @@ fn a_store_opened_with_another_key_is_damaged_from_its_first_seal() {
     let report = inspector.verify().unwrap();
     assert!(!report.intact);
     assert!(all_off(&inspector));
+}
+
+/// A platform key that is away for a while (a locked keystore): its MAC, or the keeping of
+/// its anchor, fails while `away` says so.
+struct Intermittent {
+    key: Arc<dyn Sealer>,
+    mac_away: std::sync::atomic::AtomicBool,
+    anchor_away: std::sync::atomic::AtomicBool,
+}
+
+impl Sealer for Intermittent {
+    fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, SealerError> {
+        if self.mac_away.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SealerError::Failed {
+                reason: "the keystore is locked".into(),
+            });
+        }
+        self.key.mac(message)
+    }
+    fn load_anchor(&self) -> Result<Option<Vec<u8>>, SealerError> {
+        self.key.load_anchor()
+    }
+    fn store_anchor(&self, anchor: Vec<u8>) -> Result<(), SealerError> {
+        if self.anchor_away.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SealerError::Failed {
+                reason: "the keystore is locked".into(),
+            });
+        }
+        self.key.store_anchor(anchor)
+    }
+}
+
+#[test]
+fn a_no_said_while_the_key_was_away_and_then_cut_off_is_not_lost() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    for away in ["mac", "anchor"] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let key = Arc::new(Intermittent {
+            key: sealer(),
+            mac_away: AtomicBool::new(false),
+            anchor_away: AtomicBool::new(false),
+        });
+        let sealer: Arc<dyn Sealer> = key.clone();
+        let store = open_sealed(dir.path(), &clock, &sealer);
+        camera_granted(&store);
+        let before = Forger::load(dir.path()).len();
+        match away {
+            "mac" => key.mac_away.store(true, Ordering::SeqCst),
+            _ => key.anchor_away.store(true, Ordering::SeqCst),
+        }
+        store.revoke(Feature::Camera, Actor::User).unwrap();
+        assert!(!store.is_allowed(Feature::Camera));
+        // The process ends with the key still away; someone cuts the no off the log.
+        let dir = left_by_a_crash(store, dir.path());
+        let mut forger = Forger::load(dir.path());
+        forger.truncate(before);
+        forger.save();
+        key.mac_away.store(false, Ordering::SeqCst);
+        key.anchor_away.store(false, Ordering::SeqCst);
+        let store = open_sealed(dir.path(), &clock, &sealer);
+        assert_ne!(
+            store.state(Feature::Camera).status,
+            ConsentStatus::Granted,
+            "the {away} was away: the revoke is lost"
+        );
+        assert!(store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .is_err());
+    }
 }

@@ -191,6 +191,14 @@ impl Engine {
                 (appended.ticket, kept)
             })
             .collect();
+        // With a sealer, a "no" its seal or anchor does not cover is kept as one the disk
+        // refused: a log cut back before it is then not the end of it.
+        let kept: Vec<Unwritten> = nos.iter().map(|(_, kept)| kept.clone()).collect();
+        if appended.unsealed {
+            journal.keep_unwritten(&kept);
+        } else if !kept.is_empty() {
+            journal.nos_to_anchor(appended.ticket, kept);
+        }
         core.unconfirmed.extend(nos);
         let mut seen = self
             .notifier

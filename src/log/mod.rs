@@ -72,6 +72,16 @@ pub(crate) struct Appended {
     pub ticket: u64,
     /// Written into the reserved room, but no more room could be reserved after it.
     pub out_of_room: Option<String>,
+    /// A closing decision written without its seal: the sealer failed.
+    pub unsealed: bool,
+}
+
+/// A decision's seal waiting for its write to be durable before its anchor is kept.
+struct Unanchored {
+    ticket: u64,
+    anchor: Vec<u8>,
+    /// The decision's "no"s, kept beside the log if the anchor cannot be.
+    nos: Vec<Unwritten>,
 }
 
 /// What a retention cut removed: every record up to a checkpoint.
@@ -145,8 +155,8 @@ pub(crate) struct Journal {
     /// The digest of the file of unwritten decisions the anchor names (with a sealer), while
     /// what it holds is not in the log: every anchor kept names it.
     nos_pending: Option<Hash>,
-    /// The anchor of a decision's seal, kept once the write with this ticket is durable.
-    unanchored: Option<(u64, Vec<u8>)>,
+    /// The anchor of a decision's seal, kept once its write is durable.
+    unanchored: Option<Unanchored>,
     /// The platform's sealer, if the app gave one.
     sealer: Option<Arc<dyn Sealer>>,
     /// The current chain's seal keys (with a sealer).
@@ -242,24 +252,41 @@ impl Journal {
         match self.append_then_seal(time_ms, entries, closing, seal) {
             Err(AppendError::Sealer(e)) if closing => {
                 ::log::error!("consentkit: a closing decision is written unsealed ({e})");
-                self.append_then_seal(time_ms, entries, closing, false)
+                let appended = self.append_then_seal(time_ms, entries, closing, false)?;
+                Ok(Appended {
+                    unsealed: true,
+                    ..appended
+                })
             }
             result => result,
         }
     }
 
+    /// The "no"s of the decision whose seal waits for its anchor (the write `ticket`): kept
+    /// like those the disk refused if the anchor cannot be kept.
+    pub fn nos_to_anchor(&mut self, ticket: u64, nos: Vec<Unwritten>) {
+        if let Some(unanchored) = self.unanchored.as_mut() {
+            if unanchored.ticket == ticket {
+                unanchored.nos = nos;
+            }
+        }
+    }
+
     /// Keeps the anchor of the last decision's seal once the write that holds it is durable.
-    /// A failure only leaves the anchor one seal behind (logged).
+    /// When the sealer cannot keep it, the decision's "no"s are kept beside the log, as when
+    /// the disk refuses them: a cut of the log back before them is not caught by the anchor,
+    /// so the next open records them again.
     pub fn anchor_durable_seal(&mut self) {
-        let Some((ticket, _)) = &self.unanchored else {
+        let Some(unanchored) = &self.unanchored else {
             return;
         };
-        if *ticket > self.durability.synced() {
+        if unanchored.ticket > self.durability.synced() {
             return;
         }
-        let (_, anchor) = self.unanchored.take().expect("checked above");
+        let Unanchored { anchor, nos, .. } = self.unanchored.take().expect("checked above");
         if let Err(e) = self.keep_anchor(anchor) {
-            ::log::warn!("consentkit: a decision's seal is not anchored ({e})");
+            ::log::error!("consentkit: a decision's seal is not anchored ({e})");
+            self.keep_unwritten(&nos);
         }
     }
 
@@ -355,13 +382,18 @@ impl Journal {
         self.ticket += 1;
         self.durability.written(self.ticket);
         if let Some(anchor) = anchor {
-            self.unanchored = Some((self.ticket, anchor));
+            self.unanchored = Some(Unanchored {
+                ticket: self.ticket,
+                anchor,
+                nos: Vec::new(),
+            });
             self.durability.anchor_after(self.ticket);
         }
         Ok(Appended {
             first_seq,
             ticket: self.ticket,
             out_of_room,
+            unsealed: false,
         })
     }
 
