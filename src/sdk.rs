@@ -50,6 +50,7 @@ impl SdkPolicy {
             requires: self.requires.clone(),
             not_for_minors: self.not_for_minors,
             recipient: crate::terms::text_digest(&self.vendor),
+            purpose: crate::terms::text_digest(&self.purpose),
             collects: self
                 .data_collected
                 .iter()

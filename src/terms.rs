@@ -77,6 +77,8 @@ pub(crate) struct SdkTerms {
     pub not_for_minors: bool,
     /// The vendor's name (`text_digest`).
     pub recipient: TextDigest,
+    /// What it is for (`text_digest`): a purpose said otherwise may say more.
+    pub purpose: TextDigest,
     /// Each item of the data it collects (`text_digest`).
     pub collects: Vec<TextDigest>,
 }
@@ -122,6 +124,8 @@ pub(crate) enum Widening {
     SdkRecipientChanged { sdk: String },
     /// An SDK collects data it did not when the person agreed (`items` of them).
     SdkCollectsMore { sdk: String, items: u32 },
+    /// What an SDK is for is said otherwise.
+    SdkPurposeChanged { sdk: String },
 }
 
 impl Widening {
@@ -150,6 +154,7 @@ impl Widening {
             Widening::SdkCollectsMore { sdk, items } => {
                 format!("sdk {sdk} collects {items} more")
             }
+            Widening::SdkPurposeChanged { sdk } => format!("sdk {sdk} is for something else"),
         }
     }
 }
@@ -197,6 +202,11 @@ pub(crate) fn catalogue_widenings(agreed: &[SdkTerms], now: &[SdkTerms]) -> Vec<
         }
         if then.not_for_minors && !sdk.not_for_minors {
             widened.push(Widening::SdkForMinors {
+                sdk: sdk.id.clone(),
+            });
+        }
+        if then.purpose != sdk.purpose {
+            widened.push(Widening::SdkPurposeChanged {
                 sdk: sdk.id.clone(),
             });
         }

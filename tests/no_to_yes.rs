@@ -236,7 +236,7 @@ fn an_sdk_whose_needs_loosened_under_the_same_revision_asks_again() {
 }
 
 #[test]
-fn an_sdk_sending_to_another_vendor_or_collecting_more_under_the_same_revision_asks_again() {
+fn an_sdk_with_another_vendor_purpose_or_more_data_under_the_same_revision_asks_again() {
     let with = |vendor: &str, data: &[&str]| {
         let mut config = cn_config(2);
         config.sdks[0].vendor = vendor.into();
@@ -248,6 +248,15 @@ fn an_sdk_sending_to_another_vendor_or_collecting_more_under_the_same_revision_a
             "another vendor",
             with("DataBroker Inc", &["Device identifiers"]),
             "sdk ads sends to another vendor",
+        ),
+        (
+            "another purpose",
+            {
+                let mut config = with("Example Ltd.", &["Device identifiers"]);
+                config.sdks[0].purpose = "Advertising and sale of data to brokers".into();
+                config
+            },
+            "sdk ads is for something else",
         ),
         (
             "more data",
