@@ -28,6 +28,9 @@ let features: [Feature] = [.camera, .microphone, .photoLibrary, .clipboard, .mot
 let dir = FileManager.default.temporaryDirectory.appendingPathComponent("consentkit-bench-\(UUID().uuidString)")
 let store = try ConsentStore.open(directory: dir, config: ConsentConfig(appId: "com.example.bench"))
 let memory = try ConsentStore.openInMemory(config: ConsentConfig(appId: "com.example.bench"))
+// The app is on screen, and says so: a store is in the background until told.
+try store.setForeground(foreground: true)
+try memory.setForeground(foreground: true)
 try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
 try memory.grant(feature: .camera, scope: .untilRevoked, actor: .user)
 let session = try store.beginUse(feature: .camera, purpose: "shoot_photo") // isAllowed(.camera) is true
