@@ -11,7 +11,7 @@ private fun ms(from: Long, to: Long) = "%.1f ms".format((to - from) / 1e6)
 fun main(args: Array<String>) {
     val dir = File(args[1])
     if (args[0] == "prepare") {
-        openConsentStore(dir, consentConfig("com.example.bench")).use { store ->
+        openConsentStore(dir, consentConfig("com.example.bench")).onScreen().use { store ->
             var written = 0
             while (written < 10_000) {
                 store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
