@@ -494,7 +494,9 @@ fn an_inspector_shows_a_damaged_store_as_damaged_with_what_its_good_records_say(
     let mut damaged = bytes.clone();
     damaged[frames[5].start + 12] ^= 1;
     fs::write(log_path(dir.path()), &damaged).unwrap();
-    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock())).unwrap();
+    let inspector_clock = clock();
+    let inspector =
+        ConsentStore::open_read_only_with(dir.path(), options(&inspector_clock)).unwrap();
     let damage = inspector
         .damage()
         .expect("the inspector says it is damaged");
@@ -520,6 +522,9 @@ fn an_inspector_shows_a_damaged_store_as_damaged_with_what_its_good_records_say(
         inspector.prompt_advice(Feature::Camera),
         PromptAdvice::NotNow { .. }
     ));
+    // The quiet period after the damage was found ends, for an inspector too.
+    inspector_clock.advance(49 * 60 * 60 * 1000);
+    assert_eq!(inspector.prompt_advice(Feature::Camera), PromptAdvice::Ask);
     let export: serde_json::Value =
         serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
     assert_eq!(export["damaged"]["first_bad_seq"], 6);

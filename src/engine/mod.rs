@@ -303,7 +303,7 @@ impl Engine {
         let notice = core.unrecovered.as_ref()?;
         let period = i64::try_from(self.config.reprompt_after_ms).unwrap_or(i64::MAX);
         let until_ms = notice.found_at_ms.min(now_ms).saturating_add(period);
-        Some(if period > 0 && now_ms < until_ms {
+        Some(if now_ms < until_ms {
             crate::advice::PromptAdvice::NotNow { until_ms }
         } else {
             crate::advice::PromptAdvice::Ask
