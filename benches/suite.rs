@@ -403,10 +403,12 @@ fn sealing_costs(out: &mut Report) {
         verdict(open_sealed / open_plain <= 1.2),
     ]);
     out.note(
-        "Seals are made at checkpoints (every 1024 records) and on close, never per decision: \
-         a decision costs the same. Opening checks the last seal and the anchor: two MACs by \
-         the platform key, which the in-memory sealer here makes in microseconds and a phone's \
-         keystore in milliseconds.",
+        "A decision is sealed in its own write (the seal's MACs before the sync, its anchor \
+         kept after it); uses are not, and are sealed at checkpoints (every 1024 records) and \
+         on close. Opening checks the last seal and the anchor: two MACs by the platform key, \
+         which the in-memory sealer here makes in microseconds and a phone's keystore in \
+         milliseconds (so a decision there costs a few milliseconds more; a tap's, not a \
+         use's).",
     );
 }
 
