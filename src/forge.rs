@@ -7,7 +7,7 @@ use crate::age::{AgeSignal, AgeSource};
 use crate::entry::{Entry, Genesis};
 use crate::log::record::{decode_frame, encode_frame, Decoded, GENESIS_PREV, HEADER_LEN, MAGIC};
 use crate::log::snapshot::Snapshot;
-use crate::model::{Actor, Feature, GrantScope};
+use crate::model::{Actor, Feature, GrantScope, OsPermission};
 use crate::rules::State;
 use crate::AuditKind;
 
@@ -268,6 +268,18 @@ impl Forger {
                 upper,
                 source,
             }),
+        );
+    }
+
+    /// Appends a well-chained record of the OS saying `permission` for `feature`.
+    pub fn append_os_permission(&mut self, feature: Feature, permission: OsPermission) {
+        let time = self.records.last().map_or(0, |(_, t, _)| *t) + 1;
+        self.push(
+            time,
+            Entry::OsPermissionChanged {
+                feature,
+                permission,
+            },
         );
     }
 

@@ -988,3 +988,50 @@ fn a_no_said_while_the_key_was_away_and_then_cut_off_is_not_lost() {
             .is_err());
     }
 }
+
+#[test]
+fn an_os_permission_given_after_the_app_was_killed_is_damage_an_os_refusal_unsealed_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sealer, clock) = (sealer(), clock());
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    store
+        .set_os_permission(Feature::Camera, OsPermission::Denied)
+        .unwrap();
+    store.close().unwrap();
+    drop(store);
+    let dir = killed_after_reopening(dir.path(), &clock, &sealer);
+    let mut forger = Forger::load(dir.path());
+    forger.append_os_permission(Feature::Camera, OsPermission::Granted);
+    forger.save();
+    assert_caught_on_open(dir.path(), &sealer, "an OS permission given after a kill");
+
+    // An OS refusal written while the key was away has no seal: still a "no", not damage.
+    let dir = tempfile::tempdir().unwrap();
+    let key = Arc::new(Intermittent {
+        key: crate::sealer(),
+        mac_away: std::sync::atomic::AtomicBool::new(false),
+        anchor_away: std::sync::atomic::AtomicBool::new(false),
+    });
+    let away: Arc<dyn Sealer> = key.clone();
+    let store = open_sealed(dir.path(), &clock, &away);
+    camera_granted(&store);
+    key.mac_away
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    store
+        .set_os_permission(Feature::Camera, OsPermission::Denied)
+        .unwrap();
+    let dir = left_by_a_crash(store, dir.path());
+    let _ = fs::remove_file(dir.path().join("consent.unwritten"));
+    key.mac_away
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let store = open_sealed(dir.path(), &clock, &away);
+    assert!(
+        store.recovery_notice().is_none(),
+        "{:?}",
+        store.recovery_notice()
+    );
+    assert_eq!(
+        store.state(Feature::Camera).os_permission,
+        OsPermission::Denied
+    );
+}
