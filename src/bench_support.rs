@@ -20,6 +20,8 @@ impl ConsentStore {
         first_ms: i64,
         last_ms: i64,
     ) -> Result<u64, ConsentError> {
+        // A camera app shoots on screen (a store is in the background until told).
+        self.set_foreground(true)?;
         let engine = self.engine();
         const DAY_MS: i64 = 86_400_000;
         let days = ((last_ms - first_ms) / DAY_MS).max(1);
