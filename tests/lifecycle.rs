@@ -21,6 +21,21 @@ fn a_second_opener_of_the_same_directory_is_refused() {
 }
 
 #[test]
+fn a_lock_let_go_a_moment_later_is_waited_for() {
+    // As when a child process another thread forked holds the lock until it execs.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let first = open(dir.path(), &clock);
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        first.close().unwrap();
+    });
+    let second = ConsentStore::open_with(dir.path(), Some(config()), options(&clock));
+    closer.join().unwrap();
+    assert!(second.is_ok(), "{:?}", second.err());
+}
+
+#[test]
 fn a_store_belongs_to_one_app() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();

@@ -99,6 +99,10 @@ pub(crate) struct StoreDir {
     faults: Faults,
 }
 
+/// How many times (5 ms apart) a held directory lock is tried again before the store is
+/// reported open elsewhere.
+const LOCK_RETRIES: u32 = 20;
+
 /// Held for as long as the store is open for writing: an exclusive `flock` on the store
 /// directory itself, so no file inside can be deleted or replaced to let a second writer in.
 /// The OS releases it when the descriptor closes, including when the process dies.
@@ -135,7 +139,10 @@ impl StoreDir {
         })
     }
 
-    /// Locks the directory for this handle; `None` when another handle holds it.
+    /// Locks the directory for this handle; `None` when another handle holds it. A lock
+    /// held for a moment longer — by a child process another thread forked while the store
+    /// was open, until it execs (its copy of the descriptor is close-on-exec) — is waited
+    /// for briefly, so a store closed and reopened at once is not refused.
     pub fn lock(&self) -> io::Result<Option<DirLock>> {
         // A descriptor of its own, so two handles in one process exclude each other too.
         let fd = rfs::openat(
@@ -144,11 +151,17 @@ impl StoreDir {
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
-        match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => Ok(Some(DirLock { _fd: fd })),
-            Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
-            Err(e) => Err(e.into()),
+        for attempt in 0..=LOCK_RETRIES {
+            match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(Some(DirLock { _fd: fd })),
+                Err(rustix::io::Errno::WOULDBLOCK) if attempt < LOCK_RETRIES => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
         }
+        Ok(None)
     }
 
     /// Which store this is, for what the process keeps about it: the directory's canonical
