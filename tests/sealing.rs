@@ -1035,3 +1035,34 @@ fn an_os_permission_given_after_the_app_was_killed_is_damage_an_os_refusal_unsea
         OsPermission::Denied
     );
 }
+
+#[test]
+fn a_grant_the_key_cannot_seal_is_refused_and_never_written() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let key = Arc::new(Intermittent {
+        key: sealer(),
+        mac_away: AtomicBool::new(false),
+        anchor_away: AtomicBool::new(false),
+    });
+    let sealer: Arc<dyn Sealer> = key.clone();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    key.mac_away.store(true, Ordering::SeqCst);
+    let granted = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
+    assert!(granted.is_err(), "a yes no seal covers: {granted:?}");
+    assert_ne!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    key.mac_away.store(false, Ordering::SeqCst);
+    drop(store);
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    assert!(
+        store.recovery_notice().is_none(),
+        "{:?}",
+        store.recovery_notice()
+    );
+    assert_ne!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    assert!(
+        !kinds(&store).contains(&AuditKind::Granted),
+        "never written"
+    );
+}
