@@ -1066,3 +1066,27 @@ fn a_grant_the_key_cannot_seal_is_refused_and_never_written() {
         "never written"
     );
 }
+
+#[test]
+fn a_close_right_after_a_decision_adds_no_second_seal() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sealer, clock) = (sealer(), clock());
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    store.close().unwrap();
+    drop(store);
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    let mut log = store.audit_log(AuditFilter::default()).unwrap();
+    log.reverse();
+    let granted = log
+        .iter()
+        .position(|e| e.kind == AuditKind::Granted)
+        .unwrap();
+    let after: Vec<AuditKind> = log[granted + 1..].iter().map(|e| e.kind).collect();
+    assert_eq!(
+        after.iter().filter(|k| **k == AuditKind::Sealed).count(),
+        1,
+        "the grant's own seal is the closing one: {after:?}"
+    );
+    assert_eq!(store.verify().unwrap().unsealed_records, 0);
+}
