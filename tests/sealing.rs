@@ -1090,3 +1090,25 @@ fn a_close_right_after_a_decision_adds_no_second_seal() {
     );
     assert_eq!(store.verify().unwrap().unsealed_records, 0);
 }
+
+#[test]
+fn uses_written_after_a_clean_close_and_a_crash_are_unvouched_not_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sealer, clock) = (sealer(), clock());
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    store.close().unwrap();
+    drop(store);
+    // Reopened (the anchor says open again before anything is written), used, killed.
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    use_once(&store, Feature::Camera, "shoot_photo");
+    let dir = left_by_a_crash(store, dir.path());
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    assert!(
+        store.recovery_notice().is_none(),
+        "{:?}",
+        store.recovery_notice()
+    );
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
+    assert!(store.verify().unwrap().unvouched_records > 0);
+}
