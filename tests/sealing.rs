@@ -678,10 +678,22 @@ fn a_cleanly_closed_store_has_no_unsealed_records() {
     assert_eq!(report.unvouched_records, 0, "{report:?}");
 }
 
-/// A sealer over `inner` whose keystore can be locked: every MAC then fails.
+/// A sealer over `inner` whose keystore can be locked: while `locked`, every MAC fails; while
+/// `anchor_locked`, keeping an anchor fails.
 struct Lockable {
     inner: Arc<dyn Sealer>,
     locked: std::sync::atomic::AtomicBool,
+    anchor_locked: std::sync::atomic::AtomicBool,
+}
+
+impl Lockable {
+    fn over(inner: Arc<dyn Sealer>) -> Arc<Lockable> {
+        Arc::new(Lockable {
+            inner,
+            locked: false.into(),
+            anchor_locked: false.into(),
+        })
+    }
 }
 
 impl Sealer for Lockable {
@@ -697,6 +709,11 @@ impl Sealer for Lockable {
         self.inner.load_anchor()
     }
     fn store_anchor(&self, anchor: Vec<u8>) -> Result<(), SealerError> {
+        if self.anchor_locked.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(SealerError::Failed {
+                reason: "keystore locked".into(),
+            });
+        }
         self.inner.store_anchor(anchor)
     }
 }
@@ -705,10 +722,7 @@ impl Sealer for Lockable {
 fn an_erasure_the_key_refused_leaves_the_old_chain_as_it_was_and_is_carried_out_later() {
     let dir = tempfile::tempdir().unwrap();
     let keys = tempfile::tempdir().unwrap();
-    let lockable = Arc::new(Lockable {
-        inner: filed_sealer(&keys.path().join("anchor")),
-        locked: false.into(),
-    });
+    let lockable = Lockable::over(filed_sealer(&keys.path().join("anchor")));
     let sealer: Arc<dyn Sealer> = lockable.clone();
     let clock = clock();
     history(dir.path(), &clock, Some(&sealer));
@@ -919,54 +933,20 @@ fn a_store_opened_with_another_key_is_damaged_from_its_first_seal() {
     assert!(all_off(&inspector));
 }
 
-/// A platform key that is away for a while (a locked keystore): its MAC, or the keeping of
-/// its anchor, fails while `away` says so.
-struct Intermittent {
-    key: Arc<dyn Sealer>,
-    mac_away: std::sync::atomic::AtomicBool,
-    anchor_away: std::sync::atomic::AtomicBool,
-}
-
-impl Sealer for Intermittent {
-    fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, SealerError> {
-        if self.mac_away.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(SealerError::Failed {
-                reason: "the keystore is locked".into(),
-            });
-        }
-        self.key.mac(message)
-    }
-    fn load_anchor(&self) -> Result<Option<Vec<u8>>, SealerError> {
-        self.key.load_anchor()
-    }
-    fn store_anchor(&self, anchor: Vec<u8>) -> Result<(), SealerError> {
-        if self.anchor_away.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(SealerError::Failed {
-                reason: "the keystore is locked".into(),
-            });
-        }
-        self.key.store_anchor(anchor)
-    }
-}
-
 #[test]
 fn a_no_said_while_the_key_was_away_and_then_cut_off_is_not_lost() {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     for away in ["mac", "anchor"] {
         let dir = tempfile::tempdir().unwrap();
         let clock = clock();
-        let key = Arc::new(Intermittent {
-            key: sealer(),
-            mac_away: AtomicBool::new(false),
-            anchor_away: AtomicBool::new(false),
-        });
+        let key = Lockable::over(sealer());
         let sealer: Arc<dyn Sealer> = key.clone();
         let store = open_sealed(dir.path(), &clock, &sealer);
         camera_granted(&store);
         let before = Forger::load(dir.path()).len();
         match away {
-            "mac" => key.mac_away.store(true, Ordering::SeqCst),
-            _ => key.anchor_away.store(true, Ordering::SeqCst),
+            "mac" => key.locked.store(true, Ordering::SeqCst),
+            _ => key.anchor_locked.store(true, Ordering::SeqCst),
         }
         store.revoke(Feature::Camera, Actor::User).unwrap();
         assert!(!store.is_allowed(Feature::Camera));
@@ -975,8 +955,8 @@ fn a_no_said_while_the_key_was_away_and_then_cut_off_is_not_lost() {
         let mut forger = Forger::load(dir.path());
         forger.truncate(before);
         forger.save();
-        key.mac_away.store(false, Ordering::SeqCst);
-        key.anchor_away.store(false, Ordering::SeqCst);
+        key.locked.store(false, Ordering::SeqCst);
+        key.anchor_locked.store(false, Ordering::SeqCst);
         let store = open_sealed(dir.path(), &clock, &sealer);
         assert_ne!(
             store.state(Feature::Camera).status,
@@ -1007,23 +987,17 @@ fn an_os_permission_given_after_the_app_was_killed_is_damage_an_os_refusal_unsea
 
     // An OS refusal written while the key was away has no seal: still a "no", not damage.
     let dir = tempfile::tempdir().unwrap();
-    let key = Arc::new(Intermittent {
-        key: crate::sealer(),
-        mac_away: std::sync::atomic::AtomicBool::new(false),
-        anchor_away: std::sync::atomic::AtomicBool::new(false),
-    });
+    let key = Lockable::over(crate::sealer());
     let away: Arc<dyn Sealer> = key.clone();
     let store = open_sealed(dir.path(), &clock, &away);
     camera_granted(&store);
-    key.mac_away
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    key.locked.store(true, std::sync::atomic::Ordering::SeqCst);
     store
         .set_os_permission(Feature::Camera, OsPermission::Denied)
         .unwrap();
     let dir = left_by_a_crash(store, dir.path());
     let _ = fs::remove_file(dir.path().join("consent.unwritten"));
-    key.mac_away
-        .store(false, std::sync::atomic::Ordering::SeqCst);
+    key.locked.store(false, std::sync::atomic::Ordering::SeqCst);
     let store = open_sealed(dir.path(), &clock, &away);
     assert!(
         store.recovery_notice().is_none(),
@@ -1038,21 +1012,17 @@ fn an_os_permission_given_after_the_app_was_killed_is_damage_an_os_refusal_unsea
 
 #[test]
 fn a_grant_the_key_cannot_seal_is_refused_and_never_written() {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let key = Arc::new(Intermittent {
-        key: sealer(),
-        mac_away: AtomicBool::new(false),
-        anchor_away: AtomicBool::new(false),
-    });
+    let key = Lockable::over(sealer());
     let sealer: Arc<dyn Sealer> = key.clone();
     let store = open_sealed(dir.path(), &clock, &sealer);
-    key.mac_away.store(true, Ordering::SeqCst);
+    key.locked.store(true, Ordering::SeqCst);
     let granted = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
     assert!(granted.is_err(), "a yes no seal covers: {granted:?}");
     assert_ne!(store.state(Feature::Camera).status, ConsentStatus::Granted);
-    key.mac_away.store(false, Ordering::SeqCst);
+    key.locked.store(false, Ordering::SeqCst);
     drop(store);
     let store = open_sealed(dir.path(), &clock, &sealer);
     assert!(
