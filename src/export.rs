@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::ads::AdSignals;
 use crate::age::AgeSignal;
 use crate::audit::AuditEntry;
+use crate::engine::LogHead;
 use crate::engine::StateView;
 use crate::entry::{Entry, RecoveryNotice};
 use crate::error::Error;
@@ -15,7 +16,7 @@ use crate::iso8601::{iso8601, iso8601_local};
 use crate::log::LogReader;
 use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
 use crate::policy::PolicyState;
-use crate::report::{scan, LogHead};
+use crate::report::scan;
 use crate::sdk::SdkCatalogEntry;
 
 const EXPORT_FORMAT: &str = "consentkit.export/1";

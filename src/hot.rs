@@ -1,4 +1,4 @@
-//! The bindings' hot read path: the words behind `is_allowed` (a bit per feature) and `UseSession::is_active`, shared with Kotlin and Swift through C functions that skip UniFFI's per-call machinery.
+//! The bindings' hot read path: the C functions through which Kotlin and Swift read the engine's words behind `is_allowed` and `UseSession::is_active`, skipping UniFFI's per-call machinery.
 //!
 //! `hot_read_handle()` on a store or a session (an ordinary UniFFI call, made once per object)
 //! hands the foreign side a counted reference to its [`HotWord`]; `consentkit_hot_word` reads
@@ -8,54 +8,11 @@
 //! words are written under the engine's write lock before a decision returns, so no answer
 //! read after a revoke, deny, OS denial, background or end call has returned is stale.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::model::Feature;
+use crate::engine::HotWord;
 use crate::session::UseSession;
 use crate::store::ConsentStore;
-
-/// One word read without a lock. For a store: bit `i` is set while `Feature::ALL[i]` is
-/// allowed (a use session open, consent granted, the OS not denying, the store healthy). For a
-/// session: 1 while it is active; once 0 it stays 0.
-#[derive(Debug, Default)]
-pub(crate) struct HotWord(AtomicU32);
-
-impl HotWord {
-    /// A word holding `value`.
-    pub(crate) fn new(value: u32) -> HotWord {
-        HotWord(AtomicU32::new(value))
-    }
-
-    /// Sets the word.
-    pub(crate) fn set(&self, value: u32) {
-        self.0.store(value, Ordering::Release);
-    }
-
-    /// Whether `feature` is allowed now.
-    pub(crate) fn get(&self, feature: Feature) -> bool {
-        self.0.load(Ordering::Acquire) & (1 << feature.index()) != 0
-    }
-
-    /// Publishes the allowed features, all at once.
-    pub(crate) fn publish(&self, allowed: impl Fn(Feature) -> bool) {
-        let bits = Feature::ALL
-            .into_iter()
-            .filter(|&f| allowed(f))
-            .fold(0u32, |bits, f| bits | 1 << f.index());
-        self.0.store(bits, Ordering::Release);
-    }
-
-    /// All the bits at once.
-    pub(crate) fn load(&self) -> u32 {
-        self.0.load(Ordering::Acquire)
-    }
-
-    /// A counted reference for the foreign side, as an integer (see the module's docs).
-    pub(crate) fn into_handle(this: Arc<HotWord>) -> u64 {
-        Arc::into_raw(this) as usize as u64
-    }
-}
 
 /// The word behind `handle`: a store's allowed-features bits (bit `i`: `Feature::ALL[i]`) or
 /// a session's 1 while active; 0, everything off, for a null handle.
@@ -123,6 +80,7 @@ pub unsafe extern "C" fn consentkit_hot_word_release(handle: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Feature;
     use crate::{Actor, ConsentConfig, GrantScope};
 
     /// A store with camera consent, and a camera session open in it.

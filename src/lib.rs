@@ -46,6 +46,7 @@ pub use age::{age_of_digital_consent, AgeSignal, AgeSource, MAX_AGE};
 pub use audit::{AuditEntry, AuditFilter};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, MAX_PURPOSES};
+pub use engine::{HeadCheck, LogHead};
 pub use entry::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use error::ConsentError;
 pub use export::access_category;
@@ -57,9 +58,7 @@ pub use model::{
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
 pub use policy::{PolicyState, PolicyStatus};
-pub use report::{
-    FeatureReport, HeadCheck, LogHead, PrivacyReport, PurposeUse, UseInterval, VerifyReport,
-};
+pub use report::{FeatureReport, PrivacyReport, PurposeUse, UseInterval, VerifyReport};
 pub use sdk::{
     is_valid_sdk_id, SdkBlock, SdkCatalogEntry, SdkPolicy, SdkStatus, MAX_SDKS, MAX_SDK_ID_LEN,
 };

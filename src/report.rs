@@ -1,68 +1,14 @@
-//! Reading the record back: audit queries, the privacy report and the chain head — functions over a log reader and a state view.
+//! Reading the record back: audit queries, the privacy report and the verification report — functions over a log reader and a state view.
 
 use std::collections::{HashMap, VecDeque};
 use std::ops::ControlFlow;
 
 use crate::audit::{AuditEntry, AuditFilter};
-use crate::engine::{StateView, Verification};
+use crate::engine::{LogHead, StateView, Verification};
 use crate::entry::Entry;
 use crate::error::Error;
-use crate::log::{Hash, LogReader, Record};
+use crate::log::{LogReader, Record};
 use crate::model::{ConsentStatus, Feature, OsPermission};
-
-/// The last record of a chain, with its seal when the store has a sealer: save it elsewhere
-/// (the app's server) and `verify_extends` later proves the log still holds it unchanged.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, uniffi::Record)]
-pub struct LogHead {
-    /// Which chain of the store.
-    pub chain: u64,
-    /// Sequence number of the last record.
-    pub seq: u64,
-    /// Its hex SHA-256.
-    pub hash: String,
-    /// Hex HMAC of the head by this store's key, when it has a sealer.
-    #[uniffi(default = None)]
-    #[serde(default)]
-    pub seal: Option<String>,
-    /// The epoch whose key made `seal`.
-    #[uniffi(default = None)]
-    #[serde(default)]
-    pub seal_epoch: Option<u64>,
-}
-
-impl LogHead {
-    pub(crate) fn new(
-        chain: u64,
-        (seq, hash): (u64, Hash),
-        seal: Option<(u64, [u8; 32])>,
-    ) -> LogHead {
-        LogHead {
-            chain,
-            seq,
-            hash: hex::encode(hash),
-            seal: seal.map(|(_, tag)| hex::encode(tag)),
-            seal_epoch: seal.map(|(epoch, _)| epoch),
-        }
-    }
-}
-
-/// Whether the log still holds a head saved earlier.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
-pub struct HeadCheck {
-    /// True when the log holds the head unchanged (and its seal is this store's).
-    pub extends: bool,
-    /// Why not.
-    pub problem: Option<String>,
-}
-
-impl HeadCheck {
-    pub(crate) fn refused(problem: String) -> HeadCheck {
-        HeadCheck {
-            extends: false,
-            problem: Some(problem),
-        }
-    }
-}
 
 /// The outcome of `verify()`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]

@@ -1,11 +1,64 @@
-//! Heads a store hands out and takes back: the chain's head with its seal, and the proof that the log still holds a head saved earlier (on the app's server, say).
+//! Heads a store hands out and takes back (`LogHead`, `HeadCheck`): the chain's head with its seal, and the proof that the log still holds a head saved earlier (on the app's server, say).
 
 use std::ops::ControlFlow;
 
 use super::Engine;
 use crate::error::Error;
-use crate::log::Keys;
-use crate::report::{HeadCheck, LogHead};
+use crate::log::{Hash, Keys};
+
+/// The last record of a chain, with its seal when the store has a sealer: save it elsewhere
+/// (the app's server) and `verify_extends` later proves the log still holds it unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, uniffi::Record)]
+pub struct LogHead {
+    /// Which chain of the store.
+    pub chain: u64,
+    /// Sequence number of the last record.
+    pub seq: u64,
+    /// Its hex SHA-256.
+    pub hash: String,
+    /// Hex HMAC of the head by this store's key, when it has a sealer.
+    #[uniffi(default = None)]
+    #[serde(default)]
+    pub seal: Option<String>,
+    /// The epoch whose key made `seal`.
+    #[uniffi(default = None)]
+    #[serde(default)]
+    pub seal_epoch: Option<u64>,
+}
+
+impl LogHead {
+    pub(crate) fn new(
+        chain: u64,
+        (seq, hash): (u64, Hash),
+        seal: Option<(u64, [u8; 32])>,
+    ) -> LogHead {
+        LogHead {
+            chain,
+            seq,
+            hash: hex::encode(hash),
+            seal: seal.map(|(_, tag)| hex::encode(tag)),
+            seal_epoch: seal.map(|(epoch, _)| epoch),
+        }
+    }
+}
+
+/// Whether the log still holds a head saved earlier.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
+pub struct HeadCheck {
+    /// True when the log holds the head unchanged (and its seal is this store's).
+    pub extends: bool,
+    /// Why not.
+    pub problem: Option<String>,
+}
+
+impl HeadCheck {
+    pub(crate) fn refused(problem: String) -> HeadCheck {
+        HeadCheck {
+            extends: false,
+            problem: Some(problem),
+        }
+    }
+}
 
 impl Engine {
     /// The chain's head: its sequence number and hash and, with a sealer, its seal (left

@@ -5,6 +5,7 @@ mod heads;
 mod open;
 mod restart;
 mod retention;
+mod word;
 mod write;
 
 use std::sync::Arc;
@@ -16,7 +17,6 @@ use crate::clock::Clock;
 use crate::config::Resolved;
 use crate::entry::RecoveryNotice;
 use crate::error::Error;
-use crate::hot::HotWord;
 use crate::log::{Durability, Hash, Journal, LogReader, Record, ReplayMachine};
 use crate::model::{Feature, FeatureState};
 use crate::observer::{ConsentObserver, Notifier, Subscription};
@@ -24,7 +24,9 @@ use crate::policy::PolicyState;
 use crate::rules::{Now, State};
 use crate::sdk::{SdkCatalogEntry, SdkPolicy, SdkStatus};
 
+pub use heads::{HeadCheck, LogHead};
 pub(crate) use restart::{ChainStart, Verification};
+pub(crate) use word::HotWord;
 
 /// The state of one open store. Shared by the exported store and its use sessions.
 pub(crate) struct Engine {

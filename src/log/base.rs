@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::fs::Bytes;
+use super::record::Damage;
 use super::record::{encode_frame, Hash, Record, MAGIC};
-use super::replay::{Damage, Replay, ReplayMachine};
+use super::replay::{Replay, ReplayMachine};
 use crate::entry::Entry;
 
 const MARK: &[u8; 8] = b"CKBASE04";

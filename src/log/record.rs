@@ -1,4 +1,4 @@
-//! The on-disk record format: the file header with its format version, framing, and the SHA-256 hash chain.
+//! The on-disk record format: the file header with its format version, framing, the SHA-256 hash chain, and what a check of a chain finds (damage, the seals it met).
 //!
 //! A log file is an 8-byte header `CKLOG` + two-digit format version + `\n`, then frames:
 //!
@@ -149,6 +149,24 @@ fn decode_payload(p: &[u8], hash: Hash) -> Result<Record, String> {
         prev_hash,
         hash,
     })
+}
+
+/// Where and why a chain failed its checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Damage {
+    pub first_bad_seq: u64,
+    pub problem: String,
+}
+
+/// A seal record as replay met it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SealSeen {
+    pub epoch: u64,
+    pub tag: [u8; 32],
+    /// The record it seals.
+    pub covers: (u64, Hash),
+    /// The seal record itself.
+    pub at: (u64, Hash),
 }
 
 /// Checks that records follow each other: gap-free sequence numbers, linked hashes, and a

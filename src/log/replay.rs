@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use super::record::{ChainCheck, Hash, Record};
+use super::record::{ChainCheck, Damage, Hash, Record, SealSeen};
 use super::scan::{ScanStop, Scanner};
 use std::sync::Arc;
 
@@ -23,13 +23,6 @@ pub(crate) trait ReplayMachine: Sized {
     fn encode(&self) -> Vec<u8>;
     /// A state from snapshot bytes (already checked against their checkpoint's digest).
     fn decode(bytes: &[u8]) -> Result<Self, String>;
-}
-
-/// Where and why a chain failed its checks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Damage {
-    pub first_bad_seq: u64,
-    pub problem: String,
 }
 
 /// A replay in progress: the machine, the chain check, and what the journal needs to resume.
@@ -62,17 +55,6 @@ pub(crate) struct Replay<M> {
     pub good_end: u64,
     /// A record number the replay stops before, as if the log ended there.
     pub stop_before: Option<u64>,
-}
-
-/// A seal record as replay met it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SealSeen {
-    pub epoch: u64,
-    pub tag: [u8; 32],
-    /// The record it seals.
-    pub covers: (u64, Hash),
-    /// The seal record itself.
-    pub at: (u64, Hash),
 }
 
 /// Why a replay stopped: damage, an I/O error reading the log, or a sealer that could not

@@ -6,8 +6,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::record::Hash;
-use super::replay::{Damage, SealSeen};
+use super::record::{Damage, Hash, SealSeen};
 
 /// A keyed MAC by a key the platform holds and never exports — an HMAC-SHA256 key in the
 /// Android Keystore, a key in the iOS Keychain — and a place beside it for the store's
