@@ -309,251 +309,334 @@ fn describe(result: Result<(), ConsentError>) -> String {
     }
 }
 
+/// The demo's story, a step per method of [`Demo`]: first launch and the policy, the first
+/// photo, settings, purposes asked for one by one, the background and a revoke, a terms update,
+/// a minor and their guardian, then what the person can see (SDKs, report, audit log).
 pub fn run(dir: Option<&Path>) -> Result<(), String> {
-    let dir = match dir {
+    let mut demo = Demo::start(new_store_dir(dir)?)?;
+    demo.first_launch();
+    demo.policy_declined()?;
+    demo.policy_agreed_from_the_banner()?;
+    demo.first_photo()?;
+    demo.personalised_ads_on_and_off()?;
+    demo.video_without_the_microphone()?;
+    demo.save_to_the_photo_library()?;
+    demo.paste_a_share_code_once()?;
+    demo.paste_a_login_code()?;
+    demo.background_is_not_use()?;
+    demo.revoke_while_in_use()?;
+    demo.relaunch_with_new_terms()?;
+    demo.a_minor_and_their_guardian()?;
+    demo.sdk_settings();
+    demo.privacy_report()?;
+    demo.audit_log()?;
+    demo.finish()
+}
+
+/// The directory the demo's store goes in: `dir`, or a new temporary one.
+fn new_store_dir(dir: Option<&Path>) -> Result<PathBuf, String> {
+    match dir {
         // The demo changes its terms as it goes: it runs on a new store, never on one that
         // exists (its own from an earlier run included), which it would leave as it is.
-        Some(dir) if dir.join("consent.log").exists() => {
-            return Err(format!(
-                "{} already holds a store: nothing changed (the demo runs on a new one: give another --dir, or none)",
-                dir.display()
-            ))
-        }
-        Some(dir) => dir.to_path_buf(),
-        None => tempfile::Builder::new()
+        Some(dir) if dir.join("consent.log").exists() => Err(format!(
+            "{} already holds a store: nothing changed (the demo runs on a new one: give another --dir, or none)",
+            dir.display()
+        )),
+        Some(dir) => Ok(dir.to_path_buf()),
+        None => Ok(tempfile::Builder::new()
             .prefix("consentkit-demo-")
             .tempdir()
             .map_err(|e| e.to_string())?
-            .keep(),
-    };
-    // The user's pauses are scripted so the report has real durations; they end about now.
-    let started = SystemClock::default().now_ms() - SCRIPTED_PAUSES_MS as i64;
-    let clock = Arc::new(FakeClock::new(started));
-    println!(
-        "consentkit demo: a camera app ({APP_ID}) with its store in {}",
-        dir.display()
-    );
-    println!("(the user's pauses are scripted on a simulated clock)");
-    let mut demo = Demo {
-        store: open(&dir, config(), &clock)?,
-        clock,
-        dir,
-        step: 0,
-    };
-
-    demo.step("First launch: the privacy-policy dialog comes before anything else.");
-    output::policy(&demo.store.policy_state(), false);
-    println!("   the SDK catalogue the policy links to; each SDK waits for whenSdkMayStart:");
-    output::sdks(&demo.store.sdk_catalog(), &demo.store.ad_signals(), false);
-    println!(
-        "   an SDK that tries to start anyway: sdk_started(ads) -> {}",
-        describe(demo.store.sdk_started("ads".into()))
-    );
-
-    demo.step("The user taps Disagree: basic mode. The app still opens, without them.");
-    ok(demo.store.decline_policy(Actor::User))?;
-    demo.use_feature(Feature::Camera, "shoot_photo", None)?;
-    println!(
-        "   grant(camera) -> {}",
-        describe(
-            demo.store
-                .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
-        )
-    );
-
-    demo.step("From the basic-mode banner the user reads the policy again and taps Agree.");
-    ok(demo.store.agree_to_policy(Actor::User))?;
-    println!(
-        "   agreeing turned no feature on: camera is {}; nothing was asked at launch",
-        demo.store.state(Feature::Camera).status.as_str()
-    );
-
-    demo.step("The user taps the shutter.");
-    let photo = demo.use_feature(
-        Feature::Camera,
-        "shoot_photo",
-        Some(GrantScope::UntilRevoked),
-    )?;
-    demo.show_allowed(Feature::Camera);
-    let sensors = demo.use_feature(
-        Feature::MotionSensors,
-        "orientation",
-        Some(GrantScope::UntilRevoked),
-    )?;
-    demo.clock.advance(2_000);
-    println!("   photo taken (landscape, from the motion sensors); sessions end");
-    drop(sensors);
-    drop(photo);
-    demo.show_allowed(Feature::Camera);
-
-    demo.step("Settings › Privacy › Personalised ads: the user switches it on, then off again.");
-    ok(demo.store.grant(
-        Feature::AdPersonalization,
-        GrantScope::UntilRevoked,
-        Actor::User,
-    ))?;
-    ok(demo.store.revoke(Feature::AdPersonalization, Actor::User))?;
-    println!(
-        "   ads are served with {}",
-        output::ad_signals_line(&demo.store.ad_signals())
-    );
-
-    demo.step("The user records a video; the app asks for the microphone, the user declines.");
-    let video = demo.use_feature(Feature::Camera, "record_video", None)?;
-    let _no_mic = demo.use_feature(Feature::Microphone, "record_video", None)?;
-    println!(
-        "   prompt_advice(microphone) = {}: the next video does not prompt again; the app shows a way to Settings",
-        advice_text(demo.store.prompt_advice(Feature::Microphone))
-    );
-    demo.clock.advance(12_000);
-    println!("   a silent 12 s video is recorded");
-    drop(video);
-
-    demo.step("The user saves it to the photo library.");
-    let save = demo.use_feature(
-        Feature::PhotoLibrary,
-        "save_media",
-        Some(GrantScope::UntilRevoked),
-    )?;
-    demo.clock.advance(300);
-    drop(save);
-
-    demo.step("The user pastes a share code: clipboard allowed once.");
-    let paste = demo.use_feature(Feature::Clipboard, "share_code", Some(GrantScope::Once))?;
-    demo.clock.advance(100);
-    drop(paste);
-    println!(
-        "   clipboard is now {} (the single use was consumed)",
-        demo.store.state(Feature::Clipboard).status.as_str()
-    );
-
-    demo.step("Later the user pastes a login code: the app asks for 'login' only.");
-    match demo.store.begin_use(Feature::Clipboard, "login".into()) {
-        Err(ConsentError::ConsentRequired {
-            purpose: Some(purpose),
-            ..
-        }) => println!("   begin_use(clipboard, login) -> consent required for {purpose}"),
-        other => return Err(format!("expected to be asked for login, got {other:?}")),
+            .keep()),
     }
-    println!("   prompt: \"Allow reading the clipboard to sign you in?\" -> user taps Allow");
-    ok(demo.store.grant_purposes(
-        Feature::Clipboard,
-        vec!["login".into()],
-        GrantScope::UntilRevoked,
-        Actor::User,
-    ))?;
-    drop(ok(demo
-        .store
-        .begin_use(Feature::Clipboard, "login".into()))?);
-    println!(
-        "   clipboard covers {:?}: the login code is read",
-        demo.store.state(Feature::Clipboard).granted_purposes
-    );
-    let stats = demo
-        .store
-        .begin_use(Feature::Clipboard, "channel_stats".into());
-    println!(
-        "   the app's channel statistics would read it too: begin_use(clipboard, channel_stats) -> {}",
-        stats.err().map_or("ok".into(), |e| e.to_string())
-    );
-    println!("   a purpose the grant does not cover is asked for on its own, when it is used");
+}
 
-    demo.step("The user starts shooting, then switches apps: background is not use.");
-    let shooting = demo.use_feature(Feature::Camera, "shoot_photo", None)?;
-    demo.clock.advance(4_000);
-    ok(demo.store.set_foreground(false))?;
-    println!(
-        "   session still active? {}",
-        shooting.as_ref().is_some_and(|s| s.is_active())
-    );
-    demo.use_feature(Feature::Camera, "shoot_photo", None)?;
-    ok(demo.store.set_foreground(true))?;
+impl Demo {
+    /// Opens the app's store in `dir` on a simulated clock.
+    fn start(dir: PathBuf) -> Result<Demo, String> {
+        // The user's pauses are scripted so the report has real durations; they end about now.
+        let started = SystemClock::default().now_ms() - SCRIPTED_PAUSES_MS as i64;
+        let clock = Arc::new(FakeClock::new(started));
+        println!(
+            "consentkit demo: a camera app ({APP_ID}) with its store in {}",
+            dir.display()
+        );
+        println!("(the user's pauses are scripted on a simulated clock)");
+        Ok(Demo {
+            store: open(&dir, config(), &clock)?,
+            clock,
+            dir,
+            step: 0,
+        })
+    }
 
-    demo.step("Back in the app the camera is in use; the user revokes it in Settings › Privacy.");
-    let live = demo.use_feature(Feature::Camera, "shoot_photo", None)?;
-    demo.clock.advance(1_500);
-    ok(demo.store.revoke(Feature::Camera, Actor::User))?;
-    println!(
-        "   session still active? {}",
-        live.as_ref().is_some_and(|s| s.is_active())
-    );
-    demo.show_allowed(Feature::Camera);
-    demo.use_feature(Feature::Camera, "shoot_photo", None)?;
-
-    demo.step(
-        "The app is updated with revision 2 of its photo-library terms and relaunched: the SDKs that may start do so at once; only the photo library is asked again.",
-    );
-    let mut library = FeaturePolicy::default_for(Feature::PhotoLibrary);
-    library.terms_revision = 2;
-    demo.reopen(config().with_policy(library))?;
-    demo.use_feature(
-        Feature::PhotoLibrary,
-        "save_media",
-        Some(GrantScope::UntilRevoked),
-    )?;
-    output::states(&demo.store.states(), false);
-
-    demo.step("The OS age-range service reports 13-15: in China (14) the person is a minor.");
-    ok(demo.store.set_age_signal(AgeSignal {
-        lower: 13,
-        upper: Some(15),
-        source: AgeSource::OsAgeRange,
-    }))?;
-    println!(
-        "   the policy now needs a guardian: policy_prompt_advice = {}",
-        advice_text(demo.store.policy_prompt_advice())
-    );
-    println!("   a guardian reviews the policy with the minor and agrees");
-    ok(demo.store.agree_to_policy(Actor::Guardian))?;
-    println!(
-        "   the minor saves a photo: photo_library advice = {}",
-        advice_text(demo.store.prompt_advice(Feature::PhotoLibrary))
-    );
-    println!(
-        "   grant by the minor -> {}",
-        describe(
-            demo.store
-                .grant(Feature::PhotoLibrary, GrantScope::UntilRevoked, Actor::User)
-        )
-    );
-    ok(demo.store.grant(
-        Feature::PhotoLibrary,
-        GrantScope::UntilRevoked,
-        Actor::Guardian,
-    ))?;
-    println!("   the guardian allows it:");
-    drop(demo.use_feature(Feature::PhotoLibrary, "save_media", None)?);
-    println!(
-        "   ads for a minor: {}",
-        output::ad_signals_line(&demo.store.ad_signals())
-    );
-
-    demo.step("Settings › Privacy › Third-party SDKs.");
-    output::sdks(&demo.store.sdk_catalog(), &demo.store.ad_signals(), false);
-
-    demo.step("Settings › Privacy › Privacy report (last 7 days).");
-    let now = demo.clock.now_ms();
-    output::report(
-        &ok(demo.store.privacy_report(now - 7 * 86_400_000, now + 1))?,
-        false,
-    );
-
-    demo.step("The audit log (newest 12 of its records) and its verification.");
-    output::log(
-        &ok(demo.store.audit_log(AuditFilter {
-            limit: Some(12),
-            ..AuditFilter::default()
-        }))?,
-        false,
-    );
-    output::verify(&ok(demo.store.verify())?, false);
-
-    ok(demo.store.close())?;
-    if demo.clock.now_ms() > SystemClock::default().now_ms() {
-        return Err(
-            "the demo's script ran past the present: SCRIPTED_PAUSES_MS is out of date".into(),
+    fn first_launch(&mut self) {
+        self.step("First launch: the privacy-policy dialog comes before anything else.");
+        output::policy(&self.store.policy_state(), false);
+        println!("   the SDK catalogue the policy links to; each SDK waits for whenSdkMayStart:");
+        output::sdks(&self.store.sdk_catalog(), &self.store.ad_signals(), false);
+        println!(
+            "   an SDK that tries to start anyway: sdk_started(ads) -> {}",
+            describe(self.store.sdk_started("ads".into()))
         );
     }
-    println!("\nThe store is in {0}. Try:\n  consentkit --dir {0} log\n  consentkit --dir {0} export --format ndjson", demo.dir.display());
-    Ok(())
+
+    fn policy_declined(&mut self) -> Result<(), String> {
+        self.step("The user taps Disagree: basic mode. The app still opens, without them.");
+        ok(self.store.decline_policy(Actor::User))?;
+        self.use_feature(Feature::Camera, "shoot_photo", None)?;
+        println!(
+            "   grant(camera) -> {}",
+            describe(
+                self.store
+                    .grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User)
+            )
+        );
+        Ok(())
+    }
+
+    fn policy_agreed_from_the_banner(&mut self) -> Result<(), String> {
+        self.step("From the basic-mode banner the user reads the policy again and taps Agree.");
+        ok(self.store.agree_to_policy(Actor::User))?;
+        println!(
+            "   agreeing turned no feature on: camera is {}; nothing was asked at launch",
+            self.store.state(Feature::Camera).status.as_str()
+        );
+        Ok(())
+    }
+
+    fn first_photo(&mut self) -> Result<(), String> {
+        self.step("The user taps the shutter.");
+        let photo = self.use_feature(
+            Feature::Camera,
+            "shoot_photo",
+            Some(GrantScope::UntilRevoked),
+        )?;
+        self.show_allowed(Feature::Camera);
+        let sensors = self.use_feature(
+            Feature::MotionSensors,
+            "orientation",
+            Some(GrantScope::UntilRevoked),
+        )?;
+        self.clock.advance(2_000);
+        println!("   photo taken (landscape, from the motion sensors); sessions end");
+        drop(sensors);
+        drop(photo);
+        self.show_allowed(Feature::Camera);
+        Ok(())
+    }
+
+    fn personalised_ads_on_and_off(&mut self) -> Result<(), String> {
+        self.step(
+            "Settings › Privacy › Personalised ads: the user switches it on, then off again.",
+        );
+        ok(self.store.grant(
+            Feature::AdPersonalization,
+            GrantScope::UntilRevoked,
+            Actor::User,
+        ))?;
+        ok(self.store.revoke(Feature::AdPersonalization, Actor::User))?;
+        println!(
+            "   ads are served with {}",
+            output::ad_signals_line(&self.store.ad_signals())
+        );
+        Ok(())
+    }
+
+    fn video_without_the_microphone(&mut self) -> Result<(), String> {
+        self.step("The user records a video; the app asks for the microphone, the user declines.");
+        let video = self.use_feature(Feature::Camera, "record_video", None)?;
+        let _no_mic = self.use_feature(Feature::Microphone, "record_video", None)?;
+        println!(
+            "   prompt_advice(microphone) = {}: the next video does not prompt again; the app shows a way to Settings",
+            advice_text(self.store.prompt_advice(Feature::Microphone))
+        );
+        self.clock.advance(12_000);
+        println!("   a silent 12 s video is recorded");
+        drop(video);
+        Ok(())
+    }
+
+    fn save_to_the_photo_library(&mut self) -> Result<(), String> {
+        self.step("The user saves it to the photo library.");
+        let save = self.use_feature(
+            Feature::PhotoLibrary,
+            "save_media",
+            Some(GrantScope::UntilRevoked),
+        )?;
+        self.clock.advance(300);
+        drop(save);
+        Ok(())
+    }
+
+    fn paste_a_share_code_once(&mut self) -> Result<(), String> {
+        self.step("The user pastes a share code: clipboard allowed once.");
+        let paste = self.use_feature(Feature::Clipboard, "share_code", Some(GrantScope::Once))?;
+        self.clock.advance(100);
+        drop(paste);
+        println!(
+            "   clipboard is now {} (the single use was consumed)",
+            self.store.state(Feature::Clipboard).status.as_str()
+        );
+        Ok(())
+    }
+
+    fn paste_a_login_code(&mut self) -> Result<(), String> {
+        self.step("Later the user pastes a login code: the app asks for 'login' only.");
+        match self.store.begin_use(Feature::Clipboard, "login".into()) {
+            Err(ConsentError::ConsentRequired {
+                purpose: Some(purpose),
+                ..
+            }) => println!("   begin_use(clipboard, login) -> consent required for {purpose}"),
+            other => return Err(format!("expected to be asked for login, got {other:?}")),
+        }
+        println!("   prompt: \"Allow reading the clipboard to sign you in?\" -> user taps Allow");
+        ok(self.store.grant_purposes(
+            Feature::Clipboard,
+            vec!["login".into()],
+            GrantScope::UntilRevoked,
+            Actor::User,
+        ))?;
+        drop(ok(self
+            .store
+            .begin_use(Feature::Clipboard, "login".into()))?);
+        println!(
+            "   clipboard covers {:?}: the login code is read",
+            self.store.state(Feature::Clipboard).granted_purposes
+        );
+        let stats = self
+            .store
+            .begin_use(Feature::Clipboard, "channel_stats".into());
+        println!(
+            "   the app's channel statistics would read it too: begin_use(clipboard, channel_stats) -> {}",
+            stats.err().map_or("ok".into(), |e| e.to_string())
+        );
+        println!("   a purpose the grant does not cover is asked for on its own, when it is used");
+        Ok(())
+    }
+
+    fn background_is_not_use(&mut self) -> Result<(), String> {
+        self.step("The user starts shooting, then switches apps: background is not use.");
+        let shooting = self.use_feature(Feature::Camera, "shoot_photo", None)?;
+        self.clock.advance(4_000);
+        ok(self.store.set_foreground(false))?;
+        println!(
+            "   session still active? {}",
+            shooting.as_ref().is_some_and(|s| s.is_active())
+        );
+        self.use_feature(Feature::Camera, "shoot_photo", None)?;
+        ok(self.store.set_foreground(true))?;
+        Ok(())
+    }
+
+    fn revoke_while_in_use(&mut self) -> Result<(), String> {
+        self.step(
+            "Back in the app the camera is in use; the user revokes it in Settings › Privacy.",
+        );
+        let live = self.use_feature(Feature::Camera, "shoot_photo", None)?;
+        self.clock.advance(1_500);
+        ok(self.store.revoke(Feature::Camera, Actor::User))?;
+        println!(
+            "   session still active? {}",
+            live.as_ref().is_some_and(|s| s.is_active())
+        );
+        self.show_allowed(Feature::Camera);
+        self.use_feature(Feature::Camera, "shoot_photo", None)?;
+        Ok(())
+    }
+
+    fn relaunch_with_new_terms(&mut self) -> Result<(), String> {
+        self.step(
+            "The app is updated with revision 2 of its photo-library terms and relaunched: the SDKs that may start do so at once; only the photo library is asked again.",
+        );
+        let mut library = FeaturePolicy::default_for(Feature::PhotoLibrary);
+        library.terms_revision = 2;
+        self.reopen(config().with_policy(library))?;
+        self.use_feature(
+            Feature::PhotoLibrary,
+            "save_media",
+            Some(GrantScope::UntilRevoked),
+        )?;
+        output::states(&self.store.states(), false);
+        Ok(())
+    }
+
+    fn a_minor_and_their_guardian(&mut self) -> Result<(), String> {
+        self.step("The OS age-range service reports 13-15: in China (14) the person is a minor.");
+        ok(self.store.set_age_signal(AgeSignal {
+            lower: 13,
+            upper: Some(15),
+            source: AgeSource::OsAgeRange,
+        }))?;
+        println!(
+            "   the policy now needs a guardian: policy_prompt_advice = {}",
+            advice_text(self.store.policy_prompt_advice())
+        );
+        println!("   a guardian reviews the policy with the minor and agrees");
+        ok(self.store.agree_to_policy(Actor::Guardian))?;
+        println!(
+            "   the minor saves a photo: photo_library advice = {}",
+            advice_text(self.store.prompt_advice(Feature::PhotoLibrary))
+        );
+        println!(
+            "   grant by the minor -> {}",
+            describe(self.store.grant(
+                Feature::PhotoLibrary,
+                GrantScope::UntilRevoked,
+                Actor::User
+            ))
+        );
+        ok(self.store.grant(
+            Feature::PhotoLibrary,
+            GrantScope::UntilRevoked,
+            Actor::Guardian,
+        ))?;
+        println!("   the guardian allows it:");
+        drop(self.use_feature(Feature::PhotoLibrary, "save_media", None)?);
+        println!(
+            "   ads for a minor: {}",
+            output::ad_signals_line(&self.store.ad_signals())
+        );
+        Ok(())
+    }
+
+    fn sdk_settings(&mut self) {
+        self.step("Settings › Privacy › Third-party SDKs.");
+        output::sdks(&self.store.sdk_catalog(), &self.store.ad_signals(), false);
+    }
+
+    fn privacy_report(&mut self) -> Result<(), String> {
+        self.step("Settings › Privacy › Privacy report (last 7 days).");
+        let now = self.clock.now_ms();
+        output::report(
+            &ok(self.store.privacy_report(now - 7 * 86_400_000, now + 1))?,
+            false,
+        );
+        Ok(())
+    }
+
+    fn audit_log(&mut self) -> Result<(), String> {
+        self.step("The audit log (newest 12 of its records) and its verification.");
+        output::log(
+            &ok(self.store.audit_log(AuditFilter {
+                limit: Some(12),
+                ..AuditFilter::default()
+            }))?,
+            false,
+        );
+        output::verify(&ok(self.store.verify())?, false);
+        Ok(())
+    }
+
+    /// Closes the store, and says where it is and how to look at it.
+    fn finish(self) -> Result<(), String> {
+        ok(self.store.close())?;
+        if self.clock.now_ms() > SystemClock::default().now_ms() {
+            return Err(
+                "the demo's script ran past the present: SCRIPTED_PAUSES_MS is out of date".into(),
+            );
+        }
+        println!("\nThe store is in {0}. Try:\n  consentkit --dir {0} log\n  consentkit --dir {0} export --format ndjson", self.dir.display());
+        Ok(())
+    }
 }
