@@ -111,12 +111,33 @@ fun openConsentStore(dir: File, config: ConsentConfig): ConsentStore =
 
 /**
  * Runs [block] inside a use session of [feature] for [purpose]; the session ends when the
- * block returns or throws. Throws a [ConsentException] saying why when the use is refused:
- * when `e.shouldAsk()`, prompt the person, then call again. (`isRefusal()`, `shouldAsk()` and
- * `feature()` come from the Rust core, so no table of error kinds is kept here.)
+ * block returns or throws, recorded as ended by the app (`SessionEndReason.ENDED`, as Swift's
+ * `withUse`), not as a released handle. Throws a [ConsentException] saying why when the use is
+ * refused: when `e.shouldAsk()`, prompt the person, then call again. (`isRefusal()`,
+ * `shouldAsk()` and `feature()` come from the Rust core, so no table of error kinds is kept here.)
  */
 inline fun <T> ConsentStore.withUse(feature: Feature, purpose: String, block: (UseSession) -> T): T =
-    beginUse(feature, purpose).use(block)
+    beginUse(feature, purpose).use { session ->
+        try {
+            block(session)
+        } finally {
+            session.endQuietly()
+        }
+    }
+
+/**
+ * Ends the session for [withUse]. Like Swift's `try? session.end()`, a failure to record the end
+ * is not thrown: it would replace the block's own exception, and releasing the handle (`use {}`)
+ * still ends the session.
+ */
+@PublishedApi
+internal fun UseSession.endQuietly() {
+    try {
+        end()
+    } catch (notRecorded: ConsentException) {
+        // Ended by the release instead; the store logs why the end was not recorded.
+    }
+}
 
 /**
  * Live consent state for a Settings › Privacy screen and the first-launch dialog: every

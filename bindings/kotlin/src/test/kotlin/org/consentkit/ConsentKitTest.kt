@@ -67,6 +67,36 @@ class ConsentKitTest {
     }
 
     @Test
+    fun `withUse ends its session as the app ending it, when the block returns or throws`(): Unit = open().use { store ->
+        store.grantCamera()
+        val returned = store.withUse(Feature.CAMERA, "shoot_photo") { it.id() }
+        var threw: ULong? = null
+        assertThrows<IllegalStateException> {
+            store.withUse(Feature.CAMERA, "record_video") { session ->
+                threw = session.id()
+                error("camera failed")
+            }
+        }
+        // A session the rules already ended keeps its reason: the end after the block adds nothing.
+        val revoked = store.withUse(Feature.CAMERA, "shoot_photo") { session ->
+            store.revoke(Feature.CAMERA, Actor.USER)
+            session.id()
+        }
+        assertFalse(store.isAllowed(Feature.CAMERA))
+        val endReasons = store.auditLog(AuditFilter())
+            .filter { it.kind == AuditKind.SESSION_ENDED }
+            .associate { it.sessionId to it.endReason }
+        assertEquals(
+            mapOf(
+                returned to SessionEndReason.ENDED,
+                threw to SessionEndReason.ENDED,
+                revoked to SessionEndReason.REVOKED,
+            ),
+            endReasons,
+        )
+    }
+
+    @Test
     fun `refusals throw the matching exception and are logged`(): Unit = open().use { store ->
         val required = assertThrows<ConsentRequiredException> { store.beginUse(Feature.CAMERA, "shoot_photo") }
         assertEquals(Feature.CAMERA, required.feature())
