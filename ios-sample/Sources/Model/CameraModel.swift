@@ -41,11 +41,11 @@ public final class CameraModel: @unchecked Sendable {
         self.sensor = sensor
         self.clipboard = clipboard
         // A revocation or the background can end the recording's sessions at any moment.
-        subscription = store.subscribe(observer: ChangeForwarder { [weak self] change in
+        subscription = store.subscribe { [weak self] change in
             guard let self, let feature = change.feature, !self.recordingSessions.isEmpty,
                   self.recordingSessions.contains(where: { !$0.isActive() }) else { return }
             self.stopRecording(notice: "Recording stopped: \(Texts.title(feature).lowercased()) access ended")
-        })
+        }
     }
 
     public func onShutter() {

@@ -28,10 +28,3 @@ public protocol CameraHardware: AnyObject {
 public protocol Sharer: AnyObject {
     func share(fileName: String, mimeType: String, content: String)
 }
-
-/// Forwards store changes to a closure, for view models that refresh on any change.
-final class ChangeForwarder: ConsentObserver, @unchecked Sendable {
-    private let handler: (ConsentChange) -> Void
-    init(_ handler: @escaping (ConsentChange) -> Void) { self.handler = handler }
-    func onChange(change: ConsentChange) { handler(change) }
-}

@@ -34,7 +34,7 @@ public final class PrivacySettingsModel: @unchecked Sendable {
     public init(store: ConsentStore, sharer: Sharer) {
         self.store = store
         self.sharer = sharer
-        subscription = store.subscribe(observer: ChangeForwarder { [weak self] _ in self?.refresh() })
+        subscription = store.subscribe { [weak self] _ in self?.refresh() }
         refresh()
     }
 

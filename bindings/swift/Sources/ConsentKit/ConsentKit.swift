@@ -24,26 +24,29 @@ extension ConsentStore {
         return try body(session)
     }
 
+    /// Calls `onChange` with every change, in log order, on the thread that made it, until the
+    /// subscription is cancelled or released. It may call back into the store.
+    ///
+    ///     let subscription = store.subscribe { change in refresh() }
+    public func subscribe(_ onChange: @escaping @Sendable (ConsentChange) -> Void) -> Subscription {
+        subscribe(observer: ChangeHandler(onChange))
+    }
+
     /// Every change, in log order, for as long as the stream is iterated. Buffered, so a
     /// slow consumer never blocks the store; ending the iteration unsubscribes.
     public func changes() -> AsyncStream<ConsentChange> {
         AsyncStream { continuation in
-            let subscription = subscribe(observer: StreamObserver(continuation))
+            let subscription = subscribe { change in continuation.yield(change) }
             continuation.onTermination = { _ in subscription.cancel() }
         }
     }
 }
 
-private final class StreamObserver: ConsentObserver, @unchecked Sendable {
-    private let continuation: AsyncStream<ConsentChange>.Continuation
-
-    init(_ continuation: AsyncStream<ConsentChange>.Continuation) {
-        self.continuation = continuation
-    }
-
-    func onChange(change: ConsentChange) {
-        continuation.yield(change)
-    }
+/// The one `ConsentObserver` of the Swift layer: hands each change to a closure.
+private final class ChangeHandler: ConsentObserver, @unchecked Sendable {
+    private let onChange: @Sendable (ConsentChange) -> Void
+    init(_ onChange: @escaping @Sendable (ConsentChange) -> Void) { self.onChange = onChange }
+    func onChange(change: ConsentChange) { onChange(change) }
 }
 
 // `ConsentError` gets `isRefusal()`, `shouldAsk()` and `feature()` from the Rust core: which
@@ -70,7 +73,7 @@ public final class ConsentStates: Observable, @unchecked Sendable {
         currentSdks = []
         currentAdSignals = store.adSignals()
         // Subscribe first, then read: a change racing with the read is applied after it.
-        subscription = store.subscribe(observer: Updater(self))
+        subscription = store.subscribe { [weak self] change in self?.apply(change) }
         let initial = store.states()
         let sdks = store.sdkCatalog().map(\.status)
         let policy = store.policyState()
@@ -133,7 +136,7 @@ public final class ConsentStates: Observable, @unchecked Sendable {
         }
     }
 
-    fileprivate func apply(_ change: ConsentChange) {
+    private func apply(_ change: ConsentChange) {
         if let state = change.state {
             mutate(\.states) {
                 if let index = current.firstIndex(where: { $0.feature == state.feature }) {
@@ -164,12 +167,6 @@ public final class ConsentStates: Observable, @unchecked Sendable {
                 heardAdSignals = true
             }
         }
-    }
-
-    private final class Updater: ConsentObserver, @unchecked Sendable {
-        weak var owner: ConsentStates?
-        init(_ owner: ConsentStates) { self.owner = owner }
-        func onChange(change: ConsentChange) { owner?.apply(change) }
     }
 }
 

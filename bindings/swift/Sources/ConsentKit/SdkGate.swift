@@ -23,9 +23,9 @@ extension ConsentStore {
     /// The privacy policy's state now, then after each change, for as long as it is iterated.
     public func policyStates() -> AsyncStream<PolicyState> {
         AsyncStream { continuation in
-            let subscription = subscribe(observer: ChangeSink { change in
+            let subscription = subscribe { change in
                 if let policy = change.policy { continuation.yield(policy) }
-            })
+            }
             continuation.yield(policyState())
             continuation.onTermination = { _ in subscription.cancel() }
         }
@@ -35,9 +35,9 @@ extension ConsentStore {
     /// iterated: start an SDK when it may, stop it when it may not any more.
     public func sdkStatuses() -> AsyncStream<SdkStatus> {
         AsyncStream { continuation in
-            let subscription = subscribe(observer: ChangeSink { change in
+            let subscription = subscribe { change in
                 if let status = change.sdk { continuation.yield(status) }
-            })
+            }
             for entry in sdkCatalog() { continuation.yield(entry.status) }
             continuation.onTermination = { _ in subscription.cancel() }
         }
@@ -60,9 +60,9 @@ public final class SdkStartWaiter: @unchecked Sendable {
         self.id = id
         self.start = start
         // Subscribed before the first check, so a change racing with it is not missed.
-        subscription = store.subscribe(observer: ChangeSink { [self] change in
+        subscription = store.subscribe { [self] change in
             if change.sdk?.id == id, change.sdk?.mayStart == true { tryStart() }
-        })
+        }
     }
 
     /// True once the SDK was started (and its start recorded).
@@ -104,11 +104,4 @@ public final class SdkStartWaiter: @unchecked Sendable {
         lock.unlock()
         subscription?.cancel()
     }
-}
-
-/// An observer that hands each change to a closure.
-final class ChangeSink: ConsentObserver, @unchecked Sendable {
-    private let body: (ConsentChange) -> Void
-    init(_ body: @escaping (ConsentChange) -> Void) { self.body = body }
-    func onChange(change: ConsentChange) { body(change) }
 }

@@ -243,6 +243,18 @@ final class ConsentKitTests: XCTestCase {
         XCTAssertLessThan(seen[0].seq, seen[1].seq)
     }
 
+    func testAClosureSubscriptionHearsEachChangeUntilCancelled() throws {
+        let store = try open()
+        let recorder = Recorder()
+        let subscription = store.subscribe { change in recorder.onChange(change: change) }
+        try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+        try store.revoke(feature: .camera, actor: .user)
+        XCTAssertEqual(recorder.changes.map(\.kind), [.granted, .revoked])
+        subscription.cancel()
+        try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+        XCTAssertEqual(recorder.changes.count, 2, "no changes after cancel")
+    }
+
     func testConsentStatesFollowDecisionsAndSessions() throws {
         let store = try open()
         let live = ConsentStates(store: store)
