@@ -255,6 +255,27 @@ final class ConsentKitTests: XCTestCase {
         XCTAssertEqual(recorder.changes.count, 2, "no changes after cancel")
     }
 
+    func testWithUseEndsItsSessionAsTheAppEndingItWhenTheBodyReturnsOrThrows() throws {
+        struct CameraFailed: Error {}
+        let store = try open()
+        try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+        let returned = try store.withUse(.camera, purpose: "shoot_photo") { $0.id() }
+        var threw: UInt64?
+        XCTAssertThrowsError(try store.withUse(.camera, purpose: "record_video") { session in
+            threw = session.id()
+            throw CameraFailed()
+        })
+        // A session the rules already ended keeps its reason: the end after the body adds nothing.
+        let revoked = try store.withUse(.camera, purpose: "shoot_photo") { session in
+            try store.revoke(feature: .camera, actor: .user)
+            return session.id()
+        }
+        XCTAssertFalse(store.isAllowed(feature: .camera))
+        let ends = try store.auditLog(filter: AuditFilter()).filter { $0.kind == .sessionEnded }
+        let endReasons = Dictionary(uniqueKeysWithValues: ends.map { ($0.sessionId, $0.endReason) })
+        XCTAssertEqual(endReasons, [returned: .ended, threw: .ended, revoked: .revoked])
+    }
+
     func testConsentStatesFollowDecisionsAndSessions() throws {
         let store = try open()
         let live = ConsentStates(store: store)
