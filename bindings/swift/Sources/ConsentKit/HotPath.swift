@@ -26,7 +26,9 @@ extension UseSession {
 }
 
 extension Feature {
-    /// The feature's bit: its position in the core's `Feature::ALL`.
+    /// The feature's bit: its position in the core's `Feature::ALL` (the order UniFFI declares
+    /// the cases in). Written out, as a switch the compiler checks is exhaustive, to keep this
+    /// read a table lookup; HotPathTests holds it to the core's answers for every feature.
     var hotIndex: Int {
         switch self {
         case .camera: return 0

@@ -55,6 +55,8 @@ private fun hotHandle(owner: Any, take: () -> ULong): HotHandle =
  * background or close call returns, on whichever thread made it.
  */
 fun ConsentStore.isAllowed(feature: Feature): Boolean =
+    // Bit i is the core's Feature::ALL[i], the order UniFFI declares the enum in; HotPathTest
+    // holds each feature's bit to the core's own answer.
     hotHandle(this) { hotReadHandle() }.word() and (1 shl feature.ordinal) != 0
 
 /**

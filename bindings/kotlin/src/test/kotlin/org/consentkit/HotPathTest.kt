@@ -18,6 +18,7 @@ class HotPathTest {
 
     private fun open() = openConsentStore(dir, consentConfig("com.example.camera")).onScreen()
 
+    /** Holds the feature bit order (`feature.ordinal`) to the core's, for every feature. */
     @Test
     fun `each feature answers from its own bit, as the core's state says`() {
         open().use { store ->
