@@ -570,3 +570,19 @@ proptest! {
         run(policy_step, ops)?;
     }
 }
+
+/// The case this test's predecessor (tests/model.rs) once shrank to, kept as a case of its own:
+/// its seed in tests/model.proptest-regressions stopped replaying when the test moved here, and
+/// a proptest seed only regenerates a case under the strategy that made it.
+#[test]
+fn a_single_use_revoked_during_its_session_is_consumed_like_the_model_says() {
+    run(
+        false,
+        vec![
+            Op::Grant(Feature::PhotoLibrary, GrantScope::Once, Actor::User),
+            Op::BeginUse(Feature::PhotoLibrary, 0),
+            Op::Revoke(Feature::PhotoLibrary, Actor::User),
+        ],
+    )
+    .unwrap();
+}
