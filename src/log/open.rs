@@ -7,13 +7,13 @@ use std::sync::Arc;
 use super::base;
 use super::fs::{Bytes, Faults, StoreDir, INDEX_FILE, LOG_FILE, SNAPSHOT_FILE};
 use super::index::{self, IndexEntry};
-use super::record::Damage;
+use super::journal::{Journal, Place, PREALLOCATE, RESERVE};
 use super::record::{check_magic, decode_frame, Decoded, Hash, HEADER_LEN, MAGIC, MAX_FRAME};
-use super::replay::{Replay, ReplayMachine, ReplayStop};
-use super::scan::{ScanStop, Scanner};
+use super::record::{Damage, Stop};
+use super::replay::{Replay, ReplayMachine};
+use super::scan::Scanner;
 use super::seal::{self, Sealer};
 use super::snapshot::Snapshot;
-use super::{Journal, Place, PREALLOCATE, RESERVE};
 use crate::entry::{DerivedFile, Entry};
 
 /// What opening found.
@@ -362,9 +362,10 @@ fn prefix<M: ReplayMachine>(
     );
     match replay.run(&mut scanner) {
         Ok(_) => Ok((damage, Some((replay, first_frame)))),
-        Err(ReplayStop::Damage(earlier)) => Ok((earlier, Some((replay, first_frame)))),
-        Err(ReplayStop::Io(e)) => Err(e),
-        Err(ReplayStop::Sealer(_)) => Ok((damage, None)),
+        Err(Stop::Damage(earlier)) => Ok((earlier, Some((replay, first_frame)))),
+        Err(Stop::Io(e)) => Err(e),
+        // The sealer could not check a seal (replay reports nothing else).
+        Err(_) => Ok((damage, None)),
     }
 }
 
@@ -447,9 +448,10 @@ fn load<M: ReplayMachine>(
     );
     let torn_at = match replay.run(&mut scanner) {
         Ok(torn_at) => torn_at,
-        Err(ReplayStop::Damage(damage)) => return Ok(Err((damage, Some((replay, first_frame))))),
-        Err(ReplayStop::Io(e)) => return Err(e),
-        Err(ReplayStop::Sealer(e)) => return Err(io::Error::other(e)),
+        Err(Stop::Damage(damage)) => return Ok(Err((damage, Some((replay, first_frame))))),
+        Err(Stop::Io(e)) => return Err(e),
+        Err(Stop::Sealer(e)) => return Err(io::Error::other(e)),
+        Err(other) => return Err(io::Error::other(other.to_string())),
     };
     if replay.chain.next_seq == 1 {
         return unloadable(1, "the log holds no records".into());
@@ -583,10 +585,9 @@ fn checkpoints(log: &Bytes, end: u64) -> io::Result<Vec<IndexEntry>> {
                     });
                 }
             }
-            Ok(None) | Err(ScanStop::Torn { .. }) | Err(ScanStop::Corrupt { .. }) => {
-                return Ok(entries)
-            }
-            Err(ScanStop::Io(e)) => return Err(e),
+            Err(Stop::Io(e)) => return Err(e),
+            // The end, a torn tail or damage: the checkpoints before it are what there is.
+            Ok(None) | Err(_) => return Ok(entries),
         }
     }
 }

@@ -6,10 +6,10 @@ use std::ops::ControlFlow;
 use super::base;
 use super::fs::Bytes;
 use super::index;
-use super::record::Damage;
+use super::record::{Damage, Stop};
 use super::record::{Hash, Record};
-use super::replay::{Replay, ReplayMachine, ReplayStop};
-use super::scan::{ScanStop, Scanner};
+use super::replay::{Replay, ReplayMachine};
+use super::scan::Scanner;
 use super::seal::{check_chain, Sealer};
 use std::sync::Arc;
 
@@ -71,7 +71,7 @@ impl LogReader {
     }
 
     /// Visits every record in order until `visit` breaks. Stops with an error at damage.
-    pub fn for_each(&self, visit: impl FnMut(Record) -> ControlFlow<()>) -> Result<(), ScanStop> {
+    pub fn for_each(&self, visit: impl FnMut(Record) -> ControlFlow<()>) -> Result<(), Stop> {
         self.for_each_from(self.start, visit)
     }
 
@@ -81,7 +81,7 @@ impl LogReader {
         &self,
         since_ms: i64,
         visit: impl FnMut(Record) -> ControlFlow<()>,
-    ) -> Result<(), ScanStop> {
+    ) -> Result<(), Stop> {
         // An index that fails its checks is ignored here (and rebuilt on the next open).
         let entries = index::read(&self.index).unwrap_or_default();
         let start = index::start_offset(&entries, self.start, self.end, since_ms, &self.log);
@@ -98,7 +98,7 @@ impl LogReader {
         &self,
         start: u64,
         mut visit: impl FnMut(Record) -> ControlFlow<()>,
-    ) -> Result<(), ScanStop> {
+    ) -> Result<(), Stop> {
         let mut scanner = self.scanner(start);
         while let Some(record) = scanner.next_record()? {
             if visit(record).is_break() {
@@ -154,19 +154,13 @@ impl LogReader {
                     format!("the log ends inside a record at byte {offset}"),
                 ))
             }
-            Err(ReplayStop::Damage(damage)) => {
+            Err(Stop::Damage(damage)) => {
                 return Err(VerifyFailure {
                     damage,
                     records_checked: checked,
                 })
             }
-            Err(ReplayStop::Io(e)) => return Err(fail(last_seq + 1, e.to_string())),
-            Err(ReplayStop::Sealer(e)) => {
-                return Err(fail(
-                    last_seq + 1,
-                    format!("the seals could not be checked: {e}"),
-                ))
-            }
+            Err(stop) => return Err(fail(last_seq + 1, stop.to_string())),
         }
         if (last_seq, replay.chain.last_hash) != self.head {
             return Err(fail(

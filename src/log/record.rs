@@ -158,6 +158,38 @@ pub(crate) struct Damage {
     pub problem: String,
 }
 
+/// Why reading a chain stopped before its end — the scanner's reasons and the replay's, one
+/// type for both.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The bytes from `offset` to the end are an incomplete append: safe to cut.
+    Torn { offset: u64 },
+    /// The frame at `offset` is damaged (the scanner's finding: replay names its record).
+    Corrupt { offset: u64, reason: String },
+    /// The chain failed replay's checks.
+    Damage(Damage),
+    /// Reading the log failed.
+    Io(std::io::Error),
+    /// The sealer could not check a seal: not damage, the keystore may be locked a moment.
+    Sealer(String),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Torn { offset } => write!(f, "the log ends inside a record at byte {offset}"),
+            Stop::Corrupt { offset, reason } => {
+                write!(f, "damaged record at byte {offset}: {reason}")
+            }
+            Stop::Damage(damage) => {
+                write!(f, "record {}: {}", damage.first_bad_seq, damage.problem)
+            }
+            Stop::Io(e) => write!(f, "{e}"),
+            Stop::Sealer(e) => write!(f, "the seals could not be checked: {e}"),
+        }
+    }
+}
+
 /// A seal record as replay met it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SealSeen {

@@ -2,8 +2,8 @@
 
 use std::io::Read;
 
-use super::record::{ChainCheck, Damage, Hash, Record, SealSeen};
-use super::scan::{ScanStop, Scanner};
+use super::record::{ChainCheck, Damage, Hash, Record, SealSeen, Stop};
+use super::scan::Scanner;
 use std::sync::Arc;
 
 use super::seal::{SealKeys, Sealer};
@@ -55,14 +55,6 @@ pub(crate) struct Replay<M> {
     pub good_end: u64,
     /// A record number the replay stops before, as if the log ended there.
     pub stop_before: Option<u64>,
-}
-
-/// Why a replay stopped: damage, an I/O error reading the log, or a sealer that could not
-/// check a seal (not damage: the keystore may be locked for a moment).
-pub(crate) enum ReplayStop {
-    Damage(Damage),
-    Io(std::io::Error),
-    Sealer(String),
 }
 
 impl<M: ReplayMachine> Replay<M> {
@@ -124,9 +116,9 @@ impl<M: ReplayMachine> Replay<M> {
     /// Checks one record against the chain, a checkpoint against the state folded so far, a
     /// seal against the count of seals before it (and its key, when checking seals), then
     /// folds it in.
-    pub fn accept(&mut self, record: &Record) -> Result<(), ReplayStop> {
+    pub fn accept(&mut self, record: &Record) -> Result<(), Stop> {
         let damage = |problem: String| {
-            ReplayStop::Damage(Damage {
+            Stop::Damage(Damage {
                 first_bad_seq: record.seq,
                 problem,
             })
@@ -152,7 +144,7 @@ impl<M: ReplayMachine> Replay<M> {
             if let Some(keys) = &mut self.keys {
                 let sound = keys
                     .check(seen.epoch, seen.covers.0, &seen.covers.1, &seen.tag)
-                    .map_err(ReplayStop::Sealer)?;
+                    .map_err(Stop::Sealer)?;
                 if !sound {
                     return Err(damage(format!(
                         "the seal of record {} fails: the records it covers were changed, or it was not made with this store's key",
@@ -167,7 +159,7 @@ impl<M: ReplayMachine> Replay<M> {
         if record.entry.may_open() && self.opens_unsealed.is_none() {
             self.opens_unsealed = Some(record.seq);
         }
-        self.fold(record).map_err(ReplayStop::Damage)
+        self.fold(record).map_err(Stop::Damage)
     }
 
     /// The chain check, the checkpoint check, and the machine's own check and fold.
@@ -198,7 +190,7 @@ impl<M: ReplayMachine> Replay<M> {
 
     /// Replays everything the scanner reads. Returns the offset of a torn tail, if the bytes
     /// end inside an incomplete record.
-    pub fn run<R: Read>(&mut self, scanner: &mut Scanner<R>) -> Result<Option<u64>, ReplayStop> {
+    pub fn run<R: Read>(&mut self, scanner: &mut Scanner<R>) -> Result<Option<u64>, Stop> {
         self.good_end = self.good_end.max(scanner.offset);
         loop {
             match scanner.next_record() {
@@ -210,14 +202,14 @@ impl<M: ReplayMachine> Replay<M> {
                     self.accept(&record)?;
                     self.good_end = scanner.offset;
                 }
-                Err(ScanStop::Torn { offset }) => return Ok(Some(offset)),
-                Err(ScanStop::Corrupt { reason, .. }) => {
-                    return Err(ReplayStop::Damage(Damage {
+                Err(Stop::Torn { offset }) => return Ok(Some(offset)),
+                Err(Stop::Corrupt { reason, .. }) => {
+                    return Err(Stop::Damage(Damage {
                         first_bad_seq: self.chain.next_seq,
                         problem: reason,
                     }))
                 }
-                Err(ScanStop::Io(e)) => return Err(ReplayStop::Io(e)),
+                Err(stop) => return Err(stop),
             }
         }
     }

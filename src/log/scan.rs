@@ -1,35 +1,10 @@
 //! Streams records out of a log in fixed-size reads, telling the end (zeroed free space), a torn tail and damage apart.
 
-use std::io::{self, Read};
+use std::io::Read;
 
-use super::record::{decode_frame, frame_len, Decoded, Record, HASH_LEN, HEADER_LEN, MAX_FRAME};
-
-/// Why a scan stopped before the end.
-#[derive(Debug)]
-pub(crate) enum ScanStop {
-    /// The bytes from `offset` to the end are an incomplete append: safe to cut.
-    Torn {
-        offset: u64,
-    },
-    /// The frame at `offset` is damaged.
-    Corrupt {
-        offset: u64,
-        reason: String,
-    },
-    Io(io::Error),
-}
-
-impl std::fmt::Display for ScanStop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ScanStop::Torn { offset } => write!(f, "the log ends inside a record at byte {offset}"),
-            ScanStop::Corrupt { offset, reason } => {
-                write!(f, "damaged record at byte {offset}: {reason}")
-            }
-            ScanStop::Io(e) => write!(f, "{e}"),
-        }
-    }
-}
+use super::record::{
+    decode_frame, frame_len, Decoded, Record, Stop, HASH_LEN, HEADER_LEN, MAX_FRAME,
+};
 
 /// Reads frames one by one from `offset` up to `end` (bytes). Memory and time stay bounded
 /// whatever the file holds: one frame at a time, and after the last record only as much free
@@ -55,20 +30,18 @@ impl<R: Read> Scanner<R> {
 
     /// The next whole record, `None` at the end (which may be followed by zeroed, preallocated
     /// space), or why the bytes cannot be read as one.
-    pub fn next_record(&mut self) -> Result<Option<Record>, ScanStop> {
+    pub fn next_record(&mut self) -> Result<Option<Record>, Stop> {
         let remaining = self.end.saturating_sub(self.offset);
         if remaining == 0 {
             return Ok(None);
         }
-        let torn = ScanStop::Torn {
+        let torn = Stop::Torn {
             offset: self.offset,
         };
         self.frame.clear();
         if remaining < HEADER_LEN as u64 {
             self.frame.resize(remaining as usize, 0);
-            self.reader
-                .read_exact(&mut self.frame)
-                .map_err(ScanStop::Io)?;
+            self.reader.read_exact(&mut self.frame).map_err(Stop::Io)?;
             return if self.frame.iter().all(|&b| b == 0) {
                 Ok(None)
             } else {
@@ -76,9 +49,7 @@ impl<R: Read> Scanner<R> {
             };
         }
         self.frame.resize(HEADER_LEN, 0);
-        self.reader
-            .read_exact(&mut self.frame)
-            .map_err(ScanStop::Io)?;
+        self.reader.read_exact(&mut self.frame).map_err(Stop::Io)?;
         let header: [u8; HEADER_LEN] = self.frame[..HEADER_LEN].try_into().unwrap();
         let Some(len) = frame_len(&header) else {
             let header_zero = header.iter().all(|&b| b == 0);
@@ -98,7 +69,7 @@ impl<R: Read> Scanner<R> {
         self.frame.resize(total, 0);
         self.reader
             .read_exact(&mut self.frame[HEADER_LEN..])
-            .map_err(ScanStop::Io)?;
+            .map_err(Stop::Io)?;
         match decode_frame(&self.frame) {
             Decoded::Record(record, n) => {
                 self.offset += n as u64;
@@ -118,16 +89,14 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Whether the next frame's worth of bytes after the current frame's are zero.
-    fn rest_is_zero(&mut self) -> Result<bool, ScanStop> {
+    fn rest_is_zero(&mut self) -> Result<bool, Stop> {
         let consumed = self.offset + self.frame.len() as u64;
         let limit = (consumed + MAX_FRAME as u64).min(self.end);
         let mut left = limit.saturating_sub(consumed);
         let mut buf = [0u8; 4096];
         while left > 0 {
             let n = left.min(buf.len() as u64) as usize;
-            self.reader
-                .read_exact(&mut buf[..n])
-                .map_err(ScanStop::Io)?;
+            self.reader.read_exact(&mut buf[..n]).map_err(Stop::Io)?;
             if buf[..n].iter().any(|&b| b != 0) {
                 return Ok(false);
             }
@@ -136,8 +105,8 @@ impl<R: Read> Scanner<R> {
         Ok(true)
     }
 
-    fn corrupt(&self, reason: String) -> ScanStop {
-        ScanStop::Corrupt {
+    fn corrupt(&self, reason: String) -> Stop {
+        Stop::Corrupt {
             offset: self.offset,
             reason,
         }
@@ -178,7 +147,7 @@ mod tests {
             match scanner.next_record() {
                 Ok(Some(r)) => seqs.push(r.seq),
                 Ok(None) => return (seqs, None),
-                Err(ScanStop::Torn { .. }) => return (seqs, Some("torn".into())),
+                Err(Stop::Torn { .. }) => return (seqs, Some("torn".into())),
                 Err(stop) => return (seqs, Some(stop.to_string())),
             }
         }
