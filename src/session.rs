@@ -26,10 +26,10 @@ impl UseSession {
     pub(crate) fn new(
         engine: Arc<Engine>,
         id: u64,
+        active: Arc<HotWord>,
         feature: Feature,
         purpose: String,
     ) -> UseSession {
-        let active = engine.session_word(id);
         UseSession {
             engine,
             id,

@@ -8,8 +8,7 @@ use crate::advice::PromptAdvice;
 use crate::age::AgeSignal;
 use crate::audit::{AuditEntry, AuditFilter};
 use crate::config::{ConsentConfig, StoreOptions};
-use crate::engine::Engine;
-use crate::engine::{HeadCheck, LogHead};
+use crate::engine::{Engine, HeadCheck, LogHead};
 use crate::entry::RecoveryNotice;
 use crate::error::ConsentError;
 use crate::export;
@@ -27,7 +26,7 @@ use crate::session::UseSession;
 /// Safe to share across threads. Every change is on disk before the call returns.
 #[derive(uniffi::Object)]
 pub struct ConsentStore {
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
 }
 
 #[uniffi::export]
@@ -139,12 +138,13 @@ impl ConsentStore {
         feature: Feature,
         purpose: String,
     ) -> Result<Arc<UseSession>, ConsentError> {
-        let (id, ()) = self
+        let (id, word) = self
             .engine
-            .decide(|state, _| state.begin_use(feature, &purpose))?;
+            .open_session(|state, _| state.begin_use(feature, &purpose))?;
         Ok(Arc::new(UseSession::new(
             self.engine.clone(),
             id,
+            word,
             feature,
             purpose,
         )))
@@ -397,11 +397,6 @@ impl ConsentStore {
             .decide(verb)
             .map(|_| ())
             .map_err(ConsentError::from)
-    }
-
-    #[cfg(feature = "bench-support")]
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.engine
     }
 }
 

@@ -140,14 +140,8 @@ impl Engine {
             self.decide(|state, now| state.close(now)).map(|_| ())
         };
         let mut core = self.core.write();
-        // Seal what this process wrote, so the key's anchor names the very last record.
-        let healthy = result.is_ok() && core.failed.is_none();
-        if let (true, Some(journal)) = (healthy, core.journal.as_mut()) {
-            if !journal.read_only() {
-                if let Err(e) = journal.seal_now(self.clock.now_ms()) {
-                    ::log::warn!("consentkit: sealing on close failed: {e}");
-                }
-            }
+        if result.is_ok() {
+            self.seal_on_close(&mut core);
         }
         core.journal = None;
         self.refresh_allowed(&core);
@@ -194,18 +188,6 @@ impl Engine {
             .into_iter()
             .map(|f| core.feature_state(f))
             .collect()
-    }
-
-    /// The word that says whether session `id` is active, from now until it ends; set under
-    /// the read lock, so no writer can end the session between the check and the registration.
-    pub fn session_word(&self, id: u64) -> Arc<HotWord> {
-        let core = self.core.read();
-        let active = core.usable().is_ok() && core.state.has_session(id);
-        let word = Arc::new(HotWord::new(u32::from(active)));
-        if active {
-            self.session_words.lock().push((id, Arc::downgrade(&word)));
-        }
-        word
     }
 
     /// Why the chain was restarted after damage (or, opened read-only, the damage found and

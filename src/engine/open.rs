@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::{ChainStart, Core, Engine};
+use super::restart::ChainStart;
+use super::{Core, Engine};
 use crate::config::{resolve, ConsentConfig, Resolved, StoreOptions};
 use crate::entry::{Entry, RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::error::Error;
@@ -417,14 +418,13 @@ impl Engine {
                 }
                 continue;
             }
-            let mut verb = |state: &State, now| state.redecide(&item.entry, now);
-            let decided = self.decide_at(Some(now), &mut verb);
-            if let Ok((Some(appended), _)) = &decided {
-                self.wait_durable(appended.ticket)?;
-            }
-            self.notifier.deliver();
-            if let (_, Err(refusal)) = decided? {
-                ::log::warn!("consentkit: a decision kept from an earlier process no longer applies: {refusal:?}");
+            match self.decide_as_of(now, |state, now| state.redecide(&item.entry, now)) {
+                Err(Error::Refused(refusal)) => ::log::warn!(
+                    "consentkit: a decision kept from an earlier process no longer applies: {refusal:?}"
+                ),
+                decided => {
+                    decided?;
+                }
             }
         }
         let mut core = self.core.write();
@@ -435,19 +435,6 @@ impl Engine {
         if let Err(e) = cleared {
             let why = format!("forgetting decisions recorded late failed ({e})");
             self.fail_locked(&mut core, false, why.clone());
-            return Err(Error::Failed(why));
-        }
-        Ok(())
-    }
-
-    /// Writes a checkpoint (and with it a fresh snapshot) now, rather than when one is due.
-    pub(super) fn checkpoint_now(&self) -> Result<(), Error> {
-        let mut core = self.core.write();
-        let core = &mut *core;
-        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
-        if let Err(e) = journal.checkpoint(&core.state, self.clock.now_ms()) {
-            let why = format!("writing a checkpoint failed: {e}");
-            self.fail_locked(core, false, why.clone());
             return Err(Error::Failed(why));
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Starting a chain: a new store's first, the one after an erasure, and the one after damage was found — one path for all three.
 
 use super::changes::{self, AppView};
+use super::write::Write;
 use super::Engine;
 use crate::entry::{Entry, Genesis, RecoveryNotice};
 use crate::error::Error;
@@ -37,7 +38,7 @@ impl Engine {
         now: Now,
     ) -> Result<Option<RecoveryNotice>, Error> {
         let erasing = matches!(start, ChainStart::Erase);
-        let result = self.start_chain(start, now);
+        let result = self.new_chain(start, now);
         if let (true, Err(Error::Failed(_) | Error::Io { .. })) = (erasing, &result) {
             self.keep_erasure(now);
         }
@@ -103,7 +104,7 @@ impl Engine {
         self.notifier.deliver();
     }
 
-    fn start_chain(&self, start: ChainStart, now: Now) -> Result<Option<RecoveryNotice>, Error> {
+    fn new_chain(&self, start: ChainStart, now: Now) -> Result<Option<RecoveryNotice>, Error> {
         let (appended, notice) = {
             let mut guard = self.write();
             let core = &mut *guard;
@@ -122,7 +123,7 @@ impl Engine {
                 // the new chain syncs the old one, so these records are durable before they go.
                 let Decision { entries, .. } = core.state.erasing(now);
                 if !entries.is_empty() {
-                    self.commit(core, &entries, now, true)?;
+                    self.commit(core, &entries, now, Write::Append { closing: true })?;
                 }
             }
             let journal = core.journal.as_mut().ok_or(Error::Closed)?;
@@ -155,34 +156,24 @@ impl Engine {
                     )
                 }
             };
-            if let Err(e) = journal.start_chain(&genesis, now.wall_ms) {
-                let why = format!("starting a new log failed ({e})");
-                self.fail_locked(core, false, why.clone());
+            let prior = core.state.clone();
+            let is_erasure = matches!(genesis, Entry::Erased(_));
+            if let Err(e) = self.commit(core, &[genesis], now, Write::NewChain) {
                 drop(guard);
                 self.notifier.deliver();
-                return Err(Error::Failed(why));
+                return Err(e);
             }
-            if matches!(genesis, Entry::Erased(_)) {
+            let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+            if is_erasure {
                 journal
                     .erase_kept_aside()
                     .map_err(|e| Error::io("erasing damaged copies kept aside", e))?;
             }
-            let healthy = core.answers();
-            let mut seen = AppView::of(&core.state, healthy);
-            let prior = std::mem::replace(&mut core.state, State::new(""));
-            core.state.apply(1, now.wall_ms, &genesis, None);
-            self.notifier.enqueue(changes::changes_of(
-                &core.state,
-                1,
-                &genesis,
-                &mut seen,
-                healthy,
-            ));
             let carried = self.carried_over(&core.state, &prior, now);
             let appended = if carried.is_empty() {
                 None
             } else {
-                Some(self.commit(core, &carried, now, false)?)
+                Some(self.commit(core, &carried, now, Write::Append { closing: false })?)
             };
             // Whether the app is in the foreground is carried even when it was never recorded.
             core.state.live_foreground = Some(prior.is_foreground());

@@ -1,9 +1,7 @@
-//! Retention: use history older than the app's window is cut off the log on open and on `compact()`, the decisions in force kept in the log's base.
+//! Retention: when use history older than the app's window is cut off the log (on open, on `compact()`, after a day's first write); the cut itself is the write path's.
 
 use super::Engine;
-use crate::entry::Entry;
 use crate::error::Error;
-use crate::rules::State;
 
 /// One day, in milliseconds.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -26,31 +24,15 @@ impl Engine {
             core.usable()?;
             let now = self.now();
             let cutoff = now.wall_ms.saturating_sub(days.saturating_mul(DAY_MS));
-            let journal = core.journal.as_mut().ok_or(Error::Closed)?;
-            // What was written since the last checkpoint, on an earlier day, gets its cut point.
-            let checkpointed = if journal.day_turned(now.wall_ms) {
-                journal.checkpoint(&core.state, now.wall_ms)
-            } else {
-                Ok(())
-            };
-            let pruned = match checkpointed.and_then(|()| journal.compact::<State>(cutoff)) {
-                Ok(Some(pruned)) => pruned,
+            match self.cut_history(core, now, cutoff) {
+                Ok(Some(cut)) => cut,
                 Ok(None) => return Ok(0),
                 Err(e) => {
-                    let why = format!("cutting old history off the log failed ({e})");
-                    self.fail_locked(core, false, why.clone());
                     drop(guard);
                     self.notifier.deliver();
-                    return Err(Error::Failed(why));
+                    return Err(e);
                 }
-            };
-            let record = Entry::Pruned {
-                through_seq: pruned.through_seq,
-                through_hash: pruned.through_hash,
-                records: pruned.records,
-            };
-            let appended = self.commit(core, &[record], now, false)?;
-            (appended, pruned.records)
+            }
         };
         self.wait_durable(appended.0.ticket)?;
         self.notifier.deliver();

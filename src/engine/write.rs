@@ -1,6 +1,7 @@
 //! The one write path — decide under the lock, append, apply, wait for durability, notify — and what happens when the disk fails: everything off, closing decisions still taking effect.
 
 use super::changes::{self, AppView};
+use super::word::HotWord;
 use super::{Core, Engine, Failure};
 use crate::entry::{AuditKind, Entry, MAX_PROBLEM_LEN};
 use crate::error::Error;
@@ -8,58 +9,78 @@ use crate::log::{AppendError, Appended, Unwritten};
 use crate::model::Feature;
 use crate::observer::ConsentChange;
 use crate::rules::{Decision, Now, Refusal, State};
+use std::io;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-/// What the locked half of a decision produced.
-type Decided = (Option<Appended>, Result<(), Refusal>);
-
-/// A verb as the non-generic write path calls it: once, under the lock, its outcome's value
-/// kept aside in `value`. (The write path is compiled once, not once per verb: every verb's
-/// copy of it is what made the shipped library grow.)
-type DynVerb<'a> = dyn FnMut(&State, Now) -> Decision + 'a;
-
-/// `verb` as a [`DynVerb`] that leaves its outcome's value in `value`.
-fn erased<'a, T>(
-    verb: impl FnOnce(&State, Now) -> Decision<T> + 'a,
-    value: &'a mut Option<T>,
-) -> impl FnMut(&State, Now) -> Decision + 'a {
-    let mut verb = Some(verb);
-    move |state, now| {
-        let verb = verb.take().expect("a verb decides once");
-        let Decision {
-            entries,
-            outcome,
-            foreground,
-        } = verb(state, now);
-        Decision {
-            entries,
-            outcome: outcome.map(|t| *value = Some(t)),
-            foreground,
-        }
-    }
+/// What the locked half of a decision produced: what was appended, the outcome, and — for a
+/// decision that opens a session — the session's word, made before the lock was released.
+struct Decided {
+    appended: Option<Appended>,
+    outcome: Result<(), Refusal>,
+    word: Option<Arc<HotWord>>,
 }
+
+/// How `commit` writes its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Write {
+    /// Appended to the chain; `closing` when they can only turn things off (they may take the
+    /// room kept for them, and are applied even when they cannot be written).
+    Append { closing: bool },
+    /// A genesis record that replaces the chain with a new one, sealed as it starts.
+    NewChain,
+}
+
+/// A verb as the write path calls it: once, under the lock. (The write path is compiled once,
+/// not once per verb: every verb's copy of it is what made the shipped library grow.)
+type DynVerb<'a> = dyn FnMut(&State, Now) -> Decision + 'a;
 
 impl Engine {
     /// The one path by which anything changes: decide under the write lock, append and
     /// apply, then wait for the fsync and tell observers with no lock held. Returns the
-    /// first appended sequence number (0 when nothing was written) with the outcome.
-    pub fn decide<T>(
+    /// first appended sequence number (0 when nothing was written).
+    pub fn decide(&self, verb: impl FnOnce(&State, Now) -> Decision) -> Result<u64, Error> {
+        self.decide_dyn(None, &mut once(verb), false)
+            .map(|(first_seq, _)| first_seq)
+    }
+
+    /// `decide` as of `now` rather than the clocks' time: a "no" an earlier process could not
+    /// write is recorded at the time it was said.
+    pub(super) fn decide_as_of(
         &self,
-        verb: impl FnOnce(&State, Now) -> Decision<T>,
-    ) -> Result<(u64, T), Error> {
-        let mut value = None;
-        let first_seq = self.decide_dyn(&mut erased(verb, &mut value))?;
-        Ok((
-            first_seq,
-            value.expect("an accepted decision has its value"),
-        ))
+        now: Now,
+        verb: impl FnOnce(&State, Now) -> Decision,
+    ) -> Result<u64, Error> {
+        self.decide_dyn(Some(now), &mut once(verb), false)
+            .map(|(first_seq, _)| first_seq)
+    }
+
+    /// `decide` for a verb that opens a use session: returns the session's id with its word,
+    /// made and registered under the same lock as the decision, so no writer can end the
+    /// session unseen between the two.
+    pub fn open_session(
+        &self,
+        verb: impl FnOnce(&State, Now) -> Decision,
+    ) -> Result<(u64, Arc<HotWord>), Error> {
+        let (id, word) = self.decide_dyn(None, &mut once(verb), true)?;
+        // An accepted decision that opens a session has its word; without one, the session
+        // reads inactive (off), never a panic.
+        Ok((id, word.unwrap_or_default()))
     }
 
     /// `decide`, compiled once.
-    fn decide_dyn(&self, verb: &mut DynVerb<'_>) -> Result<u64, Error> {
-        let decided = self.decide_at(None, verb);
+    fn decide_dyn(
+        &self,
+        at: Option<Now>,
+        verb: &mut DynVerb<'_>,
+        opens_session: bool,
+    ) -> Result<(u64, Option<Arc<HotWord>>), Error> {
+        let decided = self.decide_at(at, verb, opens_session);
         let waited = match &decided {
-            Ok((Some(appended), _)) => self.wait_durable(appended.ticket),
+            Ok(Decided {
+                appended: Some(appended),
+                ..
+            }) => self.wait_durable(appended.ticket),
             _ => Ok(()),
         };
         self.notifier.deliver();
@@ -70,10 +91,14 @@ impl Engine {
                 ::log::warn!("consentkit: retention after a new day's checkpoint failed: {e}");
             }
         }
-        let (appended, outcome) = decided?;
+        let Decided {
+            appended,
+            outcome,
+            word,
+        } = decided?;
         waited?;
         outcome.map_err(Error::Refused)?;
-        Ok(appended.map_or(0, |a| a.first_seq))
+        Ok((appended.map_or(0, |a| a.first_seq), word))
     }
 
     /// The locked half of `decide`: at `at` (the clocks' time when `None`), up to the append.
@@ -82,10 +107,11 @@ impl Engine {
     /// are taken: written into the room kept for them when the disk is full, or — when
     /// writing itself failed — applied in memory, so a revoke takes effect at once even when
     /// it cannot be recorded. Either way the caller hears of the failure.
-    pub(super) fn decide_at(
+    fn decide_at(
         &self,
         at: Option<Now>,
         verb: &mut DynVerb<'_>,
+        opens_session: bool,
     ) -> Result<Decided, Error> {
         let mut core = self.core.write();
         let journal = core.journal.as_ref().ok_or(Error::Closed)?;
@@ -111,7 +137,7 @@ impl Engine {
             if !closing {
                 // A refusal still says why; anything else is answered with the failure.
                 return match outcome {
-                    Err(refusal) if entries.is_empty() => Ok((None, Err(refusal))),
+                    Err(refusal) if entries.is_empty() => Ok(Decided::nothing(Err(refusal))),
                     _ => Err(Error::Failed(failure.why)),
                 };
             }
@@ -121,30 +147,57 @@ impl Engine {
             }
         }
         if entries.is_empty() {
-            return Ok((None, outcome));
+            return Ok(Decided::nothing(outcome));
         }
-        let mut appended = self.commit(&mut core, &entries, now, closing)?;
+        let mut appended = self.commit(&mut core, &entries, now, Write::Append { closing })?;
         // Callers learn the sequence number of the verb's own first record (a new session's
         // id), after any switch written for context.
         appended.first_seq += (entries.len() - own) as u64;
-        Ok((Some(appended), outcome))
+        let word = (opens_session && outcome.is_ok())
+            .then(|| self.session_word(&core, appended.first_seq));
+        Ok(Decided {
+            appended: Some(appended),
+            outcome,
+            word,
+        })
     }
 
-    /// Appends `entries` at `now`, applies them one by one, queues each record's changes with
-    /// the state right after it, and checkpoints when due. Call with the write lock held.
+    /// The word that says whether session `id` is active, from now until it ends, registered
+    /// so that whatever ends the session clears it. Call with the write lock held.
+    fn session_word(&self, core: &Core, id: u64) -> Arc<HotWord> {
+        let active = core.usable().is_ok() && core.state.has_session(id);
+        let word = Arc::new(HotWord::new(u32::from(active)));
+        if active {
+            self.session_words.lock().push((id, Arc::downgrade(&word)));
+        }
+        word
+    }
+
+    /// Appends `entries` at `now` (or, for `Write::NewChain`, replaces the chain with one that
+    /// starts with the genesis record `entries` holds), applies them one by one, queues each
+    /// record's changes with the state right after it, and checkpoints when due. Call with
+    /// the write lock held. Every record of the log is written here.
     pub(super) fn commit(
         &self,
         core: &mut Core,
         entries: &[Entry],
         now: Now,
-        closing: bool,
+        how: Write,
     ) -> Result<Appended, Error> {
+        let closing = matches!(how, Write::Append { closing: true });
         let healthy = core.answers();
+        let mut seen = self
+            .notifier
+            .has_observers()
+            .then(|| AppView::of(&core.state, healthy));
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;
         // A new day's first record: the records before it get their checkpoint first, the
         // cut point retention needs. (For closing records only while the log has room without
         // growing: the room kept for them is theirs, and the next record writes it.)
-        if journal.day_turned(now.wall_ms) && (!closing || journal.has_room_to_spare()) {
+        if matches!(how, Write::Append { .. })
+            && journal.day_turned(now.wall_ms)
+            && (!closing || journal.has_room_to_spare())
+        {
             if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
                 if closing {
                     self.apply_unrecorded(core, entries, now);
@@ -156,7 +209,20 @@ impl Engine {
             self.retention_due.store(true, Ordering::Release);
         }
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;
-        let appended = match journal.append_decision(now.wall_ms, entries, closing) {
+        let written = match (how, entries) {
+            (Write::Append { closing }, _) => {
+                journal.append_decision(now.wall_ms, entries, closing)
+            }
+            (Write::NewChain, [genesis]) => {
+                journal.start_chain(genesis, now.wall_ms).map_err(|e| {
+                    AppendError::Io(io::Error::other(format!("starting a new log failed ({e})")))
+                })
+            }
+            (Write::NewChain, _) => Err(AppendError::Io(io::Error::other(
+                "a new chain starts with one genesis record",
+            ))),
+        };
+        let appended = match written {
             Ok(appended) => appended,
             Err(AppendError::ReadOnly) => return Err(Error::ReadOnly),
             Err(e) => {
@@ -168,6 +234,46 @@ impl Engine {
                 self.fail_locked(core, out_of_room, why.clone());
                 return Err(Error::Failed(why));
             }
+        };
+        if matches!(how, Write::NewChain) {
+            // Consent and history do not carry over: the new chain's state starts empty.
+            core.state = State::new("");
+        }
+        if matches!(how, Write::Append { .. }) {
+            self.keep_nos_until_durable(core, entries, now, &appended);
+        }
+        let mut changes = Vec::new();
+        for (seq, entry) in (appended.first_seq..).zip(entries) {
+            // What replay will check, the live rules must have honoured.
+            debug_assert_eq!(core.state.check(entry), Ok(()), "{entry:?}");
+            core.state.apply(seq, now.wall_ms, entry, Some(now.mono_ms));
+            if let Some(seen) = &mut seen {
+                changes.extend(changes::changes_of(&core.state, seq, entry, seen, healthy));
+            }
+        }
+        self.notifier.enqueue(changes);
+        if let Some(why) = appended.out_of_room.clone() {
+            self.fail_locked(core, true, why);
+        } else if let Some(journal) = core.journal.as_mut().filter(|j| j.checkpoint_due()) {
+            if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
+                self.fail_locked(core, false, format!("writing a checkpoint failed: {e}"));
+            }
+        }
+        self.refresh_allowed(core);
+        Ok(appended)
+    }
+
+    /// A decision's "no"s, kept aside until a sync confirms them (and, with a sealer, until
+    /// its seal is anchored), in case either fails (I4).
+    fn keep_nos_until_durable(
+        &self,
+        core: &mut Core,
+        entries: &[Entry],
+        now: Now,
+        appended: &Appended,
+    ) {
+        let Some(journal) = core.journal.as_mut() else {
+            return;
         };
         // A "no" is kept aside until a sync confirms it, in case the sync fails (I4).
         let synced = self.durability.synced();
@@ -200,29 +306,6 @@ impl Engine {
             journal.nos_to_anchor(appended.ticket, kept);
         }
         core.unconfirmed.extend(nos);
-        let mut seen = self
-            .notifier
-            .has_observers()
-            .then(|| AppView::of(&core.state, healthy));
-        let mut changes = Vec::new();
-        for (seq, entry) in (appended.first_seq..).zip(entries) {
-            // What replay will check, the live rules must have honoured.
-            debug_assert_eq!(core.state.check(entry), Ok(()), "{entry:?}");
-            core.state.apply(seq, now.wall_ms, entry, Some(now.mono_ms));
-            if let Some(seen) = &mut seen {
-                changes.extend(changes::changes_of(&core.state, seq, entry, seen, healthy));
-            }
-        }
-        self.notifier.enqueue(changes);
-        if let Some(why) = appended.out_of_room.clone() {
-            self.fail_locked(core, true, why);
-        } else if journal.checkpoint_due() {
-            if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
-                self.fail_locked(core, false, format!("writing a checkpoint failed: {e}"));
-            }
-        }
-        self.refresh_allowed(core);
-        Ok(appended)
     }
 
     /// A closing decision that could not be recorded still takes effect in this process, and
@@ -346,22 +429,104 @@ impl Engine {
             });
     }
 
+    /// Writes a checkpoint (and with it a fresh snapshot) now, rather than when one is due.
+    pub(super) fn checkpoint_now(&self) -> Result<(), Error> {
+        let mut core = self.core.write();
+        let core = &mut *core;
+        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+        if let Err(e) = journal.checkpoint(&core.state, self.clock.now_ms()) {
+            let why = format!("writing a checkpoint failed: {e}");
+            self.fail_locked(core, false, why.clone());
+            return Err(Error::Failed(why));
+        }
+        Ok(())
+    }
+
+    /// A clean close seals what this process wrote, so the key's anchor names the very last
+    /// record (and says closed). Nothing for a failed or read-only store.
+    pub(super) fn seal_on_close(&self, core: &mut Core) {
+        if core.failed.is_some() {
+            return;
+        }
+        if let Some(journal) = core.journal.as_mut().filter(|j| !j.read_only()) {
+            if let Err(e) = journal.seal_now(self.clock.now_ms()) {
+                ::log::warn!("consentkit: sealing on close failed: {e}");
+            }
+        }
+    }
+
+    /// Retention's cut: what was written since the last checkpoint on an earlier day gets its
+    /// cut point, the records before the last checkpoint older than `cutoff_ms` go, and the
+    /// cut is recorded. `(appended, records removed)`, or `None` when nothing goes. A failure
+    /// while rewriting the log is a storage failure. Call with the write lock held.
+    pub(super) fn cut_history(
+        &self,
+        core: &mut Core,
+        now: Now,
+        cutoff_ms: i64,
+    ) -> Result<Option<(Appended, u64)>, Error> {
+        let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+        let checkpointed = if journal.day_turned(now.wall_ms) {
+            journal.checkpoint(&core.state, now.wall_ms)
+        } else {
+            Ok(())
+        };
+        let pruned = match checkpointed.and_then(|()| journal.compact::<State>(cutoff_ms)) {
+            Ok(Some(pruned)) => pruned,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                let why = format!("cutting old history off the log failed ({e})");
+                self.fail_locked(core, false, why.clone());
+                return Err(Error::Failed(why));
+            }
+        };
+        let record = Entry::Pruned {
+            through_seq: pruned.through_seq,
+            through_hash: pruned.through_hash,
+            records: pruned.records,
+        };
+        let appended = self.commit(core, &[record], now, Write::Append { closing: false })?;
+        Ok(Some((appended, pruned.records)))
+    }
+
     /// Benchmarks only: `decide` at a given time, without waiting for durability.
-    #[cfg(feature = "bench-support")]
+    #[cfg(feature = "testing")]
     pub fn decide_unsynced(
         &self,
         at: Now,
         verb: impl FnOnce(&State, Now) -> Decision,
     ) -> Result<Option<Appended>, Error> {
-        let mut value = None;
-        let (appended, _) = self.decide_at(Some(at), &mut erased(verb, &mut value))?;
+        let decided = self.decide_at(Some(at), &mut once(verb), false)?;
         self.notifier.deliver();
-        Ok(appended)
+        Ok(decided.appended)
     }
 
     /// Benchmarks only: waits until everything appended so far is durable.
-    #[cfg(feature = "bench-support")]
+    #[cfg(feature = "testing")]
     pub fn sync_through(&self, appended: Appended) -> Result<(), Error> {
         self.wait_durable(appended.ticket)
+    }
+}
+
+impl Decided {
+    /// Nothing appended, with this outcome.
+    fn nothing(outcome: Result<(), Refusal>) -> Decided {
+        Decided {
+            appended: None,
+            outcome,
+            word: None,
+        }
+    }
+}
+
+/// `verb` as a [`DynVerb`]: called once.
+fn once<'a>(
+    verb: impl FnOnce(&State, Now) -> Decision + 'a,
+) -> impl FnMut(&State, Now) -> Decision + 'a {
+    let mut verb = Some(verb);
+    move |state, now| match verb.take() {
+        Some(verb) => verb(state, now),
+        // The write path calls a verb once; a second call decides nothing.
+        None => Decision::nothing(),
     }
 }

@@ -1,6 +1,6 @@
 //! Rule 8, asking at the right moment and not too often: prompt advice from the state, the time and the quiet period after a "no".
 
-use super::State;
+use super::state::State;
 use crate::advice::PromptAdvice;
 use crate::model::{Actor, ConsentStatus, Feature, OsPermission};
 use crate::policy::PolicyStatus;

@@ -1,6 +1,7 @@
 //! The app-wide rules: agreement to the privacy policy and basic mode (rule 5), the age signal, the third-party SDK gate (rule 10) and the ad signals derived from them.
 
-use super::{Decision, Now, OpenSession, Refusal, State};
+use super::state::{OpenSession, State};
+use super::{Decision, Now, Refusal};
 use crate::ads::{AdInputs, AdSignals};
 use crate::age::AgeSignal;
 use crate::entry::{Entry, SessionEndReason};

@@ -1,6 +1,7 @@
 //! The conditions the verbs decide by, and the one check replay applies to every record with them: a record the live rules could never have written at that point is damage.
 
-use super::{OpenSession, Refusal, State};
+use super::state::{OpenSession, State};
+use super::Refusal;
 use crate::entry::{Entry, RefusalReason, SessionEndReason};
 use crate::model::{
     is_valid_purpose, purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission,

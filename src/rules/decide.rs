@@ -1,7 +1,8 @@
 //! The verbs: each reads the state and decides the records to append with its outcome. A decision that changes nothing writes nothing.
 
 use super::check::os_permission_refusal;
-use super::{Decision, Now, OpenSession, Refusal, State};
+use super::state::{OpenSession, State};
+use super::{Decision, Now, Refusal};
 use crate::entry::{Entry, SessionEndReason};
 use crate::model::{purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission};
 use crate::terms::{feature_widenings, AppTerms, FeatureTerms};
@@ -218,7 +219,7 @@ impl State {
     /// `decision` as it is written: when it writes anything and the recorded foreground is not
     /// the one the app reported, the switch goes first, so every record is replayed in the
     /// context it was decided in.
-    pub fn in_context<T>(&self, mut decision: Decision<T>) -> Decision<T> {
+    pub fn in_context(&self, mut decision: Decision) -> Decision {
         let foreground = decision.foreground.unwrap_or(self.is_foreground());
         let first = decision.entries.first();
         let switched = matches!(first, Some(Entry::ForegroundChanged { .. }));

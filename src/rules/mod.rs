@@ -6,7 +6,7 @@ mod check;
 mod decide;
 mod state;
 
-pub(crate) use state::{OpenSession, State};
+pub(crate) use state::State;
 
 use crate::entry::{Entry, RefusalReason};
 use crate::model::Feature;
@@ -23,15 +23,15 @@ pub(crate) struct Now {
 /// What a verb decided: the records to append (possibly none), and its outcome.
 #[derive(Debug)]
 #[must_use]
-pub(crate) struct Decision<T = ()> {
+pub(crate) struct Decision {
     pub entries: Vec<Entry>,
-    pub outcome: Result<T, Refusal>,
+    pub outcome: Result<(), Refusal>,
     /// Whether the app is in the foreground from now on, when the verb learned it (recorded
     /// or not: see `State::set_foreground`).
     pub foreground: Option<bool>,
 }
 
-impl Decision<()> {
+impl Decision {
     /// Accepted, with these records.
     pub fn records(entries: Vec<Entry>) -> Decision {
         Decision {
@@ -45,11 +45,9 @@ impl Decision<()> {
     pub fn nothing() -> Decision {
         Decision::records(Vec::new())
     }
-}
 
-impl<T> Decision<T> {
     /// Refused, and nothing is written.
-    pub fn refused(refusal: Refusal) -> Decision<T> {
+    pub fn refused(refusal: Refusal) -> Decision {
         Decision {
             entries: Vec::new(),
             outcome: Err(refusal),
