@@ -10,20 +10,12 @@ mod ads;
 mod advice;
 mod age;
 mod audit;
-#[cfg(feature = "bench-support")]
-mod bench_support;
 mod clock;
 mod config;
 mod engine;
 mod entry;
 mod error;
 mod export;
-#[cfg(feature = "testing")]
-#[doc(hidden)]
-pub mod forge;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 mod hot;
 mod iso8601;
 mod log;
@@ -36,9 +28,9 @@ mod sdk;
 mod session;
 mod store;
 mod terms;
-#[cfg(feature = "cli")]
+#[cfg(feature = "testing")]
 #[doc(hidden)]
-pub mod timespec;
+pub mod testing;
 
 pub use ads::{AdSignals, ConsentSignal};
 pub use advice::{PromptAdvice, DEFAULT_REPROMPT_AFTER_MS};

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::*;
-use consentkit::forge::Forger;
+use consentkit::testing::forge::Forger;
 use consentkit::*;
 
 fn sdk(id: &str, requires: &[Feature], not_for_minors: bool) -> SdkPolicy {

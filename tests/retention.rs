@@ -215,7 +215,7 @@ fn a_base_rewritten_to_grant_what_was_denied_is_damage() {
     let clock = clock();
     history(dir.path(), &clock, retaining(0), 60);
     reopen(dir.path(), &clock, retaining(30)).close().unwrap();
-    consentkit::forge::grant_in_base(dir.path(), Feature::Microphone);
+    consentkit::testing::forge::grant_in_base(dir.path(), Feature::Microphone);
     let store = reopen(dir.path(), &clock, retaining(30));
     let notice = store
         .recovery_notice()

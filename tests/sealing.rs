@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use common::*;
-use consentkit::forge::{zero_last_record, Forger};
+use consentkit::testing::forge::{zero_last_record, Forger};
 use consentkit::*;
 
 fn sealer() -> Arc<dyn Sealer> {

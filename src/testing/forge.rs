@@ -4,12 +4,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::age::{AgeSignal, AgeSource};
+use crate::entry::{AuditKind, SessionEndReason};
 use crate::entry::{Entry, Genesis};
 use crate::log::record::{decode_frame, encode_frame, Decoded, GENESIS_PREV, HEADER_LEN, MAGIC};
 use crate::log::snapshot::Snapshot;
 use crate::model::{Actor, Feature, GrantScope, OsPermission};
 use crate::rules::State;
-use crate::AuditKind;
 
 /// The user's grant of `feature` until revoked, under `terms_revision`, for `purposes`.
 fn users_grant(feature: Feature, terms_revision: u32, purposes: Vec<String>) -> Entry {
@@ -148,7 +148,7 @@ impl Forger {
             purposes,
         };
         self.records.retain(|(_, _, e)| {
-            !matches!(e, Entry::SessionEnded { feature: f, reason: crate::SessionEndReason::Revoked, .. } if *f == feature)
+            !matches!(e, Entry::SessionEnded { feature: f, reason: SessionEndReason::Revoked, .. } if *f == feature)
         });
         self.reseat();
     }
@@ -163,7 +163,7 @@ impl Forger {
             .expect("a revocation to remove");
         self.records.remove(at);
         self.records.retain(|(_, _, e)| {
-            !matches!(e, Entry::SessionEnded { feature: f, reason: crate::SessionEndReason::Revoked, .. } if *f == feature)
+            !matches!(e, Entry::SessionEnded { feature: f, reason: SessionEndReason::Revoked, .. } if *f == feature)
         });
         self.reseat();
     }

@@ -1,4 +1,4 @@
-//! Entry points for the fuzz targets in `fuzz/` (feature `fuzzing` only): each feeds arbitrary bytes to one parser, which must never panic, hang or allocate without bound.
+//! Entry points for the fuzz targets in `fuzz/` (feature `testing` only): each feeds arbitrary bytes to one parser, which must never panic, hang or allocate without bound.
 
 use crate::config::{resolve, ConsentConfig, FeaturePolicy};
 use crate::log::fs::Bytes;
@@ -115,10 +115,4 @@ pub fn config(bytes: &[u8]) {
             assert_eq!(state.check(&applied), Ok(()), "{applied:?}");
         }
     }
-}
-
-/// The command-line tool's `--since` argument.
-#[cfg(feature = "cli")]
-pub fn since(text: &str) {
-    let _ = crate::timespec::parse_since(text, 1_790_000_000_000);
 }

@@ -4,6 +4,7 @@ mod demo;
 mod html;
 mod keys;
 mod output;
+mod timespec;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -319,7 +320,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } => {
             let since_ms = since
                 .as_deref()
-                .map(|text| consentkit::timespec::parse_since(text, now_ms()))
+                .map(|text| timespec::parse_since(text, now_ms()))
                 .transpose()
                 .map_err(|e| format!("--since {e}"))?;
             let filter = AuditFilter {

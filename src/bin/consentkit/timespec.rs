@@ -1,4 +1,4 @@
-//! The command-line tool's time arguments (`--since`): an age like `7d`, a date, or an RFC 3339 time. Built only with the `cli` feature.
+//! The command-line tool's time arguments (`--since`): an age like `7d`, a date, or an RFC 3339 time. Uses only the library's public API, so the fuzz target `since` builds it too.
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -38,12 +38,19 @@ pub fn parse_since(text: &str, now_ms: i64) -> Result<i64, String> {
     if let Ok(date) = Date::parse(text, format_description!("[year]-[month]-[day]")) {
         let utc_midnight_ms = date.with_time(Time::MIDNIGHT).assume_utc().unix_timestamp() * 1000;
         // The local offset at that moment (its own day's, daylight saving included).
-        let offset_ms = i64::from(crate::iso8601::local_offset_seconds(utc_midnight_ms)) * 1000;
+        let offset_ms = local_offset_ms(utc_midnight_ms);
         return Ok(utc_midnight_ms - offset_ms);
     }
     OffsetDateTime::parse(text, &Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .map_err(|_| expected())
+}
+
+/// The local offset at `ms` as the library formats local times (daylight saving included);
+/// UTC for a time beyond what RFC 3339 writes.
+fn local_offset_ms(ms: i64) -> i64 {
+    OffsetDateTime::parse(&consentkit::iso8601_local(ms), &Rfc3339)
+        .map_or(0, |t| i64::from(t.offset().whole_seconds()) * 1000)
 }
 
 #[cfg(test)]
