@@ -3,9 +3,8 @@
 use serde::Serialize;
 
 use crate::age::AgeSignal;
-use crate::entry::{
-    AuditKind, DerivedFile, Entry, RecoveryNotice, RefusalReason, SessionEndReason,
-};
+use crate::entry::Entry;
+use crate::kinds::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 use crate::log::Record;
 use crate::model::{Actor, Feature, GrantScope, OsPermission};
 use crate::sdk::SdkBlock;

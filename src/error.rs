@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
-use crate::entry::RefusalReason;
+use crate::kinds::RefusalReason;
 use crate::model::{purpose_problem, Feature};
 use crate::rules::Refusal;
 use crate::sdk::SdkBlock;

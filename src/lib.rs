@@ -18,6 +18,7 @@ mod error;
 mod export;
 mod hot;
 mod iso8601;
+mod kinds;
 mod log;
 mod model;
 mod observer;
@@ -39,10 +40,10 @@ pub use audit::{AuditEntry, AuditFilter};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::{default_policies, ConsentConfig, FeaturePolicy, StoreOptions, MAX_PURPOSES};
 pub use engine::{HeadCheck, LogHead};
-pub use entry::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use error::ConsentError;
 pub use export::access_category;
 pub use iso8601::{iso8601, iso8601_local};
+pub use kinds::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
 pub use log::{software_sealer, IoFaults, IoKind, IoOp, Sealer, SealerError};
 pub use model::{
     is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 
 use crate::ads::AdSignals;
-use crate::entry::{AuditKind, SessionEndReason};
+use crate::kinds::{AuditKind, SessionEndReason};
 use crate::model::{Feature, FeatureState};
 use crate::policy::PolicyState;
 use crate::sdk::SdkStatus;

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::engine::HotWord;
-use crate::entry::SessionEndReason;
 use crate::error::{ConsentError, Error};
+use crate::kinds::SessionEndReason;
 use crate::model::Feature;
 
 /// An open use of a feature for one purpose. The feature is allowed while it is active.

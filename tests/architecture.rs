@@ -8,7 +8,8 @@
 //! - the files of one module never use each other in a cycle;
 //! - a file names a sibling's item by the sibling's path (`super::journal::Journal`), never
 //!   through its parent's re-exports, which would hide the edge;
-//! - only the engine's write path writes to the journal (records, checkpoints, seals, cuts).
+//! - only the engine's write path writes to the journal (records, checkpoints, seals, cuts);
+//! - the "Modules" table lists exactly the library's files, one row each.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -434,6 +435,43 @@ fn cycles(edges: &BTreeSet<(Vec<String>, String, String)>) -> Vec<String> {
         }
     }
     found
+}
+
+/// The files `ARCHITECTURE.md`'s "Modules" table names, relative to `src/`.
+fn module_table() -> Vec<String> {
+    let doc = fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let section = doc
+        .split("\n## ")
+        .find(|s| s.starts_with("Modules"))
+        .expect("ARCHITECTURE.md has a \"## Modules\" section");
+    section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn architecture_md_lists_every_file_of_the_library_once() {
+    let mut files = Vec::new();
+    collect(&root().join("src"), &mut files);
+    let files: BTreeSet<String> = files
+        .iter()
+        .map(|f| {
+            let relative = f.strip_prefix(root().join("src")).unwrap();
+            relative.display().to_string()
+        })
+        .collect();
+    let table = module_table();
+    let listed: BTreeSet<String> = table.iter().cloned().collect();
+    assert_eq!(listed.len(), table.len(), "a file is listed twice");
+    let missing: Vec<_> = files.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&files).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "ARCHITECTURE.md's module table is out of date: not listed {missing:?}, no such file {stale:?}"
+    );
 }
 
 #[test]

@@ -89,8 +89,7 @@ pub fn history(dir: &Path, records: u64, with_sqlite: bool) -> Option<Connection
         ..StoreOptions::default()
     };
     let store = ConsentStore::open_with(dir, Some(config()), options).expect("store opens");
-    store
-        .append_synthetic_history(records, now - 365 * DAY_MS, now)
+    consentkit::testing::bench::append_synthetic_history(&store, records, now - 365 * DAY_MS, now)
         .unwrap();
     let db = with_sqlite.then(|| {
         let mut db = sqlite(&dir.join("sqlite.db"));

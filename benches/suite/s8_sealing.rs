@@ -45,13 +45,13 @@ pub fn run(out: &mut Report) {
             ..options()
         };
         let store = ConsentStore::open_with(dir.path(), Some(config()), options).unwrap();
-        store
-            .append_synthetic_history(
-                100_000,
-                SystemClock::default().now_ms() - 29 * DAY_MS,
-                SystemClock::default().now_ms(),
-            )
-            .unwrap();
+        consentkit::testing::bench::append_synthetic_history(
+            &store,
+            100_000,
+            SystemClock::default().now_ms() - 29 * DAY_MS,
+            SystemClock::default().now_ms(),
+        )
+        .unwrap();
         dir
     };
     let open_with = |dir: &Path, options: &dyn Fn() -> StoreOptions| {

@@ -35,9 +35,13 @@ pub fn run(out: &mut Report) {
                 ..StoreOptions::default()
             };
             let store = ConsentStore::open_with(dir.path(), Some(config()), options).unwrap();
-            store
-                .append_synthetic_history(RECORDS, now - 365 * DAY_MS, now)
-                .unwrap();
+            consentkit::testing::bench::append_synthetic_history(
+                &store,
+                RECORDS,
+                now - 365 * DAY_MS,
+                now,
+            )
+            .unwrap();
         }
         let retaining = ConsentConfig {
             retention_days: days,

@@ -1,7 +1,8 @@
 //! What a record means to observers: the changes it makes to features, the policy, SDK statuses and ad signals, each carrying the state right after that record.
 
 use crate::ads::AdSignals;
-use crate::entry::{AuditKind, Entry};
+use crate::entry::Entry;
+use crate::kinds::AuditKind;
 use crate::model::Feature;
 use crate::observer::ConsentChange;
 use crate::policy::PolicyState;

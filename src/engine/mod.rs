@@ -1,6 +1,7 @@
-//! The engine: the one write path (decide under the lock → append → apply → wait for durability → notify), storage failures and chain restarts, and read access for the rest.
+//! The engine: the state of one open store (`Core`: state, journal, failure) and read access to it; its write path, opening, restarts, retention, heads and published words each in a file of their own.
 
 mod changes;
+mod failure;
 mod heads;
 mod open;
 mod restart;
@@ -15,8 +16,8 @@ use parking_lot::{RwLock, RwLockWriteGuard};
 use crate::ads::AdSignals;
 use crate::clock::Clock;
 use crate::config::Resolved;
-use crate::entry::RecoveryNotice;
 use crate::error::Error;
+use crate::kinds::RecoveryNotice;
 use crate::log::{Durability, Hash, Journal, LogReader, Record, ReplayMachine};
 use crate::model::{Feature, FeatureState};
 use crate::observer::{ConsentObserver, Notifier, Subscription};
@@ -360,7 +361,8 @@ impl ReplayMachine for State {
 
 #[cfg(test)]
 mod tests {
-    use crate::entry::{Entry, Genesis, RecoveryNotice};
+    use crate::entry::{Entry, Genesis};
+    use crate::kinds::RecoveryNotice;
     use crate::model::{Actor, Feature, GrantScope};
 
     #[test]
@@ -385,7 +387,7 @@ mod tests {
             recovery: Some(RecoveryNotice {
                 found_at_ms: i64::MAX,
                 first_bad_seq: u64::MAX,
-                problem: "p".repeat(crate::entry::MAX_PROBLEM_LEN),
+                problem: "p".repeat(crate::kinds::MAX_PROBLEM_LEN),
                 quarantined_as: format!("quarantine/{}-{}", i64::MIN, u64::MAX),
             }),
         });

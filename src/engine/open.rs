@@ -1,4 +1,6 @@
 //! Opening a store: reading its log, starting a chain for a new or damaged one, and the records every open writes (a repaired tail, interrupted sessions, the app's terms).
+//!
+//! Over 400 lines: one procedure read top to bottom — every step an open takes, in the order it takes them (the order is the invariant: a kept "no" before the app's terms).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,8 +10,9 @@ use parking_lot::RwLock;
 use super::restart::ChainStart;
 use super::{Core, Engine};
 use crate::config::{resolve, ConsentConfig, Resolved, StoreOptions};
-use crate::entry::{Entry, RecoveryNotice, MAX_PROBLEM_LEN};
+use crate::entry::Entry;
 use crate::error::Error;
+use crate::kinds::{RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::log::{self, Faults, Found, Journal, OpenError, LOG_FILE};
 use crate::observer::Notifier;
 use crate::rules::{Decision, State};

@@ -3,8 +3,9 @@
 use super::changes::{self, AppView};
 use super::write::Write;
 use super::Engine;
-use crate::entry::{Entry, Genesis, RecoveryNotice};
+use crate::entry::{Entry, Genesis};
 use crate::error::Error;
+use crate::kinds::RecoveryNotice;
 use crate::log::{Damage, Unwritten};
 use crate::model::{Feature, OsPermission};
 use crate::rules::{Decision, Now, State};

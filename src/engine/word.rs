@@ -1,8 +1,9 @@
-//! The words the engine publishes for reads without a lock: a store's allowed features (a bit per feature) and a session's "active", written under the write lock before a decision returns.
+//! The words the engine publishes for reads without a lock — a store's allowed features (a bit per feature) and a session's "active" — and their publishing, under the write lock before a decision returns.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use super::{Core, Engine};
 use crate::model::Feature;
 
 /// One word read without a lock. For a store: bit `i` is set while `Feature::ALL[i]` is
@@ -44,5 +45,37 @@ impl HotWord {
     /// A counted reference for the foreign side, as an integer (read and released by the C functions in `hot.rs`).
     pub(crate) fn into_handle(this: Arc<HotWord>) -> u64 {
         Arc::into_raw(this) as usize as u64
+    }
+}
+
+impl Engine {
+    /// Publishes what is allowed now, and clears the words of sessions that ended or can no
+    /// longer be used. Call with the write lock held, after every change.
+    pub(super) fn refresh_allowed(&self, core: &Core) {
+        let may = core.may_allow();
+        self.allowed
+            .publish(|feature| may && core.state.is_allowed(feature));
+        let usable = core.usable().is_ok();
+        self.session_words
+            .lock()
+            .retain(|(id, word)| match word.upgrade() {
+                Some(word) if !(usable && core.state.has_session(*id)) => {
+                    word.set(0);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
+    }
+
+    /// The word that says whether session `id` is active, from now until it ends, registered
+    /// so that whatever ends the session clears it. Call with the write lock held.
+    pub(super) fn session_word(&self, core: &Core, id: u64) -> Arc<HotWord> {
+        let active = core.usable().is_ok() && core.state.has_session(id);
+        let word = Arc::new(HotWord::new(u32::from(active)));
+        if active {
+            self.session_words.lock().push((id, Arc::downgrade(&word)));
+        }
+        word
     }
 }

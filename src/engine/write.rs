@@ -1,11 +1,12 @@
-//! The one write path — decide under the lock, append, apply, wait for durability, notify — and what happens when the disk fails: everything off, closing decisions still taking effect.
+//! The one write path — decide under the lock, commit (append, apply, checkpoint), wait for durability, notify — and every other write to the journal: a new chain's genesis, checkpoints, the close's seal, retention's cut, the storage failure.
 
 use super::changes::{self, AppView};
 use super::word::HotWord;
 use super::{Core, Engine, Failure};
-use crate::entry::{AuditKind, Entry, MAX_PROBLEM_LEN};
+use crate::entry::Entry;
 use crate::error::Error;
-use crate::log::{AppendError, Appended, Unwritten};
+use crate::kinds::{AuditKind, MAX_PROBLEM_LEN};
+use crate::log::{AppendError, Appended};
 use crate::model::Feature;
 use crate::observer::ConsentChange;
 use crate::rules::{Decision, Now, Refusal, State};
@@ -162,17 +163,6 @@ impl Engine {
         })
     }
 
-    /// The word that says whether session `id` is active, from now until it ends, registered
-    /// so that whatever ends the session clears it. Call with the write lock held.
-    fn session_word(&self, core: &Core, id: u64) -> Arc<HotWord> {
-        let active = core.usable().is_ok() && core.state.has_session(id);
-        let word = Arc::new(HotWord::new(u32::from(active)));
-        if active {
-            self.session_words.lock().push((id, Arc::downgrade(&word)));
-        }
-        word
-    }
-
     /// Appends `entries` at `now` (or, for `Write::NewChain`, replaces the chain with one that
     /// starts with the genesis record `entries` holds), applies them one by one, queues each
     /// record's changes with the state right after it, and checkpoints when due. Call with
@@ -263,112 +253,6 @@ impl Engine {
         Ok(appended)
     }
 
-    /// A decision's "no"s, kept aside until a sync confirms them (and, with a sealer, until
-    /// its seal is anchored), in case either fails (I4).
-    fn keep_nos_until_durable(
-        &self,
-        core: &mut Core,
-        entries: &[Entry],
-        now: Now,
-        appended: &Appended,
-    ) {
-        let Some(journal) = core.journal.as_mut() else {
-            return;
-        };
-        // A "no" is kept aside until a sync confirms it, in case the sync fails (I4).
-        let synced = self.durability.synced();
-        core.unconfirmed.retain(|(ticket, _)| *ticket > synced);
-        // A failed store took this closing record after "no"s it had to keep: they still stand,
-        // now after it.
-        if core.failed.is_some() {
-            journal.advance_unwritten(core.state.chain, journal.head().0);
-        }
-        let (chain, after_seq) = (core.state.chain, journal.head().0);
-        let nos: Vec<(u64, Unwritten)> = entries
-            .iter()
-            .filter(|e| core.state.may_redecide(e))
-            .map(|entry| {
-                let kept = Unwritten {
-                    time_ms: now.wall_ms,
-                    entry: entry.clone(),
-                    chain,
-                    after_seq,
-                };
-                (appended.ticket, kept)
-            })
-            .collect();
-        // With a sealer, a "no" its seal or anchor does not cover is kept as one the disk
-        // refused: a log cut back before it is then not the end of it.
-        let kept: Vec<Unwritten> = nos.iter().map(|(_, kept)| kept.clone()).collect();
-        if appended.unsealed {
-            journal.keep_unwritten(&kept);
-        } else if !kept.is_empty() {
-            journal.nos_to_anchor(appended.ticket, kept);
-        }
-        core.unconfirmed.extend(nos);
-    }
-
-    /// A closing decision that could not be recorded still takes effect in this process, and
-    /// its "no"s are kept for the next open to record (I4).
-    pub(super) fn apply_unrecorded(&self, core: &mut Core, entries: &[Entry], now: Now) {
-        if let Some(journal) = core.journal.as_mut() {
-            let (chain, after_seq) = (core.state.chain, journal.head().0);
-            let nos: Vec<Unwritten> = entries
-                .iter()
-                .filter(|e| core.state.may_redecide(e))
-                .map(|entry| Unwritten {
-                    time_ms: now.wall_ms,
-                    entry: entry.clone(),
-                    chain,
-                    after_seq,
-                })
-                .collect();
-            journal.keep_unwritten(&nos);
-        }
-        let head = core.journal.as_ref().map_or(0, |j| j.head().0);
-        let healthy = core.answers();
-        let mut seen = AppView::of(&core.state, healthy);
-        let mut changes = Vec::new();
-        for entry in entries {
-            // Not a record of the log: no sequence number of its own, no decision id.
-            core.state.apply(0, now.wall_ms, entry, None);
-            changes.extend(changes::changes_of(
-                &core.state,
-                head,
-                entry,
-                &mut seen,
-                healthy,
-            ));
-        }
-        self.notifier.enqueue(changes);
-        self.refresh_allowed(core);
-    }
-
-    /// Waits for the fsync that covers `ticket`; a failure turns everything off for good, and
-    /// the "no"s no sync confirmed are kept for the next open to record (I4).
-    pub(super) fn wait_durable(&self, ticket: u64) -> Result<(), Error> {
-        self.durability.wait(ticket).map_err(|e| {
-            let why = format!("making the log durable failed ({e})");
-            let mut core = self.core.write();
-            self.fail_locked(&mut core, false, why.clone());
-            let unconfirmed: Vec<Unwritten> = std::mem::take(&mut core.unconfirmed)
-                .into_iter()
-                .map(|(_, kept)| kept)
-                .collect();
-            if let Some(journal) = core.journal.as_mut() {
-                journal.keep_unwritten(&unconfirmed);
-            }
-            Error::Failed(why)
-        })?;
-        // A decision's seal, durable now, is anchored beside the key.
-        if self.durability.anchor_due() {
-            if let Some(journal) = self.core.write().journal.as_mut() {
-                journal.anchor_durable_seal();
-            }
-        }
-        Ok(())
-    }
-
     /// Storage failed: every feature is off from now on, the failure is recorded when there
     /// is room to, and observers hear of it. Call with the write lock held.
     pub(super) fn fail_locked(&self, core: &mut Core, out_of_room: bool, why: String) {
@@ -410,23 +294,6 @@ impl Engine {
             false,
         ));
         self.notifier.enqueue(changes);
-    }
-
-    pub(super) fn refresh_allowed(&self, core: &Core) {
-        let may = core.may_allow();
-        self.allowed
-            .publish(|feature| may && core.state.is_allowed(feature));
-        let usable = core.usable().is_ok();
-        self.session_words
-            .lock()
-            .retain(|(id, word)| match word.upgrade() {
-                Some(word) if !(usable && core.state.has_session(*id)) => {
-                    word.set(0);
-                    false
-                }
-                Some(_) => true,
-                None => false,
-            });
     }
 
     /// Writes a checkpoint (and with it a fresh snapshot) now, rather than when one is due.

@@ -9,7 +9,7 @@ use std::io;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::fs::Bytes;
+use super::bytes::Bytes;
 use super::record::Damage;
 use super::record::{encode_frame, Hash, Record, MAGIC};
 use super::replay::{Replay, ReplayMachine};

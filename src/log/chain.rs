@@ -2,7 +2,8 @@
 
 use std::io;
 
-use super::fs::{Bytes, INDEX_FILE, SNAPSHOT_FILE};
+use super::bytes::Bytes;
+use super::fs::{INDEX_FILE, SNAPSHOT_FILE};
 use super::journal::{Appended, Journal, Place};
 use super::record::{encode_frame, ChainCheck, MAGIC};
 use super::seal::SealKeys;

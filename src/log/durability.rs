@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use super::fs::Bytes;
+use super::bytes::Bytes;
 
 /// Every append gets a ticket; `wait(ticket)` returns once an fsync that began after the
 /// append finished has succeeded.

@@ -11,7 +11,7 @@ use std::io;
 
 use sha2::{Digest, Sha256};
 
-use super::fs::Bytes;
+use super::bytes::Bytes;
 use super::record::{decode_frame, Decoded, MAX_FRAME};
 use crate::entry::Entry;
 

@@ -3,8 +3,9 @@
 use std::io;
 use std::sync::Arc;
 
+use super::bytes::Bytes;
 use super::durability::Durability;
-use super::fs::{Bytes, DirLock, StoreDir};
+use super::fs::{DirLock, StoreDir};
 use super::reader::LogReader;
 use super::record::{encode_frame, ChainCheck, Hash, MAGIC};
 use super::seal::{SealKeys, Sealer};

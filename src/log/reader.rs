@@ -4,7 +4,7 @@ use std::io::BufReader;
 use std::ops::ControlFlow;
 
 use super::base;
-use super::fs::Bytes;
+use super::bytes::Bytes;
 use super::index;
 use super::record::{Damage, Stop};
 use super::record::{Hash, Record};
@@ -88,7 +88,7 @@ impl LogReader {
         self.for_each_from(start, visit)
     }
 
-    fn scanner(&self, start: u64) -> Scanner<BufReader<super::fs::PositionalReader>> {
+    fn scanner(&self, start: u64) -> Scanner<BufReader<super::bytes::PositionalReader>> {
         let reader = BufReader::with_capacity(64 * 1024, self.log.reader_at(start));
         Scanner::new(reader, start, self.end)
     }

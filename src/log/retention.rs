@@ -3,7 +3,8 @@
 use std::io;
 
 use super::base::{self, Base, Cut};
-use super::fs::{Bytes, INDEX_FILE, SNAPSHOT_FILE};
+use super::bytes::Bytes;
+use super::fs::{INDEX_FILE, SNAPSHOT_FILE};
 use super::index::{self, IndexEntry};
 use super::journal::{Journal, Place};
 use super::record::{self, Hash, MAGIC};

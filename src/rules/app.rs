@@ -1,10 +1,13 @@
 //! The app-wide rules: agreement to the privacy policy and basic mode (rule 5), the age signal, the third-party SDK gate (rule 10) and the ad signals derived from them.
+//!
+//! Over 400 lines: four app-wide rules whose conditions meet (the policy, the age signal, the SDK gate, the ad signals) kept side by side, each verb a short function.
 
 use super::state::{OpenSession, State};
 use super::{Decision, Now, Refusal};
 use crate::ads::{AdInputs, AdSignals};
 use crate::age::AgeSignal;
-use crate::entry::{Entry, SessionEndReason};
+use crate::entry::Entry;
+use crate::kinds::SessionEndReason;
 use crate::model::{Actor, ConsentStatus, Feature};
 use crate::policy::{PolicyState, PolicyStatus};
 use crate::sdk::{is_valid_sdk_id, SdkBlock, SdkStatus, MAX_SDK_ID_LEN};

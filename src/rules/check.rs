@@ -2,7 +2,8 @@
 
 use super::state::{OpenSession, State};
 use super::Refusal;
-use crate::entry::{Entry, RefusalReason, SessionEndReason};
+use crate::entry::Entry;
+use crate::kinds::{RefusalReason, SessionEndReason};
 use crate::model::{
     is_valid_purpose, purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission,
 };

@@ -1,9 +1,12 @@
 //! The verbs: each reads the state and decides the records to append with its outcome. A decision that changes nothing writes nothing.
+//!
+//! Over 400 lines: one short function per verb of the public surface; the conditions they share are in `check.rs`.
 
 use super::check::os_permission_refusal;
 use super::state::{OpenSession, State};
 use super::{Decision, Now, Refusal};
-use crate::entry::{Entry, SessionEndReason};
+use crate::entry::Entry;
+use crate::kinds::SessionEndReason;
 use crate::model::{purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission};
 use crate::terms::{feature_widenings, AppTerms, FeatureTerms};
 
@@ -323,9 +326,9 @@ impl State {
     /// app, so nobody's quiet period starts — after a record of why.
     pub fn assume_every_no(&self, problem: String, now: Now) -> Decision {
         let mut problem = problem;
-        problem.truncate(crate::entry::MAX_PROBLEM_LEN);
+        problem.truncate(crate::kinds::MAX_PROBLEM_LEN);
         let mut entries = vec![Entry::DerivedFileRebuilt {
-            file: crate::entry::DerivedFile::Unwritten,
+            file: crate::kinds::DerivedFile::Unwritten,
             problem,
         }];
         let mut state = self.clone();

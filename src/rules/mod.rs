@@ -4,11 +4,13 @@ mod advice;
 mod app;
 mod check;
 mod decide;
+mod feature;
 mod state;
 
 pub(crate) use state::State;
 
-use crate::entry::{Entry, RefusalReason};
+use crate::entry::Entry;
+use crate::kinds::RefusalReason;
 use crate::model::Feature;
 use crate::sdk::SdkBlock;
 

@@ -1,7 +1,9 @@
 //! Unit tests of the rules: verbs decide records, `apply` folds them, no store involved.
+//!
+//! Over 400 lines: tests only, one per rule.
 
 use super::*;
-use crate::entry::SessionEndReason;
+use crate::kinds::SessionEndReason;
 use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
 use crate::terms::FeatureTerms;
 

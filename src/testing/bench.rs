@@ -1,7 +1,7 @@
 //! Benchmark support: builds long histories fast through the normal rules and write path (feature `testing` only).
 
-use crate::entry::SessionEndReason;
 use crate::error::ConsentError;
+use crate::kinds::SessionEndReason;
 use crate::model::{Actor, ConsentStatus, Feature, GrantScope};
 use crate::rules::{Decision, Now};
 use crate::store::ConsentStore;

@@ -1,11 +1,13 @@
 //! A forger, for tests only (feature `testing`): rewrites a store's files as someone who knows the format but not the key would — records changed, removed or cut, then the hash chain, the checkpoints and the snapshot recomputed — to show what the log detects by itself and what only a seal can.
+//!
+//! Over 400 lines: one short function per forgery the tests attempt, built for tests only.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::age::{AgeSignal, AgeSource};
-use crate::entry::{AuditKind, SessionEndReason};
 use crate::entry::{Entry, Genesis};
+use crate::kinds::{AuditKind, SessionEndReason};
 use crate::log::record::{decode_frame, encode_frame, Decoded, GENESIS_PREV, HEADER_LEN, MAGIC};
 use crate::log::snapshot::Snapshot;
 use crate::model::{Actor, Feature, GrantScope, OsPermission};
@@ -391,7 +393,7 @@ pub fn zero_last_record(dir: &Path) {
 pub fn grant_in_base(dir: &Path, feature: Feature) {
     let path = dir.join("consent.log");
     let bytes = fs::read(&path).expect("a log to forge");
-    let log = crate::log::fs::Bytes::memory(bytes.clone());
+    let log = crate::log::bytes::Bytes::memory(bytes.clone());
     let (start, base) = match crate::log::base::read(&log).expect("readable") {
         Ok((start, Some(base))) => (start, base),
         _ => panic!("the log has no base to forge"),

@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets in `fuzz/` (feature `testing` only): each feeds arbitrary bytes to one parser, which must never panic, hang or allocate without bound.
 
 use crate::config::{resolve, ConsentConfig, FeaturePolicy};
-use crate::log::fs::Bytes;
+use crate::log::bytes::Bytes;
 use crate::log::index;
 use crate::log::record::{decode_frame, MAGIC};
 use crate::log::replay::{Replay, ReplayMachine};
