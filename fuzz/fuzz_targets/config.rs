@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    consentkit::fuzzing::config(data);
+    consentkit::testing::fuzzing::config(data);
 });
