@@ -1,4 +1,7 @@
 //! `consentkit demo`: a camera app's consent flow, step by step, on an on-disk store.
+//!
+//! Over 400 lines on purpose: one script read top to bottom — the app's config, the observers
+//! whose lines interleave with each step's, then the story, a method per step.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
