@@ -327,3 +327,56 @@ fn after_a_torn_tail_is_repaired_on_a_nearly_full_disk_a_revoke_still_has_room()
         drop(store);
     }
 }
+
+#[test]
+fn a_revoke_the_full_disk_refused_still_stands_after_a_smaller_no_is_written_behind_it() {
+    let Some(disk) = Tmpfs::mount(4 * 1024) else {
+        return;
+    };
+    let dir = store_dir(&disk);
+    let clock = clock();
+    let store = open(&dir, &clock);
+    camera_granted(&store);
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    // A thousand camera sessions open: revoking the camera ends each of them in the same
+    // write, more than the room kept for closing decisions holds.
+    let sessions: Vec<_> = (0..1_000)
+        .map(|_| {
+            store
+                .begin_use(Feature::Camera, "shoot_photo".into())
+                .unwrap()
+        })
+        .collect();
+    let filler = disk.fill();
+    while store.storage_failure().is_none() {
+        clock.advance(1_000);
+        if let Ok(take) = store.begin_use(Feature::Microphone, "record_video".into()) {
+            take.end().unwrap_or(());
+        }
+    }
+
+    // The camera's revoke does not fit: it takes effect at once and is kept for the next open.
+    assert!(matches!(
+        store.revoke(Feature::Camera, Actor::User),
+        Err(ConsentError::Storage { .. })
+    ));
+    assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Denied);
+    // A smaller "no" still fits the room kept, and is written after the record the kept
+    // revoke was said after: the kept revoke must still count as said after it.
+    store.revoke(Feature::Microphone, Actor::User).unwrap();
+    drop(store);
+    drop(sessions);
+
+    Tmpfs::free(&filler);
+    let store = open(&dir, &clock);
+    assert_eq!(
+        store.state(Feature::Camera).status,
+        ConsentStatus::Denied,
+        "the revoke the disk refused is recorded by the next open, not taken for one the log went past"
+    );
+    assert_eq!(
+        store.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
+    assert!(store.verify().unwrap().intact);
+}
