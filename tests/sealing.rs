@@ -654,6 +654,13 @@ fn a_sealed_stores_deleted_files_are_damage_with_a_quiet_period() {
     for name in ["consent.log", "consent.snapshot", "consent.index"] {
         let _ = fs::remove_file(dir.path().join(name));
     }
+    // An inspector with the key shows the damage, not a healthy empty store (I6).
+    let inspector = inspect_with(dir.path(), &sealer);
+    let damage = inspector
+        .damage()
+        .expect("an inspector with the key finds the deletion");
+    assert!(damage.problem.contains("missing"), "{}", damage.problem);
+    drop(inspector);
     let store = open_sealed(dir.path(), &clock, &sealer);
     let notice = store.recovery_notice().expect("the deletion is found");
     assert!(notice.problem.contains("missing"), "{}", notice.problem);

@@ -29,6 +29,8 @@ const ALL_WRITES: u8 = 1;
 const LOG_WRITES: u8 = 2;
 /// The log's syncs only: its writes land, but are not durable.
 const LOG_SYNCS: u8 = 3;
+/// Removing the file of kept "no"s only.
+const KEPT_REMOVE: u8 = 4;
 
 impl IoFaults for Disk {
     fn before(&self, op: &IoOp) -> std::io::Result<()> {
@@ -39,6 +41,7 @@ impl IoFaults for Disk {
             ALL_WRITES => write,
             LOG_WRITES => write && log,
             LOG_SYNCS => sync && log,
+            KEPT_REMOVE => op.kind == IoKind::Remove && op.file == "consent.unwritten",
             _ => false,
         };
         if fails {
@@ -588,11 +591,27 @@ fn a_kept_no_put_back_after_the_log_went_on_is_not_recorded_again() {
         drop(store);
 
         std::fs::write(&file, &kept).unwrap();
+        // An inspector shows what the next open will record: not the stale revoke.
+        let inspector = ConsentStore::open_read_only_with(
+            dir.path(),
+            StoreOptions {
+                sealer: sealed.then(|| sealer.clone()),
+                ..options(&clock)
+            },
+        )
+        .unwrap();
+        let shown = inspector.state(Feature::Camera).status;
+        drop(inspector);
         let store = open();
         assert_eq!(
             store.state(Feature::Camera).status,
             ConsentStatus::Granted,
             "{what}: the later grant stands"
+        );
+        assert_eq!(
+            shown,
+            ConsentStatus::Granted,
+            "{what}: as the inspector showed"
         );
         let revokes = store
             .audit_log(AuditFilter::default())
@@ -688,5 +707,119 @@ fn a_sealed_stores_kept_nos_deleted_or_replaced_before_the_next_open_are_all_ass
         store.state(Feature::AdPersonalization).status,
         ConsentStatus::Granted,
         "nothing assumed"
+    );
+}
+
+#[test]
+fn an_open_whose_own_write_fails_fails_rather_than_hand_out_a_store_that_cannot_write() {
+    // A full disk opens the store with everything off, so a "no" can still be said; any other
+    // failure of what the open writes fails the open.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(dir.path(), &clock, &disk);
+    granted(&store).end().unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    // The app ships new terms for the camera: the open records them, and that write fails.
+    disk.0.store(LOG_WRITES, Ordering::SeqCst);
+    let mut camera = FeaturePolicy::default_for(Feature::Camera);
+    camera.terms_revision = 2;
+    let options = StoreOptions {
+        io_faults: Some(disk.clone()),
+        ..options(&clock)
+    };
+    let opened =
+        ConsentStore::open_with(dir.path(), Some(cn_config().with_policy(camera)), options);
+    assert!(
+        matches!(opened, Err(ConsentError::Storage { .. })),
+        "{:?}",
+        opened.map(|s| s.storage_failure())
+    );
+}
+
+#[test]
+fn an_erasure_carried_out_late_is_carried_out_once_even_when_its_file_outlives_the_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(dir.path(), &clock, &disk);
+    granted(&store).end().unwrap();
+    let chain = store.head().chain;
+    // The log refuses the erasure: it is taken at once and kept beside it.
+    disk.0.store(LOG_WRITES, Ordering::SeqCst);
+    assert!(store.erase_all().is_err());
+    drop(store);
+    assert!(dir.path().join("consent.unwritten").exists());
+
+    // The next open carries it out, then cannot remove the file that kept it: it fails.
+    disk.0.store(KEPT_REMOVE, Ordering::SeqCst);
+    clock.advance(1_000);
+    let options = StoreOptions {
+        io_faults: Some(disk.clone()),
+        ..options(&clock)
+    };
+    assert!(ConsentStore::open_with(dir.path(), Some(cn_config()), options).is_err());
+
+    // The one after finds the erasure's chain already there: it is not erased a second time.
+    disk.0.store(HEALTHY, Ordering::SeqCst);
+    clock.advance(1_000);
+    let store = open_on(dir.path(), &clock, &disk);
+    assert_eq!(store.head().chain, chain + 1, "one erasure, one new chain");
+    let erasures = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == AuditKind::Erased)
+        .count();
+    assert_eq!(erasures, 1);
+    assert!(!dir.path().join("consent.unwritten").exists());
+}
+
+#[test]
+fn an_erasure_the_disk_refused_is_carried_out_even_when_the_next_open_recovers_from_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(dir.path(), &clock, &disk);
+    granted(&store).end().unwrap();
+    disk.0.store(LOG_WRITES, Ordering::SeqCst);
+    assert!(store.erase_all().is_err());
+    drop(store);
+    // Before the next open, the log is damaged: that open keeps it aside and starts anew.
+    let log = dir.path().join("consent.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    // The last record's hash: the records before it are good, and say which chain it was.
+    let mut end = 8;
+    while end + 8 <= bytes.len() && bytes[end..end + 8].iter().any(|&b| b != 0) {
+        end += 8 + u32::from_le_bytes(bytes[end..end + 4].try_into().unwrap()) as usize + 32;
+    }
+    bytes[end - 1] ^= 0xFF;
+    std::fs::write(&log, &bytes).unwrap();
+
+    disk.0.store(HEALTHY, Ordering::SeqCst);
+    clock.advance(1_000);
+    let store = open_on(dir.path(), &clock, &disk);
+    let kinds: Vec<AuditKind> = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.contains(&AuditKind::Erased),
+        "the person's erasure is carried out after the recovery: {kinds:?}"
+    );
+    let kept_aside = std::fs::read_dir(dir.path().join("quarantine"))
+        .map(|entries| entries.count())
+        .unwrap_or(0);
+    assert_eq!(
+        kept_aside, 0,
+        "the damaged copy of what the person erased goes too"
+    );
+    assert!(
+        store.recovery_notice().is_none(),
+        "erasing everything ends the notice too"
     );
 }

@@ -90,13 +90,24 @@ impl Engine {
             let decision = core.state.assume_every_no(problem, now);
             self.apply_unrecorded(&mut core, &decision.entries, now);
         }
+        // As the next open will: a "no" said before the log went on is stale (the file put
+        // back), and an erasure is carried out once.
+        let found_at = {
+            let core = self.core.read();
+            let head = core.journal.as_ref().map_or(0, |j| j.head().0);
+            (core.state.chain, head)
+        };
+        let mut erased = false;
         for item in pending.items {
             let at = crate::rules::Now {
                 wall_ms: item.time_ms,
                 mono_ms: now.mono_ms,
             };
-            if let Entry::Erased(genesis) = &item.entry {
-                if self.core.read().state.chain < genesis.chain {
+            if item.chain != found_at.0 || found_at.1 > item.after_seq {
+                continue;
+            }
+            if let Entry::Erased(_) = &item.entry {
+                if !std::mem::replace(&mut erased, true) {
                     self.erase_in_memory(at);
                 }
                 continue;
@@ -375,6 +386,7 @@ impl Engine {
         if kept.items.is_empty() && kept.unreadable.is_none() {
             return Ok(());
         }
+        let chain_before = self.core.read().state.chain;
         // Only "no"s are ever kept: anything else was planted, and the file is kept aside.
         let planted = {
             let core = self.core.read();
@@ -414,9 +426,10 @@ impl Engine {
                 wall_ms: item.time_ms,
                 mono_ms: self.clock.monotonic_ms(),
             };
-            if let Entry::Erased(genesis) = &item.entry {
-                // Not carried out when the chain it was to start (or a later one) is here.
-                if self.core.read().state.chain < genesis.chain {
+            if let Entry::Erased(_) = &item.entry {
+                // Carried out once: a second erasure kept beside it asks for nothing more. (A
+                // chain this open started on finding damage is not the erasure's: it goes too.)
+                if self.core.read().state.chain == chain_before {
                     self.restart_at(ChainStart::Erase, now)?;
                 }
                 continue;
