@@ -1,4 +1,6 @@
 //! The history cannot be quietly rewritten: replay holds every record to the rules, seals made with a platform key catch any rewrite, and the anchor kept beside the key catches cuts and restored old copies. Each forgery is made by a forger that knows the format but not the key.
+//!
+//! Over 400 lines: one test per forgery and per failing key, each short; the forgeries share their setup.
 
 mod common;
 
@@ -1088,4 +1090,30 @@ fn uses_written_after_a_clean_close_and_a_crash_are_unvouched_not_damage() {
     );
     assert_eq!(store.state(Feature::Camera).status, ConsentStatus::Granted);
     assert!(store.verify().unwrap().unvouched_records > 0);
+}
+
+#[test]
+fn a_new_chain_starts_with_its_sealed_genesis_and_what_it_carries_over_never_a_checkpoint_between()
+{
+    // With a checkpoint due every two records, a sealed genesis and its seal are two: the
+    // chain still goes on with what it carries over, and an erasure that lands says so.
+    let dir = tempfile::tempdir().unwrap();
+    let (sealer, clock) = (sealer(), clock());
+    let options = StoreOptions {
+        checkpoint_every: 2,
+        ..sealed_options(&clock, &sealer)
+    };
+    let store = on_screen(ConsentStore::open_with(dir.path(), Some(config()), options).unwrap());
+    camera_granted(&store);
+    store.erase_all().unwrap();
+    assert!(store.storage_failure().is_none());
+    let mut log = store.audit_log(AuditFilter::default()).unwrap();
+    log.sort_by_key(|e| e.seq);
+    let kinds: Vec<AuditKind> = log.into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds[..2],
+        [AuditKind::Erased, AuditKind::Sealed],
+        "{kinds:?}"
+    );
+    assert_ne!(kinds[2], AuditKind::Checkpoint, "{kinds:?}");
 }

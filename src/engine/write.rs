@@ -85,7 +85,9 @@ impl Engine {
             _ => Ok(()),
         };
         self.notifier.deliver();
-        if self.retention_due.swap(false, Ordering::AcqRel) {
+        // A decision as of an earlier time is an open's (a "no" recorded late): the open cuts
+        // history once its own records are written, not in their midst.
+        if at.is_none() && self.retention_due.swap(false, Ordering::AcqRel) {
             // A failed cut is a storage failure of its own, which the store reports from now
             // on; the decision itself stands.
             if let Err(e) = self.compact() {
@@ -199,28 +201,35 @@ impl Engine {
             self.retention_due.store(true, Ordering::Release);
         }
         let journal = core.journal.as_mut().ok_or(Error::Closed)?;
+        // Why it failed, in the words the app hears: a new chain's own, or the append's.
         let written = match (how, entries) {
-            (Write::Append { closing }, _) => {
-                journal.append_decision(now.wall_ms, entries, closing)
-            }
+            (Write::Append { closing }, _) => journal
+                .append_decision(now.wall_ms, entries, closing)
+                .map_err(|e| (e.to_string(), e)),
             (Write::NewChain, [genesis]) => {
                 journal.start_chain(genesis, now.wall_ms).map_err(|e| {
-                    AppendError::Io(io::Error::other(format!("starting a new log failed ({e})")))
+                    (
+                        format!("starting a new log failed ({e})"),
+                        AppendError::Io(e),
+                    )
                 })
             }
-            (Write::NewChain, _) => Err(AppendError::Io(io::Error::other(
-                "a new chain starts with one genesis record",
-            ))),
+            (Write::NewChain, _) => {
+                let e = io::Error::other("a new chain starts with one genesis record");
+                Err((
+                    format!("starting a new log failed ({e})"),
+                    AppendError::Io(e),
+                ))
+            }
         };
         let appended = match written {
             Ok(appended) => appended,
-            Err(AppendError::ReadOnly) => return Err(Error::ReadOnly),
-            Err(e) => {
+            Err((_, AppendError::ReadOnly)) => return Err(Error::ReadOnly),
+            Err((why, e)) => {
                 let out_of_room = matches!(e, AppendError::NoRoom(_));
                 if closing {
                     self.apply_unrecorded(core, entries, now);
                 }
-                let why = e.to_string();
                 self.fail_locked(core, out_of_room, why.clone());
                 return Err(Error::Failed(why));
             }
@@ -244,7 +253,13 @@ impl Engine {
         self.notifier.enqueue(changes);
         if let Some(why) = appended.out_of_room.clone() {
             self.fail_locked(core, true, why);
-        } else if let Some(journal) = core.journal.as_mut().filter(|j| j.checkpoint_due()) {
+        } else if let Some(journal) = core
+            .journal
+            .as_mut()
+            // A new chain's genesis (and its seal) never takes a checkpoint of its own: the
+            // records carried over to the chain come first.
+            .filter(|j| how != Write::NewChain && j.checkpoint_due())
+        {
             if let Err(e) = journal.checkpoint(&core.state, now.wall_ms) {
                 self.fail_locked(core, false, format!("writing a checkpoint failed: {e}"));
             }
