@@ -1,4 +1,6 @@
 //! The `consentkit` command-line tool, run as a user would.
+//!
+//! Over 400 lines: one test per command of the tool, each running the binary.
 
 use std::path::Path;
 use std::process::{Command, Output};

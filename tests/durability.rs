@@ -1,4 +1,6 @@
 //! Crash and tamper behaviour of the on-disk log: torn tails are cut, anything else turns every feature off and is kept aside.
+//!
+//! Over 400 lines: one test per way a store's files are lost, cut or damaged, each short; splitting would scatter one subject.
 
 mod common;
 

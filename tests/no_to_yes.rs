@@ -1,4 +1,6 @@
 //! Nothing turns a person's "no" into a "yes": the paths an audit found (issue 19), each as the app team drove it — age signals ranked by source, terms bound to their content, an OS refusal's quiet period, the background until told otherwise, a one-off on top of a standing grant, and retention by time.
+//!
+//! Over 400 lines: one test per path on which a "no" could become a "yes", each the audit's reproduction.
 
 mod common;
 

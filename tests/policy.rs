@@ -1,4 +1,6 @@
 //! The app-wide consent: agreement to the privacy policy and basic mode, the third-party SDK gate and catalogue, ad signals and the age signal — in the store, in its log and for observers.
+//!
+//! Over 400 lines: one test per rule of the policy agreement, the SDK gate and the ad signals, each short.
 
 mod common;
 

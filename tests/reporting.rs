@@ -1,4 +1,6 @@
 //! Reading the record back: audit filters, the privacy report under a jumping clock, and the exports' shapes.
+//!
+//! Over 400 lines: one test per question a report or export answers, each short, sharing one app's history.
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! The consent rules as an app meets them through `ConsentStore`, in memory and on disk.
+//!
+//! Over 400 lines: one test per consent rule, each short.
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! A "no" outlives the process (I4): a revoke, deny, decline or minor age signal the disk refused is in force after a relaunch — in the same process, and after the process ends — and is recorded, at the time it was made, as soon as the log takes writes.
+//!
+//! Over 400 lines: one test per way a "no" could be lost (a refused write, sync, file, key, erasure), each short.
 #![cfg(unix)]
 
 mod common;

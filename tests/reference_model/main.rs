@@ -1,4 +1,6 @@
 //! Model-based property tests over generated whole histories — relaunches, config changes, age signals from every source, clock jumps, faults followed by a relaunch — compared with a plain reference model after every step, and held to invariants I1, I2, I3 and I5 stated over the store's own answers.
+//!
+//! Over 400 lines: the generators of whole histories and the properties over them, one property per invariant; the model itself is in `model.rs`.
 
 #[path = "../common/mod.rs"]
 mod common;

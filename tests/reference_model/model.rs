@@ -1,4 +1,6 @@
 //! The reference: the rules written as plainly as possible, over an app config that changes between launches.
+//!
+//! Over 400 lines: an independent model of every rule the store enforces, written apart from the library on purpose — one function per verb.
 
 use consentkit::*;
 
