@@ -1,4 +1,7 @@
-//! The one write path — decide under the lock, commit (append, apply, checkpoint), wait for durability, notify — and every other write to the journal: a new chain's genesis, checkpoints, the close's seal, retention's cut, the storage failure.
+//! The one write path — decide under the lock, commit (append, apply, checkpoint), wait for durability, notify — and every other record the journal writes: a new chain's genesis, checkpoints, the close's seal, retention's cut, the storage failure.
+//!
+//! Over 400 lines on purpose: every record the log is given is written from this one file (the
+//! architecture test allows the journal's appending methods here alone).
 
 use super::changes::{self, AppView};
 use super::word::HotWord;
