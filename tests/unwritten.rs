@@ -825,3 +825,99 @@ fn an_erasure_the_disk_refused_is_carried_out_even_when_the_next_open_recovers_f
         "erasing everything ends the notice too"
     );
 }
+
+/// Once armed, the next sync of the log waits until released, then fails (EIO).
+#[derive(Default)]
+struct HeldSync {
+    armed: std::sync::atomic::AtomicBool,
+    entered: parking_lot::Mutex<bool>,
+    released: parking_lot::Mutex<bool>,
+    changed: parking_lot::Condvar,
+}
+
+impl IoFaults for HeldSync {
+    fn before(&self, op: &IoOp) -> std::io::Result<()> {
+        let sync = matches!(op.kind, IoKind::SyncData | IoKind::SyncAll);
+        if !(sync && op.file == "consent.log" && self.armed.swap(false, Ordering::SeqCst)) {
+            return Ok(());
+        }
+        *self.entered.lock() = true;
+        self.changed.notify_all();
+        let mut released = self.released.lock();
+        while !*released {
+            self.changed.wait(&mut released);
+        }
+        Err(std::io::Error::from_raw_os_error(EIO))
+    }
+}
+
+#[test]
+fn a_no_waiting_for_a_sync_another_writer_joined_is_kept_when_that_sync_fails() {
+    // Group commit: a revoke waits for its sync while another decision is written behind it.
+    // The sync fails, and the kernel may have dropped both writes: each "no" must be kept.
+    let _alone = ONE_AT_A_TIME.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let held = Arc::new(HeldSync::default());
+    let options = StoreOptions {
+        io_faults: Some(held.clone()),
+        ..options(&clock)
+    };
+    let store = on_screen(ConsentStore::open_with(dir.path(), Some(config()), options).unwrap());
+    camera_granted(&store);
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    let log = dir.path().join("consent.log");
+    let bytes = std::fs::read(&log).unwrap();
+    let mut before_the_nos = 8;
+    while before_the_nos + 8 <= bytes.len()
+        && bytes[before_the_nos..before_the_nos + 8]
+            .iter()
+            .any(|&b| b != 0)
+    {
+        before_the_nos += 8
+            + u32::from_le_bytes(
+                bytes[before_the_nos..before_the_nos + 4]
+                    .try_into()
+                    .unwrap(),
+            ) as usize
+            + 32;
+    }
+
+    held.armed.store(true, Ordering::SeqCst);
+    let revoking = {
+        let store = store.clone();
+        std::thread::spawn(move || store.revoke(Feature::Camera, Actor::User))
+    };
+    {
+        let mut entered = held.entered.lock();
+        while !*entered {
+            held.changed.wait(&mut entered);
+        }
+    }
+    let denying = {
+        let store = store.clone();
+        std::thread::spawn(move || store.revoke(Feature::Microphone, Actor::User))
+    };
+    // The second revoke is written and waits behind the held sync.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    *held.released.lock() = true;
+    held.changed.notify_all();
+    assert!(revoking.join().unwrap().is_err());
+    assert!(denying.join().unwrap().is_err());
+    drop(store);
+
+    // What the failed sync may have lost: both records.
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes[before_the_nos..].fill(0);
+    std::fs::write(&log, &bytes).unwrap();
+    let store = open(dir.path(), &clock);
+    assert_eq!(
+        store.state(Feature::Camera).status,
+        ConsentStatus::Denied,
+        "the revoke whose sync another writer joined"
+    );
+    assert_eq!(
+        store.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
+}
