@@ -921,3 +921,58 @@ fn a_no_waiting_for_a_sync_another_writer_joined_is_kept_when_that_sync_fails() 
         ConsentStatus::Denied
     );
 }
+
+/// Once armed, the next allocation of room in the log fails with EIO (not a full disk).
+#[derive(Default)]
+struct FailAllocation(std::sync::atomic::AtomicBool);
+
+impl IoFaults for FailAllocation {
+    fn before(&self, op: &IoOp) -> std::io::Result<()> {
+        if op.kind == IoKind::Allocate
+            && op.file == "consent.log"
+            && self.0.swap(false, Ordering::SeqCst)
+        {
+            return Err(std::io::Error::from_raw_os_error(EIO));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn an_io_error_while_the_log_grows_is_a_failed_write_not_a_full_disk() {
+    // A full disk still takes closing decisions into the room kept for them; a failed write
+    // takes nothing more, so the next open finds the log as the last good write left it.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let faults = Arc::new(FailAllocation::default());
+    let options = StoreOptions {
+        io_faults: Some(faults.clone()),
+        ..options(&clock)
+    };
+    let store = on_screen(ConsentStore::open_with(dir.path(), Some(config()), options).unwrap());
+    camera_granted(&store);
+    // Erasing starts a new log with no room ahead: its next record must grow it, and that fails.
+    faults.0.store(true, Ordering::SeqCst);
+    let _ = store.erase_all();
+    let failure = store
+        .storage_failure()
+        .expect("the failed growth stops the store");
+    assert!(
+        !failure.contains("no room"),
+        "an I/O error is not a full disk: {failure}"
+    );
+    drop(store);
+
+    let store = open(dir.path(), &clock);
+    assert_eq!(
+        store.recovery_notice(),
+        None,
+        "nothing was written after the failed write"
+    );
+    assert!(store.verify().unwrap().intact);
+    assert_eq!(
+        store.state(Feature::Camera).status,
+        ConsentStatus::NotAsked,
+        "the erasure stands"
+    );
+}

@@ -286,11 +286,12 @@ impl Journal {
         let needed = self.end + self.scratch.len() as u64;
         let mut out_of_room = None;
         if matches!(self.place, Place::Disk { .. }) && needed + RESERVE > self.zeroed {
-            if let Err(e) = self.grow(needed, closing) {
-                if !(closing && needed <= self.zeroed) {
-                    return Err(AppendError::NoRoom(e));
+            match self.grow(needed, closing) {
+                Ok(()) => {}
+                Err(AppendError::NoRoom(e)) if closing && needed <= self.zeroed => {
+                    out_of_room = Some(format!("no room left to reserve in the log ({e})"));
                 }
-                out_of_room = Some(format!("no room left to reserve in the log ({e})"));
+                Err(e) => return Err(e),
             }
         }
         if let Err(e) = self.log.write_at(&self.scratch, self.end) {
@@ -334,8 +335,9 @@ impl Journal {
     /// whole growth step, or — when the disk has less — just the records and the reserve, or
     /// for a closing record just what it needs. Growth falls back to what is free, so a
     /// closing decision finds room whenever the disk has any (I4). `Err` when even the last
-    /// fails; `Ok` with less than the reserve after `needed` when only the closing fallback fit.
-    pub(super) fn grow(&mut self, needed: u64, closing: bool) -> io::Result<()> {
+    /// fails; `NoRoom` with less than the reserve after `needed` when only the closing fallback
+    /// fit. Only a full disk (or quota) is out of room: any other error is a failed write.
+    pub(super) fn grow(&mut self, needed: u64, closing: bool) -> Result<(), AppendError> {
         let step = (needed + RESERVE).div_ceil(PREALLOCATE) * PREALLOCATE;
         let mut last = None;
         let mut targets = vec![step, needed + RESERVE];
@@ -350,16 +352,20 @@ impl Journal {
                 Ok(()) => {
                     self.zeroed = target;
                     if target < needed + RESERVE {
-                        return Err(io::Error::other("only room for a closing record left"));
+                        return Err(AppendError::NoRoom(io::Error::other(
+                            "only room for a closing record left",
+                        )));
                     }
                     return Ok(());
                 }
                 // Only a full disk (or quota) is worth a smaller try; any other error is one.
                 Err(e) if is_out_of_space(&e) => last = Some(e),
-                Err(e) => return Err(e),
+                Err(e) => return Err(AppendError::Io(e)),
             }
         }
-        Err(last.unwrap_or_else(|| io::Error::other("no room")))
+        Err(AppendError::NoRoom(
+            last.unwrap_or_else(|| io::Error::other("no room")),
+        ))
     }
 
     /// Whether a checkpoint (and its seal) fits the room already reserved, with the room kept
