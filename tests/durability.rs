@@ -541,3 +541,37 @@ fn an_inspector_shows_a_damaged_store_as_damaged_with_what_its_good_records_say(
     // The inspector wrote nothing.
     assert_eq!(fs::read(log_path(dir.path())).unwrap(), damaged);
 }
+
+#[test]
+fn a_log_whose_records_end_just_before_a_growth_step_opens_without_a_repair() {
+    // The log grows a mebibyte at a time, with room kept ahead of its records: records ending
+    // in the last stretch of a mebibyte make a file exactly one step longer — all of it the
+    // log's own room, nothing to cut.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(dir.path(), &clock);
+    let log = dir.path().join("consent.log");
+    let first_step = fs::metadata(&log).unwrap().len();
+    while fs::metadata(&log).unwrap().len() == first_step {
+        clock.advance(60_000);
+        let now = clock.now_ms();
+        consentkit::testing::bench::append_synthetic_history(&store, 100, now, now).unwrap();
+    }
+    assert_eq!(fs::metadata(&log).unwrap().len(), 2 * first_step);
+    store.close().unwrap();
+    drop(store);
+
+    let store = open(dir.path(), &clock);
+    let kinds: Vec<AuditKind> = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        !kinds.contains(&AuditKind::TailRepaired),
+        "nothing was torn: {:?}",
+        &kinds[..5]
+    );
+    assert!(store.verify().unwrap().intact);
+}
