@@ -930,16 +930,39 @@ fn left_by_a_crash(store: Arc<ConsentStore>, dir: &Path) -> tempfile::TempDir {
 
 #[test]
 fn a_store_opened_with_another_key_is_damaged_from_its_first_seal() {
-    let dir = tempfile::tempdir().unwrap();
-    history(dir.path(), &clock(), Some(&sealer()));
-    let other = software_sealer(b"another app's key, or a guess....".to_vec(), None).unwrap();
-    let inspector = inspect_with(dir.path(), &other);
-    let damage = inspector.damage().expect("another key's seals fail");
-    // The chain's first seal is its second record: nothing after the genesis is vouched for.
-    assert_eq!(damage.first_bad_seq, 2, "{}", damage.problem);
-    let report = inspector.verify().unwrap();
-    assert!(!report.intact);
-    assert!(all_off(&inspector));
+    // With its records as written, and with a damaged record after them (damage of its own
+    // does not hide that no seal before it is this key's).
+    for damaged_tail in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        history(dir.path(), &clock(), Some(&sealer()));
+        if damaged_tail {
+            let log = dir.path().join("consent.log");
+            let mut bytes = fs::read(&log).unwrap();
+            let mut end = 8;
+            while bytes[end..end + 8].iter().any(|&b| b != 0) {
+                end +=
+                    8 + u32::from_le_bytes(bytes[end..end + 4].try_into().unwrap()) as usize + 32;
+            }
+            let len = 100u32;
+            bytes[end..end + 4].copy_from_slice(&len.to_le_bytes());
+            bytes[end + 4..end + 8].copy_from_slice(&(!len).to_le_bytes());
+            bytes[end + 8..end + 8 + 100].fill(0x5A);
+            bytes[end + 108..end + 140].fill(0x33);
+            fs::write(&log, &bytes).unwrap();
+        }
+        let other = software_sealer(b"another app's key, or a guess....".to_vec(), None).unwrap();
+        let inspector = inspect_with(dir.path(), &other);
+        let damage = inspector.damage().expect("another key's seals fail");
+        // The chain's first seal is its second record: nothing after the genesis is vouched for.
+        assert_eq!(
+            damage.first_bad_seq, 2,
+            "damaged tail {damaged_tail}: {}",
+            damage.problem
+        );
+        let report = inspector.verify().unwrap();
+        assert!(!report.intact);
+        assert!(all_off(&inspector));
+    }
 }
 
 #[test]

@@ -210,10 +210,11 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         std::thread::sleep(std::time::Duration::from_millis(20));
         loaded = load::<M>(&dir, &log, sealer.as_ref())?;
     }
-    // Damage found after the records were read (a seal, the anchor): what is shown is what
-    // the records before it say, and nothing after.
+    // What is shown is what the records before the damage say, and nothing after: read again
+    // up to it with every seal checked, since the damage may sit behind records read before it
+    // (a seal, the anchor) or end records that no seal of this key vouches for.
     if let Err((damage, Some((replay, _)))) = &loaded {
-        if damage.first_bad_seq < replay.chain.next_seq {
+        if damage.first_bad_seq <= replay.chain.next_seq {
             let (damage, before) = prefix::<M>(&log, damage.clone(), sealer.as_ref())?;
             loaded = Err((damage, before));
         }
