@@ -1140,3 +1140,29 @@ fn a_new_chain_starts_with_its_sealed_genesis_and_what_it_carries_over_never_a_c
     );
     assert_ne!(kinds[2], AuditKind::Checkpoint, "{kinds:?}");
 }
+
+#[test]
+fn a_record_changed_mid_chain_is_damage_from_the_first_seal_that_covers_it() {
+    // The seals before the change still hold: what the store shows of the history before it
+    // is vouched for, and the damage starts where the key stops vouching.
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = sealer();
+    history(dir.path(), &clock(), Some(&sealer));
+    let mut forger = Forger::load(dir.path());
+    let revoked_at = forger
+        .kinds()
+        .iter()
+        .position(|k| *k == AuditKind::Revoked)
+        .unwrap() as u64
+        + 1;
+    forger.revoke_to_grant(Feature::Camera);
+    forger.save();
+    let store = open_sealed(dir.path(), &clock(), &sealer);
+    let notice = store.recovery_notice().expect("the change is caught");
+    assert!(
+        notice.first_bad_seq > revoked_at,
+        "damage from #{}, the change at #{revoked_at}: {}",
+        notice.first_bad_seq,
+        notice.problem
+    );
+}
