@@ -310,3 +310,41 @@ fn an_idle_store_opened_day_after_day_writes_nothing() {
         );
     }
 }
+
+#[test]
+fn an_inspector_of_a_cut_log_damaged_at_its_first_kept_record_shows_what_the_base_says() {
+    // What the records before the damage say is the state at the cut: the decisions in force
+    // then, shown with the damage beside them (I6) — not an empty store.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    history(dir.path(), &clock, retaining(0), 60);
+    reopen(dir.path(), &clock, retaining(30)).close().unwrap();
+    let log = dir.path().join("consent.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    assert_eq!(&bytes[8..16], b"CKBASE04");
+    let body = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
+    let first_frame = 20 + body + 32;
+    bytes[first_frame + 8 + 40] ^= 0x01; // inside the first kept record's payload
+    std::fs::write(&log, bytes).unwrap();
+    // Without the snapshot the records are read from the base on.
+    std::fs::remove_file(dir.path().join("consent.snapshot")).unwrap();
+
+    let inspector = ConsentStore::open_read_only_with(dir.path(), opts(&clock)).unwrap();
+    assert!(inspector.damage().is_some(), "the damage is shown");
+    assert_eq!(
+        inspector.state(Feature::Microphone).status,
+        ConsentStatus::Denied,
+        "the microphone's denial, from the base"
+    );
+    assert_eq!(
+        inspector.state(Feature::Camera).status,
+        ConsentStatus::Granted
+    );
+    assert!(
+        inspector
+            .states()
+            .iter()
+            .all(|s| !s.allowed && !inspector.is_allowed(s.feature)),
+        "shown, never allowed"
+    );
+}
