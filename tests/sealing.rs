@@ -1166,3 +1166,31 @@ fn a_record_changed_mid_chain_is_damage_from_the_first_seal_that_covers_it() {
         notice.problem
     );
 }
+
+#[test]
+fn an_erasure_whose_anchor_the_key_refused_opens_as_the_new_chain_it_started() {
+    // The new chain was written and sealed; only its anchor did not land. The next open finds
+    // the key's anchor on the chain before: the store's own newer chain, not damage.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let lockable = Lockable::over(sealer());
+    let sealer: Arc<dyn Sealer> = lockable.clone();
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    camera_granted(&store);
+    lockable
+        .anchor_locked
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(store.erase_all().is_err(), "the anchor could not be kept");
+    drop(store);
+    lockable
+        .anchor_locked
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let store = open_sealed(dir.path(), &clock, &sealer);
+    assert_eq!(store.recovery_notice(), None);
+    assert_eq!(
+        store.state(Feature::Camera).status,
+        ConsentStatus::NotAsked,
+        "the erasure stands"
+    );
+    assert!(store.verify().unwrap().intact);
+}
