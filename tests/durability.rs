@@ -562,12 +562,7 @@ fn a_log_whose_records_end_just_before_a_growth_step_opens_without_a_repair() {
     drop(store);
 
     let store = open(dir.path(), &clock);
-    let kinds: Vec<AuditKind> = store
-        .audit_log(AuditFilter::default())
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = kinds(&store);
     assert!(
         !kinds.contains(&AuditKind::TailRepaired),
         "nothing was torn: {:?}",

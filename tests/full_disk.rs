@@ -241,16 +241,6 @@ fn all_features_off(store: &ConsentStore) -> bool {
         .all(|f| !store.is_allowed(f) && !store.state(f).allowed)
 }
 
-/// Where the last whole record of a log ends (frames: `len | !len | payload | sha256`).
-fn records_end(bytes: &[u8]) -> usize {
-    let mut pos = 8; // the header
-    while pos + 8 <= bytes.len() && bytes[pos..pos + 8].iter().any(|&b| b != 0) {
-        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-        pos += 8 + len + 32;
-    }
-    pos
-}
-
 /// Leaves `free_kib` free on a full disk: fills it, then gives that much back.
 fn leave_free(disk: &Tmpfs, free_kib: u64) -> PathBuf {
     let filler = disk.fill();

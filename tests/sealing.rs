@@ -938,11 +938,7 @@ fn a_store_opened_with_another_key_is_damaged_from_its_first_seal() {
         if damaged_tail {
             let log = dir.path().join("consent.log");
             let mut bytes = fs::read(&log).unwrap();
-            let mut end = 8;
-            while bytes[end..end + 8].iter().any(|&b| b != 0) {
-                end +=
-                    8 + u32::from_le_bytes(bytes[end..end + 4].try_into().unwrap()) as usize + 32;
-            }
+            let end = records_end(&bytes);
             let len = 100u32;
             bytes[end..end + 4].copy_from_slice(&len.to_le_bytes());
             bytes[end + 4..end + 8].copy_from_slice(&(!len).to_le_bytes());
@@ -1130,9 +1126,7 @@ fn a_new_chain_starts_with_its_sealed_genesis_and_what_it_carries_over_never_a_c
     camera_granted(&store);
     store.erase_all().unwrap();
     assert!(store.storage_failure().is_none());
-    let mut log = store.audit_log(AuditFilter::default()).unwrap();
-    log.sort_by_key(|e| e.seq);
-    let kinds: Vec<AuditKind> = log.into_iter().map(|e| e.kind).collect();
+    let kinds = kinds(&store);
     assert_eq!(
         kinds[..2],
         [AuditKind::Erased, AuditKind::Sealed],

@@ -793,22 +793,14 @@ fn an_erasure_the_disk_refused_is_carried_out_even_when_the_next_open_recovers_f
     let log = dir.path().join("consent.log");
     let mut bytes = std::fs::read(&log).unwrap();
     // The last record's hash: the records before it are good, and say which chain it was.
-    let mut end = 8;
-    while end + 8 <= bytes.len() && bytes[end..end + 8].iter().any(|&b| b != 0) {
-        end += 8 + u32::from_le_bytes(bytes[end..end + 4].try_into().unwrap()) as usize + 32;
-    }
+    let end = records_end(&bytes);
     bytes[end - 1] ^= 0xFF;
     std::fs::write(&log, &bytes).unwrap();
 
     disk.0.store(HEALTHY, Ordering::SeqCst);
     clock.advance(1_000);
     let store = open_on(dir.path(), &clock, &disk);
-    let kinds: Vec<AuditKind> = store
-        .audit_log(AuditFilter::default())
-        .unwrap()
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
+    let kinds = kinds(&store);
     assert!(
         kinds.contains(&AuditKind::Erased),
         "the person's erasure is carried out after the recovery: {kinds:?}"
@@ -868,20 +860,7 @@ fn a_no_waiting_for_a_sync_another_writer_joined_is_kept_when_that_sync_fails() 
     grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
     let log = dir.path().join("consent.log");
     let bytes = std::fs::read(&log).unwrap();
-    let mut before_the_nos = 8;
-    while before_the_nos + 8 <= bytes.len()
-        && bytes[before_the_nos..before_the_nos + 8]
-            .iter()
-            .any(|&b| b != 0)
-    {
-        before_the_nos += 8
-            + u32::from_le_bytes(
-                bytes[before_the_nos..before_the_nos + 4]
-                    .try_into()
-                    .unwrap(),
-            ) as usize
-            + 32;
-    }
+    let before_the_nos = records_end(&bytes);
 
     held.armed.store(true, Ordering::SeqCst);
     let revoking = {

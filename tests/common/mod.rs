@@ -129,3 +129,14 @@ pub fn guardian_grants(store: &ConsentStore, feature: Feature) {
         .grant(feature, GrantScope::UntilRevoked, Actor::Guardian)
         .unwrap();
 }
+
+/// Where the last whole record of a log file ends (after the 8-byte header, frames `len | !len
+/// | payload | sha256`, up to the zeroed room the log keeps ahead).
+pub fn records_end(bytes: &[u8]) -> usize {
+    let mut pos = 8;
+    while pos + 8 <= bytes.len() && bytes[pos..pos + 8].iter().any(|&b| b != 0) {
+        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        pos += 8 + len + 32;
+    }
+    pos
+}
