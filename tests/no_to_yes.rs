@@ -863,3 +863,75 @@ fn every_use_ends_when_a_minors_own_agreement_to_the_policy_stops_counting() {
     assert!(!session.is_active(), "basic mode ends every use");
     assert!(!store.is_allowed(Feature::Camera));
 }
+
+#[test]
+fn a_guardians_single_use_stands_beside_the_standing_grant_the_guardian_adds() {
+    // A guardian lets a minor record one video and allows photos for good, in either order
+    // (and the photos once more): the one video is still the guardian's to have allowed.
+    let (once, standing) = (GrantScope::Once, GrantScope::UntilRevoked);
+    for grants in [vec![once, standing], vec![standing, once, standing]] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let store = launch(dir.path(), &clock, cn_config(1));
+        store
+            .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+            .unwrap();
+        store.agree_to_policy(Actor::Guardian).unwrap();
+        for scope in &grants {
+            let purpose = if *scope == once {
+                "record_video"
+            } else {
+                "shoot_photo"
+            };
+            store
+                .grant_purposes(
+                    Feature::Camera,
+                    vec![purpose.into()],
+                    *scope,
+                    Actor::Guardian,
+                )
+                .unwrap();
+        }
+        store
+            .begin_use(Feature::Camera, "record_video".into())
+            .unwrap_or_else(|e| panic!("{grants:?}: the guardian's single use: {e:?}"))
+            .end()
+            .unwrap();
+        assert!(
+            store
+                .begin_use(Feature::Camera, "record_video".into())
+                .is_err(),
+            "{grants:?}: used once"
+        );
+        store
+            .begin_use(Feature::Camera, "shoot_photo".into())
+            .expect("the guardian's standing grant")
+            .end()
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_guardians_single_use_stands_when_the_guardian_widens_the_standing_grant() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
+        .unwrap();
+    store.agree_to_policy(Actor::Guardian).unwrap();
+    let grant = |purposes: &[&str], scope| {
+        let purposes = purposes.iter().map(|p| p.to_string()).collect();
+        store
+            .grant_purposes(Feature::Clipboard, purposes, scope, Actor::Guardian)
+            .unwrap();
+    };
+    grant(&["login"], GrantScope::UntilRevoked);
+    grant(&["share_code"], GrantScope::Once);
+    grant(&["login", "channel_stats"], GrantScope::UntilRevoked);
+    store
+        .begin_use(Feature::Clipboard, "share_code".into())
+        .expect("the guardian's single use, kept beside the wider standing grant")
+        .end()
+        .unwrap();
+}
