@@ -935,3 +935,30 @@ fn a_guardians_single_use_stands_when_the_guardian_widens_the_standing_grant() {
         .end()
         .unwrap();
 }
+
+#[test]
+fn a_guardians_decline_of_the_policy_stands_when_a_new_config_makes_the_person_no_minor() {
+    // A 13-year-old in China (age of consent 14): the guardian declines the policy. The app
+    // then ships a config for the US (13): the person is no minor there, but no guardian or
+    // OS has said anything new — the guardian's "no" stands against the child's "yes".
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, cn_config(1));
+    store
+        .set_age_signal(signal(13, Some(13), AgeSource::Guardian))
+        .unwrap();
+    store.decline_policy(Actor::Guardian).unwrap();
+    drop(store);
+    let us = ConsentConfig {
+        jurisdiction: Some("US".into()),
+        ..cn_config(1)
+    };
+    let store = launch(dir.path(), &clock, us);
+    assert!(
+        store.agree_to_policy(Actor::User).is_err(),
+        "the guardian's decline stands"
+    );
+    assert_ne!(store.policy_state().status, PolicyStatus::Agreed);
+    store.agree_to_policy(Actor::Guardian).unwrap();
+    assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
+}
