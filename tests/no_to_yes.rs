@@ -50,6 +50,20 @@ fn launch(dir: &Path, clock: &Arc<FakeClock>, config: ConsentConfig) -> Arc<Cons
     open_with_config(dir, clock, config)
 }
 
+/// A store in China whose person a guardian says is `lower`–`upper` years old.
+fn minor_by_guardian(
+    dir: &Path,
+    clock: &Arc<FakeClock>,
+    lower: u32,
+    upper: u32,
+) -> Arc<ConsentStore> {
+    let store = launch(dir, clock, cn_config(1));
+    store
+        .set_age_signal(signal(lower, Some(upper), AgeSource::Guardian))
+        .unwrap();
+    store
+}
+
 fn all_ads_denied(store: &ConsentStore) -> bool {
     let ads = store.ad_signals();
     [
@@ -872,10 +886,7 @@ fn a_guardians_single_use_stands_beside_the_standing_grant_the_guardian_adds() {
     for grants in [vec![once, standing], vec![standing, once, standing]] {
         let dir = tempfile::tempdir().unwrap();
         let clock = clock();
-        let store = launch(dir.path(), &clock, cn_config(1));
-        store
-            .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
-            .unwrap();
+        let store = minor_by_guardian(dir.path(), &clock, 10, 12);
         store.agree_to_policy(Actor::Guardian).unwrap();
         for scope in &grants {
             let purpose = if *scope == once {
@@ -915,10 +926,7 @@ fn a_guardians_single_use_stands_beside_the_standing_grant_the_guardian_adds() {
 fn a_guardians_single_use_stands_when_the_guardian_widens_the_standing_grant() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store = launch(dir.path(), &clock, cn_config(1));
-    store
-        .set_age_signal(signal(10, Some(12), AgeSource::Guardian))
-        .unwrap();
+    let store = minor_by_guardian(dir.path(), &clock, 10, 12);
     store.agree_to_policy(Actor::Guardian).unwrap();
     let grant = |purposes: &[&str], scope| {
         let purposes = purposes.iter().map(|p| p.to_string()).collect();
@@ -943,10 +951,7 @@ fn a_guardians_decline_of_the_policy_stands_when_a_new_config_makes_the_person_n
     // OS has said anything new — the guardian's "no" stands against the child's "yes".
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let store = launch(dir.path(), &clock, cn_config(1));
-    store
-        .set_age_signal(signal(13, Some(13), AgeSource::Guardian))
-        .unwrap();
+    let store = minor_by_guardian(dir.path(), &clock, 13, 13);
     store.decline_policy(Actor::Guardian).unwrap();
     drop(store);
     let us = ConsentConfig {
