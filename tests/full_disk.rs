@@ -370,3 +370,84 @@ fn a_revoke_the_full_disk_refused_still_stands_after_a_smaller_no_is_written_beh
     );
     assert!(store.verify().unwrap().intact);
 }
+
+/// Fails every write and sync while `0` is set: a disk that refuses a moment.
+#[derive(Default)]
+struct Refusing(std::sync::atomic::AtomicBool);
+
+impl IoFaults for Refusing {
+    fn before(&self, op: &IoOp) -> std::io::Result<()> {
+        let write = matches!(op.kind, IoKind::Write | IoKind::SyncData | IoKind::SyncAll);
+        match write && self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            true => Err(std::io::Error::from_raw_os_error(5)),
+            false => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn a_full_stores_no_never_takes_another_stores_kept_no_for_its_own() {
+    // Store B runs out of room; store A, in the same process, keeps a revoke its disk refused;
+    // then B writes a "no" of its own into the room it kept. A's revoke stays A's — said after
+    // A's records, recorded by A's next open — and B hears nothing of it.
+    let Some(disk) = Tmpfs::mount(4 * 1024) else {
+        return;
+    };
+    let clock = clock();
+    let filler = leave_free(&disk, 160);
+    let dir_b = store_dir(&disk);
+    let store_b = open(&dir_b, &clock);
+    camera_granted(&store_b);
+    grant(&store_b, Feature::Microphone, GrantScope::UntilRevoked);
+    while store_b.storage_failure().is_none() {
+        clock.advance(1_000);
+        if let Ok(take) = store_b.begin_use(Feature::Microphone, "record_video".into()) {
+            take.end().unwrap_or(());
+        }
+    }
+    let b_head = store_b.verify().unwrap().head.seq;
+
+    // A's log goes further than B's before its disk refuses the revoke.
+    let dir_a = tempfile::tempdir().unwrap();
+    let refusing = std::sync::Arc::new(Refusing::default());
+    let open_a = || {
+        let options = StoreOptions {
+            io_faults: Some(refusing.clone()),
+            ..options(&clock)
+        };
+        on_screen(ConsentStore::open_with(dir_a.path(), Some(config()), options).unwrap())
+    };
+    let store_a = open_a();
+    camera_granted(&store_a);
+    while store_a.verify().unwrap().head.seq <= b_head + 4 {
+        use_once(&store_a, Feature::Camera, "shoot_photo");
+    }
+    refusing.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(store_a.revoke(Feature::Camera, Actor::User).is_err());
+    assert_eq!(store_a.state(Feature::Camera).status, ConsentStatus::Denied);
+    drop(store_a);
+
+    store_b.revoke(Feature::Microphone, Actor::User).unwrap();
+    drop(store_b);
+    Tmpfs::free(&filler);
+    let store_b = open(&dir_b, &clock);
+    assert_eq!(
+        store_b.state(Feature::Camera).status,
+        ConsentStatus::Granted,
+        "store B took store A's revoke for its own"
+    );
+    assert_eq!(
+        store_b.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
+    drop(store_b);
+
+    refusing.0.store(false, std::sync::atomic::Ordering::SeqCst);
+    let store_a = open_a();
+    assert_eq!(
+        store_a.state(Feature::Camera).status,
+        ConsentStatus::Denied,
+        "store A's revoke was lost"
+    );
+    assert!(store_a.verify().unwrap().intact);
+}
