@@ -556,6 +556,9 @@ fn a_revoke_cut_off_after_the_app_was_killed_is_damage() {
     let mut forger = Forger::load(dir.path());
     forger.truncate(before);
     forger.save();
+    // Where the damage starts: right after the records left, the last of them still shown.
+    let report = inspect_with(dir.path(), &sealer).verify().unwrap();
+    assert_eq!(report.first_bad_seq, Some(before as u64 + 1), "{report:?}");
     assert_caught_on_open(dir.path(), &sealer, "a revoke cut off");
     let store = open_sealed(dir.path(), &clock, &sealer);
     assert_ne!(store.state(Feature::Camera).status, ConsentStatus::Granted);
@@ -1186,5 +1189,9 @@ fn an_erasure_whose_anchor_the_key_refused_opens_as_the_new_chain_it_started() {
         ConsentStatus::NotAsked,
         "the erasure stands"
     );
-    assert!(store.verify().unwrap().intact);
+    let verified = store.verify().unwrap();
+    assert!(verified.intact);
+    // Opened as it is — not found damaged, recovered and erased again on later chains.
+    assert_eq!(verified.head.chain, 2, "the erasure's own chain");
+    assert!(!dir.path().join("quarantine").exists());
 }
