@@ -595,7 +595,11 @@ fn a_sealed_store_whose_anchor_was_deleted_is_damage_not_a_fresh_start() {
     let inspector = inspect_with(dir.path(), &sealer);
     let report = inspector.verify().unwrap();
     assert!(!report.intact, "{report:?}");
-    assert!(report.problem.unwrap().contains("anchor"));
+    let problem = report.problem.unwrap();
+    assert!(
+        problem.contains("anchor kept with the key is missing, though the log holds seals"),
+        "{problem}"
+    );
     drop(inspector);
     assert_caught_on_open(dir.path(), &sealer, "a rollback with the anchor deleted");
 }
@@ -825,7 +829,11 @@ fn a_chain_without_a_seal_is_damage_when_the_anchor_is_deleted_too() {
             inspector.damage().is_some(),
             "{what}: the inspector says damaged"
         );
-        assert!(!inspector.verify().unwrap().intact, "{what}");
+        let report = inspector.verify().unwrap();
+        assert!(!report.intact, "{what}");
+        // Why, in words that tell it from a rollback: no seal at all, not a missing anchor.
+        let problem = report.problem.unwrap();
+        assert!(problem.contains("holds no seal"), "{what}: {problem}");
         drop(inspector);
         assert_caught_on_open(dir.path(), &sealer, what);
     }
