@@ -328,6 +328,7 @@ fn a_revoke_the_full_disk_refused_still_stands_after_a_smaller_no_is_written_beh
     let store = open(&dir, &clock);
     camera_granted(&store);
     grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
     // A thousand camera sessions open: revoking the camera ends each of them in the same
     // write, more than the room kept for closing decisions holds.
     let sessions: Vec<_> = (0..1_000)
@@ -367,6 +368,11 @@ fn a_revoke_the_full_disk_refused_still_stands_after_a_smaller_no_is_written_beh
     assert_eq!(
         store.state(Feature::Microphone).status,
         ConsentStatus::Denied
+    );
+    // The kept revoke was read back as it was kept: no "no" assumed beyond what was said.
+    assert_eq!(
+        store.state(Feature::PhotoLibrary).status,
+        ConsentStatus::Granted
     );
     assert!(store.verify().unwrap().intact);
 }
