@@ -209,6 +209,30 @@ fn the_json_export_holds_consent_records_and_the_whole_log() {
 }
 
 #[test]
+fn a_no_is_exported_with_its_own_record_and_the_terms_it_was_said_under() {
+    let (_clock, store) = store_with_camera_granted();
+    use_once(&store, Feature::Camera, "shoot_photo");
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    let revoked = store
+        .audit_log(AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == AuditKind::Revoked)
+        .unwrap();
+    let state = store.state(Feature::Camera);
+    assert_eq!((state.decided_terms_revision, state.terms_revision), (1, 1));
+    let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
+    let camera = &export["consent_records"][0];
+    assert_eq!(camera["status"], "denied");
+    assert_eq!(
+        camera["record_id"],
+        format!("{APP}/1/camera/{}", revoked.seq),
+        "the withdrawal's own record, not the grant's"
+    );
+    assert_eq!(camera["terms_revision"], 1);
+}
+
+#[test]
 fn the_access_export_pairs_interval_begin_and_end_like_apples_report() {
     let (clock, store) = store_with_camera_granted();
     grant(&store, Feature::Clipboard, GrantScope::Once);
