@@ -252,6 +252,43 @@ fn a_terms_change_asks_again_only_for_that_feature() {
 }
 
 #[test]
+fn replay_takes_a_reconsent_only_for_a_grant_whose_terms_widened_as_it_says() {
+    let mut terms: Vec<FeatureTerms> = Feature::ALL
+        .into_iter()
+        .map(FeatureTerms::default_for)
+        .collect();
+    terms[0].terms_revision = 2;
+    let (granted, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let applied = granted.apply_terms(&terms);
+    let [new_terms, reconsent] = &applied.entries[..] else {
+        panic!("{:?}", applied.entries)
+    };
+    let mut state = granted.clone();
+    state.apply(seq + 1, 1_000, new_terms, None);
+    assert_eq!(state.check(reconsent), Ok(()));
+    // The same widening said of another list: forged.
+    let Entry::ReconsentRequired {
+        feature,
+        terms_revision,
+        ..
+    } = reconsent.clone()
+    else {
+        panic!("{reconsent:?}")
+    };
+    let misstated = Entry::ReconsentRequired {
+        feature,
+        terms_revision,
+        widened: vec![crate::terms::Widening::Revision { from: 0, to: 2 }],
+    };
+    assert!(state.check(&misstated).is_err());
+    // The widening as computed, of a grant already withdrawn: forged too.
+    let revoke = granted.revoke(Feature::Camera, Actor::User, NOW);
+    let mut withdrawn = apply(granted, revoke, &mut seq, 0);
+    withdrawn.apply(seq + 1, 1_000, new_terms, None);
+    assert!(withdrawn.check(reconsent).is_err());
+}
+
+#[test]
 fn sessions_left_by_a_dead_process_end_when_it_was_last_seen() {
     let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
     let began = state.begin_use(Feature::Camera, "record_video");
