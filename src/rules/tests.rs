@@ -289,6 +289,24 @@ fn replay_takes_a_reconsent_only_for_a_grant_whose_terms_widened_as_it_says() {
 }
 
 #[test]
+fn replay_ends_only_a_session_that_is_open_for_the_feature_it_names() {
+    let (mut state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let grant = state.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User);
+    state = apply(state, grant, &mut seq, 0);
+    let began = state.begin_use(Feature::Camera, "record_video");
+    state = apply(state, began, &mut seq, 0);
+    let ended = |feature, session| Entry::SessionEnded {
+        feature,
+        session,
+        reason: SessionEndReason::Ended,
+        duration_ms: 0,
+    };
+    assert_eq!(state.check(&ended(Feature::Camera, seq)), Ok(()));
+    assert!(state.check(&ended(Feature::Camera, seq + 7)).is_err());
+    assert!(state.check(&ended(Feature::Microphone, seq)).is_err());
+}
+
+#[test]
 fn sessions_left_by_a_dead_process_end_when_it_was_last_seen() {
     let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
     let began = state.begin_use(Feature::Camera, "record_video");
