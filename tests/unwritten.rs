@@ -63,11 +63,27 @@ fn cn_config() -> ConsentConfig {
 }
 
 fn open_on(dir: &Path, clock: &Arc<FakeClock>, disk: &Arc<Disk>) -> Arc<ConsentStore> {
+    open_sealed_on(dir, clock, disk, None)
+}
+
+/// `open_on`, sealed by `sealer` when there is one.
+fn open_sealed_on(
+    dir: &Path,
+    clock: &Arc<FakeClock>,
+    disk: &Arc<Disk>,
+    sealer: Option<Arc<dyn Sealer>>,
+) -> Arc<ConsentStore> {
     let options = StoreOptions {
         io_faults: Some(disk.clone()),
+        sealer,
         ..options(clock)
     };
     on_screen(ConsentStore::open_with(dir, Some(cn_config()), options).unwrap())
+}
+
+/// The sealer of the child and its parent: one key, its anchor in `anchor` ("-": unsealed).
+fn child_sealer(anchor: &str) -> Option<Arc<dyn Sealer>> {
+    (anchor != "-").then(|| software_sealer(vec![7; 32], Some(anchor.into())).unwrap())
 }
 
 /// A store with the policy agreed, the camera and the ads choice granted, and a camera
@@ -220,12 +236,13 @@ fn a_no_the_disk_refused_stands_after_a_relaunch_and_is_recorded_when_it_was_sai
 #[ignore = "child process of a_no_the_log_refused_outlives_the_process"]
 fn unwritten_child() {
     let spec = std::env::var(CHILD_ENV).expect("run by its parent, which sets the spec");
-    let (dir, rest) = spec.split_once('|').unwrap();
-    let (mode, no) = rest.split_once('|').unwrap();
+    let [dir, mode, no, anchor] = spec.split('|').collect::<Vec<_>>()[..] else {
+        panic!("{spec}")
+    };
     let no = NOS[no.parse::<usize>().unwrap()];
     let clock = clock();
     let disk = Arc::new(Disk::default());
-    let store = open_on(Path::new(dir), &clock, &disk);
+    let store = open_sealed_on(Path::new(dir), &clock, &disk, child_sealer(anchor));
     let _session = granted(&store);
     disk.0.store(mode.parse().unwrap(), Ordering::SeqCst);
     let result = say(&store, no);
@@ -236,10 +253,19 @@ fn unwritten_child() {
 #[test]
 fn a_no_the_log_refused_outlives_the_process() {
     let _alone = ONE_AT_A_TIME.lock();
-    for mode in [LOG_WRITES, LOG_SYNCS] {
+    let keys = tempfile::tempdir().unwrap();
+    for (sealed, mode) in [(false, LOG_WRITES), (false, LOG_SYNCS), (true, LOG_WRITES)] {
         for (i, no) in NOS.into_iter().enumerate() {
-            let what = format!("mode {mode}, {no:?}");
+            let what = format!("sealed {sealed}, mode {mode}, {no:?}");
             let dir = tempfile::tempdir().unwrap();
+            let anchor = match sealed {
+                true => keys
+                    .path()
+                    .join(format!("anchor-{i}"))
+                    .display()
+                    .to_string(),
+                false => "-".into(),
+            };
             let status = Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
@@ -247,7 +273,10 @@ fn a_no_the_log_refused_outlives_the_process() {
                     "--ignored",
                     "--test-threads=1",
                 ])
-                .env(CHILD_ENV, format!("{}|{mode}|{i}", dir.path().display()))
+                .env(
+                    CHILD_ENV,
+                    format!("{}|{mode}|{i}|{anchor}", dir.path().display()),
+                )
                 .stdout(std::process::Stdio::null())
                 .status()
                 .unwrap();
@@ -257,8 +286,16 @@ fn a_no_the_log_refused_outlives_the_process() {
                 "{what}: kept beside the log"
             );
             let clock = clock();
-            let store = open_on(dir.path(), &clock, &Arc::new(Disk::default()));
+            let disk = Arc::new(Disk::default());
+            let store = open_sealed_on(dir.path(), &clock, &disk, child_sealer(&anchor));
             in_force(&store, no, &what);
+            // Read back as it was kept (the file the key's anchor names): nothing assumed.
+            let assumed = store
+                .audit_log(AuditFilter::default())
+                .unwrap()
+                .into_iter()
+                .find(|e| e.rebuilt == Some(DerivedFile::Unwritten));
+            assert_eq!(assumed.map(|e| e.problem), None, "{what}");
             assert!(store.verify().unwrap().intact, "{what}");
         }
     }
