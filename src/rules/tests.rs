@@ -289,21 +289,27 @@ fn replay_takes_a_reconsent_only_for_a_grant_whose_terms_widened_as_it_says() {
 }
 
 #[test]
-fn replay_ends_only_a_session_that_is_open_for_the_feature_it_names() {
+fn replay_ends_only_a_session_open_for_the_feature_it_names_for_a_reason_that_holds() {
     let (mut state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
     let grant = state.grant(Feature::Microphone, GrantScope::UntilRevoked, Actor::User);
     state = apply(state, grant, &mut seq, 0);
     let began = state.begin_use(Feature::Camera, "record_video");
     state = apply(state, began, &mut seq, 0);
-    let ended = |feature, session| Entry::SessionEnded {
+    let ended_for = |feature, session, reason| Entry::SessionEnded {
         feature,
         session,
-        reason: SessionEndReason::Ended,
+        reason,
         duration_ms: 0,
     };
+    let ended = |feature, session| ended_for(feature, session, SessionEndReason::Ended);
     assert_eq!(state.check(&ended(Feature::Camera, seq)), Ok(()));
     assert!(state.check(&ended(Feature::Camera, seq + 7)).is_err());
     assert!(state.check(&ended(Feature::Microphone, seq)).is_err());
+    // Ended by a "no" nobody said: the camera is still granted, the app on screen.
+    for reason in [SessionEndReason::Revoked, SessionEndReason::Background] {
+        let forged = ended_for(Feature::Camera, seq, reason);
+        assert!(state.check(&forged).is_err(), "{reason:?}");
+    }
 }
 
 #[test]
