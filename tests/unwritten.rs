@@ -443,7 +443,10 @@ fn each_store_keeps_its_own_nos_and_every_no_a_process_could_not_write() {
     let (disk_a, disk_b) = (Arc::new(Disk::default()), Arc::new(Disk::default()));
     let store_b = open_on(b.path(), &clock, &disk_b);
     drop(granted(&store_b));
-    store_b.close().unwrap();
+    grant(&store_b, Feature::Microphone, GrantScope::UntilRevoked);
+    // Store B keeps a "no" of its own, beside its log.
+    disk_b.0.store(LOG_WRITES, Ordering::SeqCst);
+    assert!(store_b.revoke(Feature::Microphone, Actor::User).is_err());
     drop(store_b);
     // Store A: nothing can be written, not even the file beside its log; two nos in a row.
     let store_a = open_on(a.path(), &clock, &disk_a);
@@ -456,8 +459,15 @@ fn each_store_keeps_its_own_nos_and_every_no_a_process_could_not_write() {
     assert!(!a.path().join("consent.unwritten").exists());
     drop(store_a);
 
-    // Store B, opened in the same process, hears nothing of A's nos.
+    // Store B, opened in the same process, records its own "no" and forgets it — and hears
+    // nothing of A's, nor forgets them.
+    disk_b.0.store(HEALTHY, Ordering::SeqCst);
     let store_b = open_on(b.path(), &clock, &disk_b);
+    assert_eq!(
+        store_b.state(Feature::Microphone).status,
+        ConsentStatus::Denied
+    );
+    assert!(!b.path().join("consent.unwritten").exists());
     for feature in [Feature::Camera, Feature::AdPersonalization] {
         assert_eq!(
             store_b.state(feature).status,
