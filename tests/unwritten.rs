@@ -518,6 +518,11 @@ fn a_no_already_durable_is_never_recorded_again_when_a_later_write_fails() {
         disk.0.store(LOG_SYNCS, Ordering::SeqCst);
         let late = store.grant(Feature::Camera, GrantScope::UntilRevoked, Actor::User);
         assert!(late.is_err(), "{what}");
+        // Nothing to keep: a failed grant is no "no", and the revoke was durable.
+        assert!(
+            !dir.path().join("consent.unwritten").exists(),
+            "{what}: a durable no kept again"
+        );
         drop(store);
         disk.0.store(HEALTHY, Ordering::SeqCst);
         let store = open_on(dir.path(), &clock, &disk);
