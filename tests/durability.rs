@@ -552,6 +552,7 @@ fn a_log_whose_records_end_just_before_a_growth_step_opens_without_a_repair() {
     let store = open(dir.path(), &clock);
     let log = dir.path().join("consent.log");
     let first_step = fs::metadata(&log).unwrap().len();
+    assert_eq!(first_step, 1 << 20, "a whole growth step");
     while fs::metadata(&log).unwrap().len() == first_step {
         clock.advance(60_000);
         let now = clock.now_ms();
