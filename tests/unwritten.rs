@@ -1007,3 +1007,28 @@ fn an_io_error_while_the_log_grows_is_a_failed_write_not_a_full_disk() {
         "the erasure stands"
     );
 }
+
+/// Only a "no" is taken when the disk refuses it: a failing disk never makes a child an adult,
+/// in this process or the next.
+#[test]
+fn an_adult_age_signal_the_disk_refused_leaves_a_minor_a_minor() {
+    let _alone = ONE_AT_A_TIME.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let disk = Arc::new(Disk::default());
+    let store = open_on(dir.path(), &clock, &disk);
+    drop(granted(&store));
+    let child = age_range(10, Some(12));
+    store.set_age_signal(child.clone()).unwrap();
+    disk.0.store(ALL_WRITES, Ordering::SeqCst);
+    let adult = store.set_age_signal(age_range(18, None));
+    assert!(
+        matches!(adult, Err(ConsentError::Storage { .. })),
+        "{adult:?}"
+    );
+    assert_eq!(store.age_signal(), Some(child.clone()), "in this process");
+    drop(store);
+    disk.0.store(HEALTHY, Ordering::SeqCst);
+    let store = open_on(dir.path(), &clock, &disk);
+    assert_eq!(store.age_signal(), Some(child), "after a relaunch");
+}
