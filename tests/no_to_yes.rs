@@ -496,6 +496,42 @@ fn a_single_use_grant_on_top_of_a_standing_one_adds_one_use() {
 }
 
 #[test]
+fn another_single_use_on_top_of_a_standing_grant_is_recorded_and_the_same_one_again_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = launch(dir.path(), &clock, config());
+    let clipboard = |list: &[&str], scope| {
+        store
+            .grant_purposes(Feature::Clipboard, purposes(list), scope, Actor::User)
+            .unwrap()
+    };
+    let grants = || {
+        store
+            .audit_log(AuditFilter {
+                feature: Some(Feature::Clipboard),
+                ..AuditFilter::default()
+            })
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == AuditKind::Granted)
+            .count()
+    };
+    clipboard(&["login"], GrantScope::UntilRevoked);
+    clipboard(&["share_code"], GrantScope::Once);
+    // The person's next one-off, for another purpose: a decision of its own.
+    clipboard(&["channel_stats"], GrantScope::Once);
+    assert_eq!(grants(), 3);
+    let state = store.state(Feature::Clipboard);
+    assert_eq!(state.granted_purposes, ["login"]);
+    assert_eq!(state.single_use_purposes, ["share_code", "channel_stats"]);
+    // The same one-off again changes nothing.
+    clipboard(&["channel_stats"], GrantScope::Once);
+    assert_eq!(grants(), 3);
+    use_once(&store, Feature::Clipboard, "channel_stats");
+    use_once(&store, Feature::Clipboard, "login");
+}
+
+#[test]
 fn a_single_use_grant_of_what_a_standing_grant_covers_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
