@@ -172,7 +172,8 @@ impl Actor {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum OsPermission {
-    /// Not reported yet; does not block (the OS will ask or refuse by itself).
+    /// Not reported yet, or the app cannot tell; does not block (the OS will ask or refuse by
+    /// itself) — and never lifts a refusal the OS reported: only `Granted` or `Limited` does.
     Unknown,
     /// Granted by the OS.
     Granted,

@@ -409,6 +409,54 @@ fn an_os_refusal_starts_the_same_quiet_period_as_an_in_app_no() {
     );
 }
 
+#[test]
+fn an_os_permission_the_app_cannot_read_never_lifts_a_refusal_the_os_reported() {
+    // Reported "unknown" after a refusal — in the same process, or after a relaunch (an
+    // Android layer cannot always tell "never asked" from "denied"): the refusal and its quiet
+    // period stand until the OS says yes.
+    for relaunch in [false, true] {
+        let what = format!("relaunch {relaunch}");
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let mut store = launch(dir.path(), &clock, config());
+        camera_granted(&store);
+        store
+            .set_os_permission(Feature::Camera, OsPermission::Denied)
+            .unwrap();
+        let until = clock.now_ms() + 48 * HOUR as i64;
+        clock.advance(HOUR);
+        if relaunch {
+            store.close().unwrap();
+            drop(store);
+            store = launch(dir.path(), &clock, config());
+        }
+        store
+            .set_os_permission(Feature::Camera, OsPermission::Unknown)
+            .unwrap();
+        let state = store.state(Feature::Camera);
+        assert_eq!(state.os_permission, OsPermission::Denied, "{what}");
+        assert_eq!(
+            store.prompt_advice(Feature::Camera),
+            PromptAdvice::NotNow { until_ms: until },
+            "{what}"
+        );
+        let used = store.begin_use(Feature::Camera, "shoot_photo".into());
+        assert!(
+            matches!(used, Err(ConsentError::OsPermissionDenied { .. })),
+            "{what}: {used:?}"
+        );
+        // The OS saying yes lifts it.
+        store
+            .set_os_permission(Feature::Camera, OsPermission::Granted)
+            .unwrap();
+        use_once(&store, Feature::Camera, "shoot_photo");
+        store.close().unwrap();
+        drop(store);
+        let store = launch(dir.path(), &clock, config());
+        assert!(store.verify().unwrap().intact, "{what}");
+    }
+}
+
 // ---- 5. A store is in the background until told otherwise ----
 
 #[test]

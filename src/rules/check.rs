@@ -86,6 +86,14 @@ impl State {
             && (record.actor == Some(actor) || record.actor == Some(Actor::Guardian))
     }
 
+    /// Whether the OS reporting `permission` for `feature` is news. Not knowing is not: an
+    /// `Unknown` never lifts a refusal the OS reported before (rule 1, I5) — only the OS
+    /// saying yes does.
+    pub(super) fn os_permission_changes(&self, feature: Feature, permission: OsPermission) -> bool {
+        let known = self.record(feature).os_permission;
+        known != permission && !(permission == OsPermission::Unknown && known.is_denied())
+    }
+
     /// A "no" to what is already "no" changes nothing (and the first "no" keeps its author) —
     /// but a guardian's "no" over another's is a decision of its own: it is the one that
     /// stands for a minor.
@@ -297,7 +305,7 @@ impl State {
                 permission,
             } => {
                 if os_permission_refusal(*feature, *permission).is_some()
-                    || self.record(*feature).os_permission == *permission
+                    || !self.os_permission_changes(*feature, *permission)
                 {
                     return never("that OS permission change");
                 }

@@ -177,7 +177,7 @@ impl State {
         if let Some(refusal) = os_permission_refusal(feature, permission) {
             return Decision::refused(refusal);
         }
-        if self.record(feature).os_permission == permission {
+        if !self.os_permission_changes(feature, permission) {
             return Decision::nothing();
         }
         let mut entries = vec![Entry::OsPermissionChanged {

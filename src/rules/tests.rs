@@ -313,6 +313,25 @@ fn replay_ends_only_a_session_open_for_the_feature_it_names_for_a_reason_that_ho
 }
 
 #[test]
+fn an_unknown_os_permission_is_no_news_after_a_refusal_live_or_in_replay() {
+    let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
+    let refused = state.set_os_permission(Feature::Camera, OsPermission::Denied, NOW);
+    let state = apply(state, refused, &mut seq, 0);
+    let unknown = state.set_os_permission(Feature::Camera, OsPermission::Unknown, NOW);
+    assert!(unknown.entries.is_empty(), "{:?}", unknown.entries);
+    let forged = Entry::OsPermissionChanged {
+        feature: Feature::Camera,
+        permission: OsPermission::Unknown,
+    };
+    assert!(state.check(&forged).is_err());
+    let granted = Entry::OsPermissionChanged {
+        feature: Feature::Camera,
+        permission: OsPermission::Granted,
+    };
+    assert_eq!(state.check(&granted), Ok(()));
+}
+
+#[test]
 fn sessions_left_by_a_dead_process_end_when_it_was_last_seen() {
     let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
     let began = state.begin_use(Feature::Camera, "record_video");

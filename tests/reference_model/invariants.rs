@@ -121,6 +121,10 @@ impl History {
     }
 
     pub fn os_reported(&mut self, f: Feature, p: OsPermission, now: i64) {
+        // An OS refusal stands until the OS says otherwise: "unknown" says nothing.
+        if p == OsPermission::Unknown && denied(self.os[f.index()]) {
+            return;
+        }
         if p != self.os[f.index()] && denied(p) {
             self.os_refused_at[f.index()] = Some(now);
         }

@@ -613,7 +613,8 @@ impl Model {
             return Err("invalid");
         }
         let before = self.os[f.index()];
-        if before == p {
+        // Not knowing never lifts a refusal the OS reported.
+        if before == p || (p == OsPermission::Unknown && denied(before)) {
             return Ok(());
         }
         if denied(p) {
