@@ -475,6 +475,46 @@ fn an_sdk_is_held_by_the_first_reason_in_rule_order() {
 }
 
 #[test]
+fn replay_takes_app_wide_records_only_as_the_live_rules_write_them() {
+    let (state, _) = with_policy(2);
+    let declined = |revision| Entry::PolicyDeclined {
+        revision,
+        actor: Actor::User,
+    };
+    assert_eq!(state.check(&declined(2)), Ok(()));
+    assert!(state.check(&declined(3)).is_err(), "another revision's");
+    let applied = |terms: crate::terms::AppTerms| Entry::AppTermsApplied {
+        loosened: Vec::new(),
+        terms,
+    };
+    let mut stricter = state.app.clone();
+    stricter.age_of_consent = 16;
+    assert_eq!(state.check(&applied(stricter.clone())), Ok(()));
+    assert!(
+        state.check(&applied(state.app.clone())).is_err(),
+        "no change"
+    );
+    let mut invalid = stricter.clone();
+    invalid.age_of_consent = 0;
+    assert!(
+        state.check(&applied(invalid)).is_err(),
+        "no config could say it"
+    );
+    let mut lowered = stricter.clone();
+    lowered.policy_revision = Some(1);
+    assert!(
+        state.check(&applied(lowered)).is_err(),
+        "a revision gone back"
+    );
+    let mut looser = state.app.clone();
+    looser.age_of_consent = 13;
+    assert!(
+        state.check(&applied(looser)).is_err(),
+        "fewer minors, not said"
+    );
+}
+
+#[test]
 fn a_grant_covers_only_the_purposes_it_names() {
     let state = on_screen("a");
     let mut seq = 0;
