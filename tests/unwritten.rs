@@ -381,6 +381,20 @@ fn an_unwritten_file_cut_short_at_any_length_is_kept_aside_and_never_read() {
         every_no_assumed(&store, &what);
         assert_eq!(std::fs::read(&aside).unwrap(), &whole[..len], "{what}");
         assert!(!file.exists(), "{what}");
+        // Why, as the log says it: shorter than a header (12 bytes) and a trailer (32) is no
+        // file of this format; longer, one whose length is not its header's.
+        let problem = store
+            .audit_log(AuditFilter::default())
+            .unwrap()
+            .into_iter()
+            .find(|e| e.rebuilt == Some(DerivedFile::Unwritten))
+            .and_then(|e| e.problem)
+            .unwrap_or_else(|| panic!("{what}: the log says why"));
+        let why = match len < 12 + 32 {
+            true => "not a consentkit file of this format",
+            false => "its length does not match its header",
+        };
+        assert!(problem.contains(why), "{what}: {problem}");
         // Agreed and granted again, for the next file to withdraw.
         store.set_foreground(true).unwrap();
         drop(granted(&store));
