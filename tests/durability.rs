@@ -571,3 +571,39 @@ fn a_log_whose_records_end_just_before_a_growth_step_opens_without_a_repair() {
     );
     assert!(store.verify().unwrap().intact);
 }
+
+/// Counts the preallocations of the log: each one writes zeros over room the log grows into.
+#[derive(Default)]
+struct Allocations(std::sync::atomic::AtomicU64);
+
+impl IoFaults for Allocations {
+    fn before(&self, op: &IoOp) -> std::io::Result<()> {
+        if op.kind == IoKind::Allocate {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn decisions_within_the_room_kept_ahead_grow_nothing() {
+    // A reopened log takes the room the last process reserved as its own: the decisions that
+    // fit it write their records, and no zeros.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open(dir.path(), &clock);
+    camera_granted(&store);
+    store.close().unwrap();
+    drop(store);
+    let allocations = std::sync::Arc::new(Allocations::default());
+    let options = StoreOptions {
+        io_faults: Some(allocations.clone()),
+        ..options(&clock)
+    };
+    let store = on_screen(ConsentStore::open_with(dir.path(), Some(config()), options).unwrap());
+    for _ in 0..5 {
+        use_once(&store, Feature::Camera, "shoot_photo");
+    }
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    assert_eq!(allocations.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
