@@ -332,6 +332,55 @@ fn an_unknown_os_permission_is_no_news_after_a_refusal_live_or_in_replay() {
 }
 
 #[test]
+fn replay_takes_a_grant_only_under_the_terms_in_force_for_what_the_live_rules_cover() {
+    let state = on_screen("com.example.camera");
+    let mut seq = 0;
+    let photo = state.grant_purposes(
+        Feature::Camera,
+        &["shoot_photo".into()],
+        GrantScope::UntilRevoked,
+        Actor::User,
+    );
+    let state = apply(state, photo, &mut seq, 0);
+    let grant_for = |scope, terms_revision, purposes: &[&str]| Entry::Granted {
+        feature: Feature::Camera,
+        actor: Actor::User,
+        scope,
+        terms_revision,
+        purposes: purposes.iter().map(|p| p.to_string()).collect(),
+    };
+    let grant = |terms_revision, purposes: &[&str]| {
+        grant_for(GrantScope::UntilRevoked, terms_revision, purposes)
+    };
+    // Video added to the photos the person already allowed: the live rules write both.
+    assert_eq!(
+        state.check(&grant(1, &["shoot_photo", "record_video"])),
+        Ok(())
+    );
+    assert!(
+        state
+            .check(&grant(2, &["shoot_photo", "record_video"]))
+            .is_err(),
+        "terms not in force"
+    );
+    assert!(
+        state
+            .check(&grant(1, &["record_video", "shoot_photo"]))
+            .is_err(),
+        "not in the declared order"
+    );
+    // A single use on top of the photos records only what the standing grant does not cover.
+    let once = |purposes| grant_for(GrantScope::Once, 1, purposes);
+    assert_eq!(state.check(&once(&["record_video"])), Ok(()));
+    assert!(
+        state
+            .check(&once(&["shoot_photo", "record_video"]))
+            .is_err(),
+        "more than the live rules record"
+    );
+}
+
+#[test]
 fn sessions_left_by_a_dead_process_end_when_it_was_last_seen() {
     let (state, mut seq) = granted(Feature::Camera, GrantScope::UntilRevoked);
     let began = state.begin_use(Feature::Camera, "record_video");
