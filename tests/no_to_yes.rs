@@ -938,6 +938,23 @@ fn a_use_resting_on_the_persons_own_single_use_ends_when_they_turn_out_a_minor()
         "{used:?}"
     );
     use_once(&store, Feature::Clipboard, "login");
+
+    // A guardian's single use for another purpose is the guardian's alone: it does not take
+    // the child's own one-off under the guardian's word (the guardian's decision replaces it).
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["channel_stats"]),
+            GrantScope::Once,
+            Actor::Guardian,
+        )
+        .unwrap();
+    let used = store.begin_use(Feature::Clipboard, "share_code".into());
+    assert!(
+        matches!(used, Err(ConsentError::ConsentRequired { .. })),
+        "{used:?}"
+    );
+    use_once(&store, Feature::Clipboard, "channel_stats");
 }
 
 /// The policy a person agreed to before a signal said they are a minor needs a guardian's
