@@ -562,24 +562,43 @@ fn a_log_whose_records_end_just_before_a_growth_step_opens_without_a_repair() {
     store.close().unwrap();
     drop(store);
 
-    let store = open(dir.path(), &clock);
+    let truncations = std::sync::Arc::new(Counted::new(IoKind::Truncate));
+    let options = StoreOptions {
+        io_faults: Some(truncations.clone()),
+        ..options(&clock)
+    };
+    let store = on_screen(ConsentStore::open_with(dir.path(), Some(config()), options).unwrap());
     let kinds = kinds(&store);
     assert!(
         !kinds.contains(&AuditKind::TailRepaired),
         "nothing was torn: {:?}",
         &kinds[..5]
     );
+    assert_eq!(
+        truncations.count(),
+        0,
+        "nothing cut, not even to its own length"
+    );
     assert!(store.verify().unwrap().intact);
 }
 
-/// Counts the preallocations of the log: each one writes zeros over room the log grows into.
-#[derive(Default)]
-struct Allocations(std::sync::atomic::AtomicU64);
+/// Counts one kind of change to the disk.
+struct Counted(IoKind, std::sync::atomic::AtomicU64);
 
-impl IoFaults for Allocations {
+impl Counted {
+    fn new(kind: IoKind) -> Counted {
+        Counted(kind, std::sync::atomic::AtomicU64::new(0))
+    }
+
+    fn count(&self) -> u64 {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl IoFaults for Counted {
     fn before(&self, op: &IoOp) -> std::io::Result<()> {
-        if op.kind == IoKind::Allocate {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if op.kind == self.0 {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         Ok(())
     }
@@ -595,7 +614,8 @@ fn decisions_within_the_room_kept_ahead_grow_nothing() {
     camera_granted(&store);
     store.close().unwrap();
     drop(store);
-    let allocations = std::sync::Arc::new(Allocations::default());
+    // Each preallocation writes zeros over room the log grows into.
+    let allocations = std::sync::Arc::new(Counted::new(IoKind::Allocate));
     let options = StoreOptions {
         io_faults: Some(allocations.clone()),
         ..options(&clock)
@@ -605,5 +625,5 @@ fn decisions_within_the_room_kept_ahead_grow_nothing() {
         use_once(&store, Feature::Camera, "shoot_photo");
     }
     store.revoke(Feature::Camera, Actor::User).unwrap();
-    assert_eq!(allocations.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert_eq!(allocations.count(), 0);
 }
