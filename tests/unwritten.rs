@@ -1033,14 +1033,14 @@ fn an_adult_age_signal_the_disk_refused_leaves_a_minor_a_minor() {
     let store = open_on(dir.path(), &clock, &disk);
     drop(granted(&store));
     let child = age_range(10, Some(12));
-    store.set_age_signal(child.clone()).unwrap();
+    store.set_age_signal(child).unwrap();
     disk.0.store(ALL_WRITES, Ordering::SeqCst);
     let adult = store.set_age_signal(age_range(18, None));
     assert!(
         matches!(adult, Err(ConsentError::Storage { .. })),
         "{adult:?}"
     );
-    assert_eq!(store.age_signal(), Some(child.clone()), "in this process");
+    assert_eq!(store.age_signal(), Some(child), "in this process");
     drop(store);
     disk.0.store(HEALTHY, Ordering::SeqCst);
     let store = open_on(dir.path(), &clock, &disk);
