@@ -627,3 +627,71 @@ fn decisions_within_the_room_kept_ahead_grow_nothing() {
     store.revoke(Feature::Camera, Actor::User).unwrap();
     assert_eq!(allocations.count(), 0);
 }
+
+#[test]
+fn records_that_fill_the_room_kept_ahead_to_its_last_byte_grow_nothing() {
+    // A reopened log's room is its records' end, the reserve for closing decisions and 4 KiB:
+    // records that end exactly there leave the reserve whole (nothing to grow); the next record
+    // grows the log. Camera purposes of every length from 1 to 16 let the uses land on it.
+    let purposes: Vec<String> = (0..16u8)
+        .map(|i| ((b'a' + i) as char).to_string().repeat(usize::from(i) + 1))
+        .collect();
+    let config = || {
+        config().with_policy(FeaturePolicy {
+            purposes: purposes.clone(),
+            ..FeaturePolicy::default_for(Feature::Camera)
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let log = dir.path().join("consent.log");
+    let end = || records_end(&fs::read(&log).unwrap()) as i64;
+    let store = open_with_config(dir.path(), &clock, config());
+    camera_granted(&store);
+    store.close().unwrap();
+    drop(store);
+    let end0 = end();
+    let allocations = std::sync::Arc::new(Counted::new(IoKind::Allocate));
+    let options = StoreOptions {
+        io_faults: Some(allocations.clone()),
+        ..options(&clock)
+    };
+    let store = on_screen(ConsentStore::open_with(dir.path(), Some(config()), options).unwrap());
+    let room = 4096;
+    // What a session's start costs beyond its purpose, and its end.
+    let before = end();
+    let session = store.begin_use(Feature::Camera, "a".into()).unwrap();
+    let began = end() - before - 1;
+    session.end().unwrap();
+    let ended = end() - before - began - 1;
+    // Uses of purposes of length 1–16 until a session's start can end the room exactly.
+    let reachable = |left: i64| {
+        let k = ((left - began - 16).max(0) + began + ended + 15) / (began + ended + 16);
+        (k * (began + ended + 1) + began + 1..=k * (began + ended + 16) + began + 16)
+            .contains(&left)
+    };
+    let last = loop {
+        let left = room - (end() - end0);
+        if (began + 1..=began + 16).contains(&left) {
+            let last = &purposes[(left - began - 1) as usize];
+            break store.begin_use(Feature::Camera, last.clone()).unwrap();
+        }
+        let len = (1..=16)
+            .rev()
+            .find(|len| reachable(left - began - ended - len))
+            .unwrap_or_else(|| panic!("{left} bytes left cannot be filled"));
+        use_once(&store, Feature::Camera, &purposes[len as usize - 1]);
+    };
+    assert_eq!(
+        end() - end0,
+        room,
+        "the records fill the room to its last byte"
+    );
+    assert_eq!(
+        allocations.count(),
+        0,
+        "the reserve is whole: nothing to grow"
+    );
+    last.end().unwrap();
+    assert_eq!(allocations.count(), 1, "a byte more grows the log");
+}
