@@ -87,17 +87,13 @@ impl StoreDir {
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )?;
-        for attempt in 0..=LOCK_RETRIES {
-            match rfs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => return Ok(Some(DirLock { _fd: fd })),
-                Err(rustix::io::Errno::WOULDBLOCK) if attempt < LOCK_RETRIES => {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
-                Err(e) => return Err(e.into()),
+        for _ in 0..LOCK_RETRIES {
+            if try_lock(&fd)? {
+                return Ok(Some(DirLock { _fd: fd }));
             }
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        Ok(None)
+        Ok(try_lock(&fd)?.then_some(DirLock { _fd: fd }))
     }
 
     /// Which store this is, for what the process keeps about it: the directory's canonical
@@ -315,5 +311,14 @@ impl StoreDir {
             std::fs::remove_dir_all(self.path.join(QUARANTINE_DIR))
         })?;
         self.sync()
+    }
+}
+
+/// Takes the directory's lock through `fd` if nobody holds it: whether it did.
+fn try_lock(fd: &OwnedFd) -> io::Result<bool> {
+    match rfs::flock(fd, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
