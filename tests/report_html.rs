@@ -74,3 +74,34 @@ fn an_unwritable_html_path_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_html_report_is_its_owners_only_says_where_it_went_in_json_and_takes_a_bounded_window() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    consentkit(&store, &["init", "--app-id", "com.example.camera"]);
+    let page = dir.path().join("report.html");
+    // Written as the store is (0600), also over a page another program left readable.
+    std::fs::write(&page, "old").unwrap();
+    std::fs::set_permissions(&page, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let page_arg = page.to_str().unwrap();
+    let wrote = consentkit(&store, &["--json", "report", "--html", page_arg]);
+    let mode = std::fs::metadata(&page).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    assert!(std::fs::read_to_string(&page).unwrap().contains("<svg"));
+    // --json is honoured: where the page went, as JSON.
+    let said: serde_json::Value = serde_json::from_slice(&wrote.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&wrote.stdout)));
+    assert_eq!(said["html"], page_arg);
+    // A window of a hundred million days is refused, not turned into a negative time.
+    let out = Command::new(env!("CARGO_BIN_EXE_consentkit"))
+        .arg("--dir")
+        .arg(&store)
+        .args(["report", "--days", "100000000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--days"), "{err}");
+}

@@ -101,8 +101,8 @@ enum Command {
     },
     /// Uses, time in use, last use and refusals per feature.
     Report {
-        /// The window: the last N days.
-        #[arg(long, default_value_t = 7)]
+        /// The window: the last N days (1 to 3660, ten years: longer than any history kept).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3660))]
         days: u32,
         /// Write the report as one self-contained HTML page (a table and a timeline of uses).
         #[arg(long, value_name = "FILE")]
@@ -340,8 +340,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             match html {
                 Some(path) => {
                     let page = html::page(&store.app_id(), &store.policy_state(), &report);
-                    std::fs::write(&path, page).map_err(|e| format!("{}: {e}", path.display()))?;
-                    println!("wrote {}", path.display());
+                    html::write(&path, &page).map_err(|e| format!("{}: {e}", path.display()))?;
+                    match cli.json {
+                        true => println!("{}", serde_json::json!({ "html": path })),
+                        false => println!("wrote {}", path.display()),
+                    }
                 }
                 None => output::report(&report, cli.json),
             }
