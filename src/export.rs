@@ -67,7 +67,12 @@ struct ConsentRecord<'a> {
     record_id: Option<String>,
     app_id: &'a str,
     feature: Feature,
+    /// What the consent covers now: the purposes granted (none unless granted).
     purposes: &'a [String],
+    /// Single uses given on top of a standing grant, not yet used.
+    single_use_purposes: &'a [String],
+    /// What the app declares the feature is used for.
+    declared_purposes: &'a [String],
     status: ConsentStatus,
     scope: Option<GrantScope>,
     actor: Option<Actor>,
@@ -117,7 +122,9 @@ pub(crate) fn json(
             }),
             app_id: &view.app_id,
             feature: s.feature,
-            purposes: &s.purposes,
+            purposes: &s.granted_purposes,
+            single_use_purposes: &s.single_use_purposes,
+            declared_purposes: &s.purposes,
             status: s.status,
             scope: s.scope,
             actor: s.decided_by,

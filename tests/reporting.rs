@@ -233,6 +233,49 @@ fn a_no_is_exported_with_its_own_record_and_the_terms_it_was_said_under() {
 }
 
 #[test]
+fn an_exported_record_names_only_the_purposes_the_consent_covers() {
+    let (_clock, store) = store_with_camera_granted();
+    let purposes = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["login"]),
+            GrantScope::UntilRevoked,
+            Actor::User,
+        )
+        .unwrap();
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            purposes(&["share_code"]),
+            GrantScope::Once,
+            Actor::User,
+        )
+        .unwrap();
+    let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
+    let records = export["consent_records"].as_array().unwrap();
+    let clipboard = records
+        .iter()
+        .find(|r| r["feature"] == "clipboard")
+        .unwrap();
+    assert_eq!(clipboard["purposes"], serde_json::json!(["login"]));
+    assert_eq!(
+        clipboard["single_use_purposes"],
+        serde_json::json!(["share_code"])
+    );
+    assert_eq!(
+        clipboard["declared_purposes"],
+        serde_json::json!(["login", "share_code", "channel_stats"])
+    );
+    // Nothing granted, nothing covered.
+    let microphone = records
+        .iter()
+        .find(|r| r["feature"] == "microphone")
+        .unwrap();
+    assert_eq!(microphone["purposes"], serde_json::json!([]));
+}
+
+#[test]
 fn the_access_export_pairs_interval_begin_and_end_like_apples_report() {
     let (clock, store) = store_with_camera_granted();
     grant(&store, Feature::Clipboard, GrantScope::Once);
