@@ -503,22 +503,7 @@ fn a_single_use_grant_on_top_of_a_standing_one_adds_one_use() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let store = launch(dir.path(), &clock, config());
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["login"]),
-            GrantScope::UntilRevoked,
-            Actor::User,
-        )
-        .unwrap();
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["share_code"]),
-            GrantScope::Once,
-            Actor::User,
-        )
-        .unwrap();
+    login_and_share_code_once(&store, Actor::User);
     let state = store.state(Feature::Clipboard);
     assert_eq!(state.scope, Some(GrantScope::UntilRevoked), "{state:?}");
     assert_eq!(state.granted_purposes, ["login"]);
@@ -885,22 +870,7 @@ fn a_planted_unwritten_file_never_loosens_and_is_kept_aside() {
 /// The clipboard: a guardian's standing grant for logging in, and the person's own single use
 /// for sharing a code.
 fn guardians_login_and_own_share_code(store: &ConsentStore) {
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["login"]),
-            GrantScope::UntilRevoked,
-            Actor::Guardian,
-        )
-        .unwrap();
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["share_code"]),
-            GrantScope::Once,
-            Actor::User,
-        )
-        .unwrap();
+    login_and_share_code_once(store, Actor::Guardian);
 }
 
 /// A minor's use stands only on a guardian's consent: a session resting on the person's own

@@ -235,23 +235,7 @@ fn a_no_is_exported_with_its_own_record_and_the_terms_it_was_said_under() {
 #[test]
 fn an_exported_record_names_only_the_purposes_the_consent_covers() {
     let (_clock, store) = store_with_camera_granted();
-    let purposes = |list: &[&str]| list.iter().map(|p| p.to_string()).collect::<Vec<_>>();
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["login"]),
-            GrantScope::UntilRevoked,
-            Actor::User,
-        )
-        .unwrap();
-    store
-        .grant_purposes(
-            Feature::Clipboard,
-            purposes(&["share_code"]),
-            GrantScope::Once,
-            Actor::User,
-        )
-        .unwrap();
+    login_and_share_code_once(&store, Actor::User);
     let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
     let records = export["consent_records"].as_array().unwrap();
     let clipboard = records

@@ -140,3 +140,24 @@ pub fn records_end(bytes: &[u8]) -> usize {
     }
     pos
 }
+
+/// The clipboard granted for logging in until revoked, by `standing`, and for sharing a code
+/// once, by the user.
+pub fn login_and_share_code_once(store: &ConsentStore, standing: Actor) {
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            vec!["login".into()],
+            GrantScope::UntilRevoked,
+            standing,
+        )
+        .unwrap();
+    store
+        .grant_purposes(
+            Feature::Clipboard,
+            vec!["share_code".into()],
+            GrantScope::Once,
+            Actor::User,
+        )
+        .unwrap();
+}
