@@ -206,18 +206,17 @@ pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<Stri
             duration_ms,
             ..
         } => {
-            let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
-            let end = match begun.remove(session) {
-                Some(began) => began.saturating_add(duration),
-                // Its beginning went with the history retention removed: the pair is still
-                // whole, the beginning counted back from the end.
-                None => {
-                    let began = record.time_ms.saturating_sub(duration);
-                    line(*feature, *session, "intervalBegin", began);
-                    record.time_ms
-                }
-            };
-            line(*feature, *session, "intervalEnd", end);
+            // A session whose beginning went with the history retention removed is no
+            // longer there to report: its end alone is no interval (as in the report, I6).
+            if let Some(began) = begun.remove(session) {
+                let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
+                line(
+                    *feature,
+                    *session,
+                    "intervalEnd",
+                    began.saturating_add(duration),
+                );
+            }
         }
         _ => {}
     })?;

@@ -165,6 +165,8 @@ pub(crate) fn privacy_report(
     let mut intervals: Vec<UseInterval> = Vec::new();
     // Where each session begun in the window sits in `intervals`, until it ends.
     let mut open: HashMap<u64, usize> = HashMap::new();
+    // Sessions begun before this record were cut off with the history retention removed.
+    let first_kept = reader.first_seq();
     scan(reader, Some(since_ms), |record| {
         if record.time_ms < since_ms || record.time_ms >= until_ms {
             return;
@@ -198,6 +200,11 @@ pub(crate) fn privacy_report(
                 duration_ms,
                 ..
             } => {
+                // Only what is still there counts: the end of a use whose start was cut off
+                // is no use of its own (I6).
+                if *session < first_kept {
+                    return;
+                }
                 lines[feature.index()].time_in_use_ms += duration_ms;
                 let duration = i64::try_from(*duration_ms).unwrap_or(i64::MAX);
                 match open.remove(session) {

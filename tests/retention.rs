@@ -348,3 +348,54 @@ fn an_inspector_of_a_cut_log_damaged_at_its_first_kept_record_shows_what_the_bas
         "shown, never allowed"
     );
 }
+
+#[test]
+fn a_use_whose_start_was_cut_off_is_not_counted_by_halves() {
+    // A recording left running for days: its start goes with the days retention cuts, its end
+    // is recent. The report counts what is still there — not the time of a use whose start
+    // it no longer holds.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = reopen(dir.path(), &clock, retaining(1));
+    camera_granted(&store);
+    let recording = store
+        .begin_use(Feature::Camera, "record_video".into())
+        .unwrap();
+    clock.advance(DAY);
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    clock.advance(2 * DAY);
+    recording.end().unwrap();
+    clock.advance(60_000);
+    use_once(&store, Feature::Camera, "shoot_photo");
+    // Cut after the day's first write (compact() would cut the same).
+    store.compact().unwrap();
+    let log = log_of(&store);
+    assert!(
+        log.iter().any(|e| e.kind == AuditKind::Pruned),
+        "the first days are cut"
+    );
+    assert_eq!(
+        log[0].kind,
+        AuditKind::SessionEnded,
+        "the recording's end is kept"
+    );
+    assert!(
+        !log.iter()
+            .any(|e| e.kind == AuditKind::SessionBegan
+                && e.purpose.as_deref() == Some("record_video"))
+    );
+    let now = clock.now_ms();
+    let report = store.privacy_report(now - 7 * DAY as i64, now + 1).unwrap();
+    let camera = &report.features[Feature::Camera.index()];
+    assert_eq!((camera.uses, camera.time_in_use_ms), (1, 0), "{camera:?}");
+    assert!(
+        report.intervals.iter().all(|i| i.purpose.is_some()),
+        "{:?}",
+        report.intervals
+    );
+    // Nor does the access export make an interval of it.
+    let access = store.export_access_ndjson().unwrap();
+    for kind in ["intervalBegin", "intervalEnd"] {
+        assert_eq!(access.matches(kind).count(), 1, "{kind} in\n{access}");
+    }
+}
