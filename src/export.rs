@@ -58,8 +58,19 @@ struct Export<'a> {
     /// it is not in this export.
     #[serde(skip_serializing_if = "Option::is_none")]
     recovered_from_damage: Option<&'a RecoveryNotice>,
+    /// Retention cut the log: the records up to `through_seq` are gone, and what was in force
+    /// then — decisions included — is the log's base, bound to that record's hash. A consent
+    /// record whose decision was cut off is `recorded_in: "base"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    base: Option<BaseRef>,
     log: Vec<LogLine>,
     head: LogHead,
+}
+
+#[derive(Serialize)]
+struct BaseRef {
+    through_seq: u64,
+    through_hash: String,
 }
 
 #[derive(Serialize)]
@@ -81,6 +92,9 @@ struct ConsentRecord<'a> {
     current_terms_revision: u32,
     os_permission: OsPermission,
     how_to_withdraw: &'a str,
+    /// Where `record_id`'s record is: `log`, or — cut off by retention — the log's `base`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_in: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -107,6 +121,8 @@ pub(crate) fn json(
         })
     })?;
     let texts: Vec<String> = Feature::ALL.into_iter().map(how_to_withdraw).collect();
+    let cut = reader.cut();
+    let cut_through = cut.map_or(0, |(seq, _)| seq);
     let consent_records = view
         .states
         .iter()
@@ -133,6 +149,10 @@ pub(crate) fn json(
             current_terms_revision: s.terms_revision,
             os_permission: s.os_permission,
             how_to_withdraw: &texts[s.feature.index()],
+            recorded_in: (decision_seq > 0).then_some(match decision_seq <= cut_through {
+                true => "base",
+                false => "log",
+            }),
         })
         .collect();
     let export = Export {
@@ -147,6 +167,10 @@ pub(crate) fn json(
         minor: view.minor,
         damaged: view.damage.as_ref(),
         recovered_from_damage: view.recovery.as_ref(),
+        base: cut.map(|(through_seq, hash)| BaseRef {
+            through_seq,
+            through_hash: hex::encode(hash),
+        }),
         log,
         head,
     };

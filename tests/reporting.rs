@@ -190,6 +190,8 @@ fn the_json_export_holds_consent_records_and_the_whole_log() {
     assert_eq!(camera["actor"], "user");
     // Record 2 is the app saying it is on screen; 3 the grant.
     assert_eq!(camera["record_id"], format!("{APP}/1/camera/3"));
+    assert_eq!(camera["recorded_in"], "log");
+    assert!(export.get("base").is_none(), "nothing cut");
     assert_eq!(camera["terms_revision"], 1);
     assert_eq!(
         camera["purposes"],

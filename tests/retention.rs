@@ -103,6 +103,17 @@ fn a_year_of_use_keeps_half_a_year_of_history_and_every_decision_in_force() {
     assert_eq!(camera["decided_at"], iso8601(camera_decided.unwrap()));
     assert!(camera["record_id"].is_string());
     assert_eq!(export["consent_records"][1]["status"], "denied");
+    // Each record id resolves: the day-0 grant and the day-5 "no" are in the base that
+    // replaced the records cut off, which the export names.
+    let through = export["base"]["through_seq"].as_u64().unwrap();
+    assert_eq!(through + 1, log[0].seq);
+    assert_eq!(export["base"]["through_hash"].as_str().unwrap().len(), 64);
+    for record in &export["consent_records"].as_array().unwrap()[..2] {
+        let id = record["record_id"].as_str().unwrap();
+        let seq: u64 = id.rsplit('/').next().unwrap().parse().unwrap();
+        assert!(seq <= through, "{id}");
+        assert_eq!(record["recorded_in"], "base", "{id}");
+    }
     let export_after = store.export_json().unwrap().len();
     assert!(
         export_after < export_before * 6 / 10,
