@@ -12,7 +12,7 @@ use crate::engine::{LogHead, StateView};
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::iso8601::{iso8601, iso8601_local};
-use crate::kinds::RecoveryNotice;
+use crate::kinds::{RecoveryNotice, RefusalReason};
 use crate::log::LogReader;
 use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
 use crate::policy::PolicyState;
@@ -92,6 +92,12 @@ struct ConsentRecord<'a> {
     current_terms_revision: u32,
     os_permission: OsPermission,
     how_to_withdraw: &'a str,
+    /// Whether the rules let this consent count now: granted, by someone with standing, with
+    /// the policy agreed where it is required. A grant in the log need not count (I6).
+    counts: bool,
+    /// Why a grant does not count now (`guardian_required`, `policy_not_agreed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_counting: Option<RefusalReason>,
     /// Where `record_id`'s record is: `log`, or — cut off by retention — the log's `base`.
     #[serde(skip_serializing_if = "Option::is_none")]
     recorded_in: Option<&'static str>,
@@ -127,7 +133,8 @@ pub(crate) fn json(
         .states
         .iter()
         .zip(&view.decisions)
-        .map(|(s, &decision_seq)| ConsentRecord {
+        .zip(&view.not_counting)
+        .map(|((s, &decision_seq), &not_counting)| ConsentRecord {
             record_id: (decision_seq > 0).then(|| {
                 format!(
                     "{}/{}/{}/{decision_seq}",
@@ -149,6 +156,8 @@ pub(crate) fn json(
             current_terms_revision: s.terms_revision,
             os_permission: s.os_permission,
             how_to_withdraw: &texts[s.feature.index()],
+            counts: s.status == ConsentStatus::Granted && not_counting.is_none(),
+            not_counting,
             recorded_in: (decision_seq > 0).then_some(match decision_seq <= cut_through {
                 true => "base",
                 false => "log",
@@ -274,6 +283,7 @@ mod tests {
             chain_started_ms: 1,
             states: Vec::new(),
             decisions: Vec::new(),
+            not_counting: Vec::new(),
             policy: crate::rules::State::new("a").policy_state(),
             sdks: Vec::new(),
             ad_signals: AdSignals::denied(),

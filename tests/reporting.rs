@@ -262,6 +262,40 @@ fn an_exported_record_names_only_the_purposes_the_consent_covers() {
 }
 
 #[test]
+fn an_exported_grant_that_no_longer_counts_says_so_and_why() {
+    // An adult's own camera grant, then a guardian says the person is 10–12 in China: the
+    // grant is still the log's, but the rules no longer let it count (I6).
+    let clock = clock();
+    let china = ConsentConfig {
+        jurisdiction: Some("CN".into()),
+        ..config()
+    };
+    let store = on_screen(ConsentStore::open_in_memory_with(china, options(&clock)).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    let records = |store: &ConsentStore| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&store.export_json().unwrap()).unwrap()
+            ["consent_records"]
+            .clone()
+    };
+    assert_eq!(records(&store)[0]["counts"], true);
+    store
+        .set_age_signal(AgeSignal {
+            lower: 10,
+            upper: Some(12),
+            source: AgeSource::Guardian,
+        })
+        .unwrap();
+    let camera = &records(&store)[0];
+    assert_eq!(camera["status"], "granted");
+    assert_eq!(camera["counts"], false, "{camera}");
+    assert_eq!(camera["not_counting"], "guardian_required");
+    // What was never granted counts for nothing, and says no reason.
+    let microphone = &records(&store)[1];
+    assert_eq!(microphone["counts"], false);
+    assert!(microphone.get("not_counting").is_none(), "{microphone}");
+}
+
+#[test]
 fn the_access_export_pairs_interval_begin_and_end_like_apples_report() {
     let (clock, store) = store_with_camera_granted();
     grant(&store, Feature::Clipboard, GrantScope::Once);

@@ -126,6 +126,21 @@ impl State {
     }
 
     /// Why `begin_use` says no (rules 2, 4, 5 and 7), in the order they are checked.
+    /// Why the feature's standing grant does not count now, whatever the moment of use (I1,
+    /// I6): the policy is not agreed (basic mode), or it is a minor's own. `None` when it
+    /// counts, or when there is no grant.
+    pub fn grant_not_counting(&self, feature: Feature) -> Option<RefusalReason> {
+        let record = self.record(feature);
+        if record.status != ConsentStatus::Granted {
+            return None;
+        }
+        if self.basic_mode() {
+            return Some(RefusalReason::PolicyNotAgreed);
+        }
+        self.needs_guardian_for(record.actor)
+            .then_some(RefusalReason::GuardianRequired)
+    }
+
     pub(super) fn use_refusal(&self, feature: Feature, purpose: &str) -> Option<RefusalReason> {
         let record = self.record(feature);
         let terms = self.terms(feature);
