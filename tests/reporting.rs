@@ -263,7 +263,7 @@ fn an_exported_record_names_only_the_purposes_the_consent_covers() {
 
 #[test]
 fn an_exported_grant_that_no_longer_counts_says_so_and_why() {
-    // An adult's own camera grant, then a guardian says the person is 10–12 in China: the
+    // An adult's own camera grant, then the OS says the person is 10–12 in China: the
     // grant is still the log's, but the rules no longer let it count (I6).
     let clock = clock();
     let china = ConsentConfig {
@@ -278,13 +278,7 @@ fn an_exported_grant_that_no_longer_counts_says_so_and_why() {
             .clone()
     };
     assert_eq!(records(&store)[0]["counts"], true);
-    store
-        .set_age_signal(AgeSignal {
-            lower: 10,
-            upper: Some(12),
-            source: AgeSource::Guardian,
-        })
-        .unwrap();
+    store.set_age_signal(age_range(10, Some(12))).unwrap();
     let camera = &records(&store)[0];
     assert_eq!(camera["status"], "granted");
     assert_eq!(camera["counts"], false, "{camera}");
