@@ -92,6 +92,11 @@ struct ConsentRecord<'a> {
     current_terms_revision: u32,
     os_permission: OsPermission,
     how_to_withdraw: &'a str,
+    /// What the deciding record was: `given`, `refused`, `withdrawn`, or `expired` (the terms
+    /// widened, a single use used or lapsed). Absent when nothing was decided, or when the
+    /// record was cut off into the base (which keeps the decision, not what kind it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'static str>,
     /// Whether the rules let this consent count now: granted, by someone with standing, with
     /// the policy agreed where it is required. A grant in the log need not count (I6).
     counts: bool,
@@ -101,6 +106,19 @@ struct ConsentRecord<'a> {
     /// Where `record_id`'s record is: `log`, or — cut off by retention — the log's `base`.
     #[serde(skip_serializing_if = "Option::is_none")]
     recorded_in: Option<&'static str>,
+}
+
+/// The kind of consent event a deciding record is.
+fn event_of(entry: &Entry) -> Option<&'static str> {
+    match entry {
+        Entry::Granted { .. } => Some("given"),
+        Entry::Denied { .. } => Some("refused"),
+        Entry::Revoked { .. } => Some("withdrawn"),
+        Entry::ReconsentRequired { .. }
+        | Entry::GrantConsumed { .. }
+        | Entry::GrantLapsed { .. } => Some("expired"),
+        _ => None,
+    }
 }
 
 #[derive(Serialize)]
@@ -120,7 +138,14 @@ pub(crate) fn json(
     now_ms: i64,
 ) -> Result<String, Error> {
     let mut log = Vec::new();
+    // What each feature's deciding record was: a "no" refused or withdrawn, a consent given.
+    let mut events: HashMap<u64, &'static str> = HashMap::new();
     scan(reader, None, |record| {
+        if view.decisions.contains(&record.seq) {
+            if let Some(event) = event_of(&record.entry) {
+                events.insert(record.seq, event);
+            }
+        }
         log.push(LogLine {
             time: iso8601(record.time_ms),
             entry: AuditEntry::from_record(record),
@@ -156,6 +181,7 @@ pub(crate) fn json(
             current_terms_revision: s.terms_revision,
             os_permission: s.os_permission,
             how_to_withdraw: &texts[s.feature.index()],
+            event: events.get(&decision_seq).copied(),
             counts: s.status == ConsentStatus::Granted && not_counting.is_none(),
             not_counting,
             recorded_in: (decision_seq > 0).then_some(match decision_seq <= cut_through {

@@ -290,6 +290,36 @@ fn an_exported_grant_that_no_longer_counts_says_so_and_why() {
 }
 
 #[test]
+fn an_exported_no_says_whether_it_was_refused_or_withdrawn() {
+    let (_clock, store) = store_with_camera_granted();
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    store.deny(Feature::Microphone, Actor::User).unwrap();
+    grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
+    let export: serde_json::Value = serde_json::from_str(&store.export_json().unwrap()).unwrap();
+    let event = |feature: Feature| {
+        let record = &export["consent_records"][feature.index()];
+        (record["status"].clone(), record["event"].clone())
+    };
+    assert_eq!(
+        event(Feature::Camera),
+        ("denied".into(), "withdrawn".into())
+    );
+    assert_eq!(
+        event(Feature::Microphone),
+        ("denied".into(), "refused".into())
+    );
+    assert_eq!(
+        event(Feature::PhotoLibrary),
+        ("granted".into(), "given".into())
+    );
+    assert_eq!(
+        event(Feature::Clipboard).1,
+        serde_json::Value::Null,
+        "never asked"
+    );
+}
+
+#[test]
 fn the_access_export_pairs_interval_begin_and_end_like_apples_report() {
     let (clock, store) = store_with_camera_granted();
     grant(&store, Feature::Clipboard, GrantScope::Once);

@@ -113,6 +113,10 @@ fn a_year_of_use_keeps_half_a_year_of_history_and_every_decision_in_force() {
         let seq: u64 = id.rsplit('/').next().unwrap().parse().unwrap();
         assert!(seq <= through, "{id}");
         assert_eq!(record["recorded_in"], "base", "{id}");
+        assert!(
+            record.get("event").is_none(),
+            "the base keeps no kind: {id}"
+        );
     }
     let export_after = store.export_json().unwrap().len();
     assert!(
