@@ -62,6 +62,15 @@ fn cn_config() -> ConsentConfig {
     }
 }
 
+/// A directory for a store, a clock, and the disk under it, healthy until told otherwise.
+fn on_a_disk() -> (tempfile::TempDir, Arc<FakeClock>, Arc<Disk>) {
+    (
+        tempfile::tempdir().unwrap(),
+        clock(),
+        Arc::new(Disk::default()),
+    )
+}
+
 fn open_on(dir: &Path, clock: &Arc<FakeClock>, disk: &Arc<Disk>) -> Arc<ConsentStore> {
     open_sealed_on(dir, clock, disk, None)
 }
@@ -304,9 +313,7 @@ fn a_no_the_log_refused_outlives_the_process() {
 #[test]
 fn an_unreadable_unwritten_file_is_kept_aside_and_every_no_it_could_hold_is_assumed() {
     let _alone = ONE_AT_A_TIME.lock();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let disk = Arc::new(Disk::default());
+    let (dir, clock, disk) = on_a_disk();
     let store = open_on(dir.path(), &clock, &disk);
     let _session = granted(&store);
     store.close().unwrap();
@@ -352,9 +359,7 @@ fn every_no_assumed(store: &ConsentStore, what: &str) {
 #[test]
 fn an_unwritten_file_cut_short_at_any_length_is_kept_aside_and_never_read() {
     let _alone = ONE_AT_A_TIME.lock();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let disk = Arc::new(Disk::default());
+    let (dir, clock, disk) = on_a_disk();
     let store = open_on(dir.path(), &clock, &disk);
     drop(granted(&store));
     store.close().unwrap();
@@ -782,9 +787,7 @@ fn a_sealed_stores_kept_nos_deleted_or_replaced_before_the_next_open_are_all_ass
 fn an_open_whose_own_write_fails_fails_rather_than_hand_out_a_store_that_cannot_write() {
     // A full disk opens the store with everything off, so a "no" can still be said; any other
     // failure of what the open writes fails the open.
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let disk = Arc::new(Disk::default());
+    let (dir, clock, disk) = on_a_disk();
     let store = open_on(dir.path(), &clock, &disk);
     granted(&store).end().unwrap();
     store.close().unwrap();
@@ -809,9 +812,7 @@ fn an_open_whose_own_write_fails_fails_rather_than_hand_out_a_store_that_cannot_
 
 #[test]
 fn an_erasure_carried_out_late_is_carried_out_once_even_when_its_file_outlives_the_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let disk = Arc::new(Disk::default());
+    let (dir, clock, disk) = on_a_disk();
     let store = open_on(dir.path(), &clock, &disk);
     granted(&store).end().unwrap();
     let chain = store.head().chain;
@@ -847,9 +848,7 @@ fn an_erasure_carried_out_late_is_carried_out_once_even_when_its_file_outlives_t
 
 #[test]
 fn an_erasure_the_disk_refused_is_carried_out_even_when_the_next_open_recovers_from_damage() {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let disk = Arc::new(Disk::default());
+    let (dir, clock, disk) = on_a_disk();
     let store = open_on(dir.path(), &clock, &disk);
     granted(&store).end().unwrap();
     disk.0.store(LOG_WRITES, Ordering::SeqCst);
@@ -1027,9 +1026,7 @@ fn an_io_error_while_the_log_grows_is_a_failed_write_not_a_full_disk() {
 #[test]
 fn an_adult_age_signal_the_disk_refused_leaves_a_minor_a_minor() {
     let _alone = ONE_AT_A_TIME.lock();
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let disk = Arc::new(Disk::default());
+    let (dir, clock, disk) = on_a_disk();
     let store = open_on(dir.path(), &clock, &disk);
     drop(granted(&store));
     let child = age_range(10, Some(12));
