@@ -49,6 +49,16 @@ fn history(dir: &Path, clock: &Arc<FakeClock>, config: ConsentConfig, days: u64)
     store.close().unwrap();
 }
 
+/// Sixty days of history cut to thirty: the log's path and bytes, which begin with its base.
+fn cut_log(dir: &Path, clock: &Arc<FakeClock>) -> (std::path::PathBuf, Vec<u8>) {
+    history(dir, clock, retaining(0), 60);
+    reopen(dir, clock, retaining(30)).close().unwrap();
+    let log = dir.join("consent.log");
+    let bytes = std::fs::read(&log).unwrap();
+    assert_eq!(&bytes[8..16], b"CKBASE04");
+    (log, bytes)
+}
+
 fn log_of(store: &ConsentStore) -> Vec<AuditEntry> {
     let mut log = store.audit_log(AuditFilter::default()).unwrap();
     log.reverse();
@@ -211,11 +221,7 @@ fn a_sealed_log_still_verifies_after_a_cut_and_saved_heads_say_what_they_can() {
 fn a_damaged_base_is_damage_kept_aside() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    history(dir.path(), &clock, retaining(0), 60);
-    reopen(dir.path(), &clock, retaining(30)).close().unwrap();
-    let log = dir.path().join("consent.log");
-    let mut bytes = std::fs::read(&log).unwrap();
-    assert_eq!(&bytes[8..16], b"CKBASE04");
+    let (log, mut bytes) = cut_log(dir.path(), &clock);
     bytes[40] ^= 0x01;
     std::fs::write(&log, bytes).unwrap();
     let store = reopen(dir.path(), &clock, retaining(30));
@@ -332,11 +338,7 @@ fn an_inspector_of_a_cut_log_damaged_at_its_first_kept_record_shows_what_the_bas
     // then, shown with the damage beside them (I6) — not an empty store.
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    history(dir.path(), &clock, retaining(0), 60);
-    reopen(dir.path(), &clock, retaining(30)).close().unwrap();
-    let log = dir.path().join("consent.log");
-    let mut bytes = std::fs::read(&log).unwrap();
-    assert_eq!(&bytes[8..16], b"CKBASE04");
+    let (log, mut bytes) = cut_log(dir.path(), &clock);
     let body = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
     let first_frame = 20 + body + 32;
     bytes[first_frame + 8 + 40] ^= 0x01; // inside the first kept record's payload
