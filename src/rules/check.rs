@@ -158,7 +158,7 @@ impl State {
             ConsentStatus::Denied => Some(RefusalReason::Denied),
             ConsentStatus::NeedsReconsent => Some(RefusalReason::NeedsReconsent),
             ConsentStatus::Granted
-                if self.needs_guardian_for(record.actor)
+                if self.grant_not_counting(feature).is_some()
                     || self.needs_guardian_for(record.deciding_actor(purpose)) =>
             {
                 Some(RefusalReason::GuardianRequired)
