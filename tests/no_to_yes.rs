@@ -1038,3 +1038,34 @@ fn a_guardians_decline_of_the_policy_stands_when_a_new_config_makes_the_person_n
     store.agree_to_policy(Actor::Guardian).unwrap();
     assert_eq!(store.policy_state().status, PolicyStatus::Agreed);
 }
+
+#[test]
+fn an_sdk_needing_a_feature_never_starts_on_a_minors_own_grant() {
+    // An adult-by-default person grants the camera; then the OS says they are 10–12 in China.
+    // The grant no longer counts (a guardian must decide), so an SDK that needs the camera
+    // may not start on it either — until a guardian grants.
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let config = ConsentConfig {
+        jurisdiction: Some("CN".into()),
+        sdks: vec![sdk("ar_filters", &[Feature::Camera], false)],
+        ..config()
+    };
+    let store = launch(dir.path(), &clock, config.clone());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    assert!(store.sdk_status("ar_filters".into()).may_start);
+    store
+        .set_age_signal(signal(10, Some(12), AgeSource::OsAgeRange))
+        .unwrap();
+    let blocked = Some(SdkBlock::FeatureNotGranted {
+        feature: Feature::Camera,
+    });
+    assert_eq!(store.sdk_status("ar_filters".into()).blocked_by, blocked);
+    assert!(store.sdk_started("ar_filters".into()).is_err());
+    // Relaunched, the same.
+    store.close().unwrap();
+    let store = launch(dir.path(), &clock, config);
+    assert_eq!(store.sdk_status("ar_filters".into()).blocked_by, blocked);
+    guardian_grants(&store, Feature::Camera);
+    assert!(store.sdk_status("ar_filters".into()).may_start);
+}

@@ -128,11 +128,14 @@ impl State {
             .map(|&feature| SdkBlock::FeatureNotGranted { feature })
     }
 
-    /// Consent is granted and the OS does not deny it: what an SDK needs of a feature, and
-    /// the ad-personalisation choice (the OS side of which is App Tracking Transparency).
+    /// Consent is granted, counts (given by someone with standing: a minor's own grant does
+    /// not), and the OS does not deny it: what an SDK needs of a feature, and the
+    /// ad-personalisation choice (the OS side of which is App Tracking Transparency).
     fn consented(&self, feature: Feature) -> bool {
         let record = self.record(feature);
-        record.status == ConsentStatus::Granted && !record.os_permission.is_denied()
+        record.status == ConsentStatus::Granted
+            && self.grant_not_counting(feature).is_none()
+            && !record.os_permission.is_denied()
     }
 
     /// The SDK's status; `healthy` is false when the store cannot record a start.

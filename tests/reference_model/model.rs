@@ -90,6 +90,9 @@ impl AppConfig {
                 terms_revision: t.revision,
                 how_to_withdraw: None,
                 only_during: t.only_during,
+                name: None,
+                purpose_texts: Vec::new(),
+                pii_categories: Vec::new(),
             });
         }
         config.policy_revision = self.policy_revision;
@@ -789,8 +792,13 @@ impl Model {
         }
     }
 
+    /// What an SDK needs of a feature: a grant that counts — by someone with standing for
+    /// this person (a minor's own grant does not) — and no OS denial.
     fn consented(&self, f: Feature) -> bool {
-        self.rec(f).status() == ConsentStatus::Granted && !denied(self.os[f.index()])
+        let rec = self.rec(f);
+        rec.status() == ConsentStatus::Granted
+            && !self.needs_guardian(rec.actor)
+            && !denied(self.os[f.index()])
     }
 
     pub fn sdk_block(&self, id: &str) -> Option<SdkBlock> {
