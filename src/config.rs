@@ -7,13 +7,12 @@ use crate::age::{age_of_digital_consent, is_valid_jurisdiction, MAX_AGE};
 use crate::clock::{Clock, SystemClock};
 use crate::log::{IoFaults, Sealer};
 use crate::model::{is_valid_app_id, purpose_problem, Feature};
+use crate::notice::{Controller, PurposeText, StoreTexts};
 use crate::sdk::{SdkPolicy, MAX_SDKS};
 use crate::terms::{AppTerms, FeatureTerms};
 
 /// Most purposes one feature may declare.
 pub const MAX_PURPOSES: usize = 16;
-/// Longest "how to withdraw" text accepted, in characters.
-pub const MAX_TEXT_LEN: usize = 500;
 
 /// What a feature may be used for, under which revision of its terms, and how a person
 /// withdraws consent in this app.
@@ -34,6 +33,19 @@ pub struct FeaturePolicy {
     /// ends this one's. The built-in motion-sensor policy depends on the camera.
     #[uniffi(default = None)]
     pub only_during: Option<Feature>,
+    /// The feature's name in the app's words and language ("相机"); a built-in English name
+    /// when unset. Screens, the report and consent records show it.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
+    /// Why the app uses the feature for each purpose, in its own words: the "why" prompts,
+    /// Settings, the report and consent records show. Each names a declared purpose; a purpose
+    /// left out is shown by its id.
+    #[uniffi(default = [])]
+    pub purpose_texts: Vec<PurposeText>,
+    /// The kinds of personal data a use collects ("Photos and videos taken with the camera"),
+    /// for consent records; the built-in ones (`default_pii_categories`) when empty.
+    #[uniffi(default = [])]
+    pub pii_categories: Vec<String>,
 }
 
 impl FeaturePolicy {
@@ -45,6 +57,9 @@ impl FeaturePolicy {
             terms_revision: 1,
             how_to_withdraw: None,
             only_during: feature.default_only_during(),
+            name: None,
+            purpose_texts: Vec::new(),
+            pii_categories: Vec::new(),
         }
     }
 }
@@ -88,6 +103,20 @@ pub struct ConsentConfig {
     /// days by default; 0 keeps everything.
     #[uniffi(default = 180)]
     pub retention_days: u32,
+    /// Who is responsible for the person's data: every consent record and receipt names it.
+    /// Unset, records say no controller was declared, and receipts cannot be made.
+    #[uniffi(default = None)]
+    pub controller: Option<Controller>,
+    /// Where the privacy policy is published (`https://…`): the notice consent is given under.
+    #[uniffi(default = None)]
+    pub policy_url: Option<String>,
+    /// The language of the policy and of the app's texts, as a BCP 47 tag (`en`, `zh-Hans`);
+    /// `en` when unset.
+    #[uniffi(default = None)]
+    pub policy_language: Option<String>,
+    /// How consent is collected, for consent records ("In-app consent prompt" when unset).
+    #[uniffi(default = None)]
+    pub collection_method: Option<String>,
 }
 
 impl ConsentConfig {
@@ -103,7 +132,24 @@ impl ConsentConfig {
             unknown_age_is_minor: false,
             reprompt_after_ms: DEFAULT_REPROMPT_AFTER_MS,
             retention_days: DEFAULT_RETENTION_DAYS,
+            controller: None,
+            policy_url: None,
+            policy_language: None,
+            collection_method: None,
         }
+    }
+
+    /// Names the controller, the policy's address and its language.
+    pub fn with_notice(
+        mut self,
+        controller: Controller,
+        policy_url: impl Into<String>,
+        policy_language: impl Into<String>,
+    ) -> ConsentConfig {
+        self.controller = Some(controller);
+        self.policy_url = Some(policy_url.into());
+        self.policy_language = Some(policy_language.into());
+        self
     }
 
     /// Asks for agreement to the privacy policy's revision `revision` before anything else.
@@ -179,9 +225,9 @@ pub(crate) struct Resolved {
     pub terms: Option<Vec<FeatureTerms>>,
     /// The app's terms as a whole; `None` likewise.
     pub app_terms: Option<AppTerms>,
-    /// The SDK catalogue's texts, in the config's order.
-    pub sdks: Vec<SdkPolicy>,
-    pub how_to_withdraw: Vec<String>,
+    /// The app's words: kept beside the log, and read back from there by tools that open the
+    /// store without the config.
+    pub texts: StoreTexts,
     pub reprompt_after_ms: u64,
     /// 0: keep everything.
     pub retention_days: u32,
@@ -194,27 +240,11 @@ impl Resolved {
             app_id: app_id.to_string(),
             terms: None,
             app_terms: None,
-            sdks: Vec::new(),
+            texts: StoreTexts::builtin(),
             reprompt_after_ms: DEFAULT_REPROMPT_AFTER_MS,
             retention_days: 0,
-            how_to_withdraw: Feature::ALL
-                .into_iter()
-                .map(default_withdraw_text)
-                .collect(),
         }
     }
-
-    pub fn how_to_withdraw(&self, feature: Feature) -> &str {
-        &self.how_to_withdraw[feature.index()]
-    }
-}
-
-/// The sentence used when the app gives none.
-pub(crate) fn default_withdraw_text(feature: Feature) -> String {
-    format!(
-        "Settings › Privacy › {}: switch it off. It takes effect at once and ends any use in progress.",
-        feature.as_str()
-    )
 }
 
 /// Checks the app's config and fills in built-in policies.
@@ -256,14 +286,23 @@ pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
         if policy.terms_revision == 0 {
             return bad(format!("{name}: terms revisions start at 1"));
         }
+        // The texts are checked with the rest of the app's words, below.
+        let texts = &mut resolved.texts.features[feature.index()];
         if let Some(text) = &policy.how_to_withdraw {
-            let len = text.chars().count();
-            if text.trim().is_empty() || len > MAX_TEXT_LEN {
+            texts.how_to_withdraw = text.clone();
+        }
+        texts.name = policy.name.clone();
+        for text in &policy.purpose_texts {
+            if !policy.purposes.contains(&text.purpose) {
+                let shown: String = text.purpose.chars().take(80).collect();
                 return bad(format!(
-                    "{name}: how_to_withdraw must be 1 to {MAX_TEXT_LEN} characters (got {len})"
+                    "{name}: a text for purpose {shown:?}, which it does not declare"
                 ));
             }
-            resolved.how_to_withdraw[feature.index()] = text.clone();
+        }
+        texts.purposes = policy.purpose_texts.clone();
+        if !policy.pii_categories.is_empty() {
+            texts.pii_categories = policy.pii_categories.clone();
         }
         if let Some(during) = policy.only_during {
             if during == feature {
@@ -290,7 +329,21 @@ pub(crate) fn resolve(config: &ConsentConfig) -> Result<Resolved, ConfigError> {
     }
     resolved.terms = Some(terms);
     resolved.app_terms = Some(resolve_app_terms(config)?);
-    resolved.sdks = config.sdks.clone();
+    let texts = &mut resolved.texts;
+    texts.sdks = config.sdks.clone();
+    texts.controller = config.controller.clone();
+    texts.policy_url = config.policy_url.clone();
+    if let Some(language) = &config.policy_language {
+        texts.policy_language = language.clone();
+    }
+    if let Some(method) = &config.collection_method {
+        texts.collection_method = method.clone();
+    }
+    texts.jurisdiction = config.jurisdiction.clone();
+    texts.retention_days = config.retention_days;
+    if let Some(problem) = texts.problem() {
+        return bad(problem);
+    }
     resolved.reprompt_after_ms = config.reprompt_after_ms;
     resolved.retention_days = config.retention_days;
     Ok(resolved)
@@ -341,6 +394,7 @@ fn resolve_app_terms(config: &ConsentConfig) -> Result<AppTerms, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notice::MAX_TEXT_LEN;
 
     fn with(policy: FeaturePolicy) -> Result<Resolved, ConfigError> {
         resolve(&ConsentConfig::new("com.example").with_policy(policy))
@@ -353,6 +407,9 @@ mod tests {
             terms_revision,
             how_to_withdraw: None,
             only_during: None,
+            name: None,
+            purpose_texts: Vec::new(),
+            pii_categories: Vec::new(),
         }
     }
 
@@ -366,7 +423,11 @@ mod tests {
             terms[Feature::Microphone.index()],
             FeatureTerms::default_for(Feature::Microphone)
         );
-        assert!(resolved.how_to_withdraw(Feature::Camera).contains("camera"));
+        assert!(resolved
+            .texts
+            .feature(Feature::Camera)
+            .how_to_withdraw
+            .contains("camera"));
     }
 
     #[test]
@@ -387,7 +448,7 @@ mod tests {
         policy.how_to_withdraw = Some("我的 › 隐私设置 › 相机：关闭".into());
         let resolved = with(policy).unwrap();
         assert_eq!(
-            resolved.how_to_withdraw(Feature::Camera),
+            resolved.texts.feature(Feature::Camera).how_to_withdraw,
             "我的 › 隐私设置 › 相机：关闭"
         );
     }

@@ -3,21 +3,22 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::ads::AdSignals;
 use crate::age::AgeSignal;
 use crate::audit::AuditEntry;
+use crate::consent_record::{derived_uuid, note_event, ConsentRecord, Records};
 use crate::engine::{LogHead, StateView};
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::iso8601::{iso8601, iso8601_local};
-use crate::kinds::{RecoveryNotice, RefusalReason};
+use crate::kinds::RecoveryNotice;
 use crate::log::LogReader;
-use crate::model::{Actor, ConsentStatus, Feature, GrantScope, OsPermission};
+use crate::model::Feature;
+use crate::notice::StoreTexts;
 use crate::policy::PolicyState;
 use crate::report::scan;
-use crate::sdk::SdkCatalogEntry;
+use crate::sdk::{SdkCatalogEntry, SdkPolicy};
 
 const EXPORT_FORMAT: &str = "consentkit.export/1";
 
@@ -43,6 +44,8 @@ struct Export<'a> {
     /// Agreement to the privacy policy as a whole.
     policy: &'a PolicyState,
     consent_records: Vec<ConsentRecord<'a>>,
+    /// The SDKs that may start now: everyone the person's data can reach.
+    recipients: Vec<&'a SdkPolicy>,
     /// The third-party SDK catalogue, with each SDK's status and first start.
     sdks: &'a [SdkCatalogEntry],
     /// What ad SDKs are told (Consent Mode v2).
@@ -74,54 +77,6 @@ struct BaseRef {
 }
 
 #[derive(Serialize)]
-struct ConsentRecord<'a> {
-    record_id: Option<String>,
-    app_id: &'a str,
-    feature: Feature,
-    /// What the consent covers now: the purposes granted (none unless granted).
-    purposes: &'a [String],
-    /// Single uses given on top of a standing grant, not yet used.
-    single_use_purposes: &'a [String],
-    /// What the app declares the feature is used for.
-    declared_purposes: &'a [String],
-    status: ConsentStatus,
-    scope: Option<GrantScope>,
-    actor: Option<Actor>,
-    decided_at: Option<String>,
-    terms_revision: u32,
-    current_terms_revision: u32,
-    os_permission: OsPermission,
-    how_to_withdraw: &'a str,
-    /// What the deciding record was: `given`, `refused`, `withdrawn`, or `expired` (the terms
-    /// widened, a single use used or lapsed). Absent when nothing was decided, or when the
-    /// record was cut off into the base (which keeps the decision, not what kind it was).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event: Option<&'static str>,
-    /// Whether the rules let this consent count now: granted, by someone with standing, with
-    /// the policy agreed where it is required. A grant in the log need not count (I6).
-    counts: bool,
-    /// Why a grant does not count now (`guardian_required`, `policy_not_agreed`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    not_counting: Option<RefusalReason>,
-    /// Where `record_id`'s record is: `log`, or — cut off by retention — the log's `base`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recorded_in: Option<&'static str>,
-}
-
-/// The kind of consent event a deciding record is.
-fn event_of(entry: &Entry) -> Option<&'static str> {
-    match entry {
-        Entry::Granted { .. } => Some("given"),
-        Entry::Denied { .. } => Some("refused"),
-        Entry::Revoked { .. } => Some("withdrawn"),
-        Entry::ReconsentRequired { .. }
-        | Entry::GrantConsumed { .. }
-        | Entry::GrantLapsed { .. } => Some("expired"),
-        _ => None,
-    }
-}
-
-#[derive(Serialize)]
 struct LogLine {
     time: String,
     #[serde(flatten)]
@@ -129,73 +84,38 @@ struct LogLine {
 }
 
 /// Everything the store holds about the person, machine-readable: one consent record per
-/// feature (with how to withdraw it, in the app's words) and the whole log.
+/// feature in the ISO/IEC TS 27560 shape (in the app's words) and the whole log.
 pub(crate) fn json(
     reader: &LogReader,
     view: &StateView,
     head: LogHead,
-    how_to_withdraw: impl Fn(Feature) -> String,
+    texts: &StoreTexts,
     now_ms: i64,
 ) -> Result<String, Error> {
     let mut log = Vec::new();
     // What each feature's deciding record was: a "no" refused or withdrawn, a consent given.
     let mut events: HashMap<u64, &'static str> = HashMap::new();
     scan(reader, None, |record| {
-        if view.decisions.contains(&record.seq) {
-            if let Some(event) = event_of(&record.entry) {
-                events.insert(record.seq, event);
-            }
-        }
+        note_event(view, &mut events, record);
         log.push(LogLine {
             time: iso8601(record.time_ms),
             entry: AuditEntry::from_record(record),
         })
     })?;
-    let texts: Vec<String> = Feature::ALL.into_iter().map(how_to_withdraw).collect();
     let cut = reader.cut();
-    let cut_through = cut.map_or(0, |(seq, _)| seq);
-    let consent_records = view
-        .states
-        .iter()
-        .zip(&view.decisions)
-        .zip(&view.not_counting)
-        .map(|((s, &decision_seq), &not_counting)| ConsentRecord {
-            record_id: (decision_seq > 0).then(|| {
-                format!(
-                    "{}/{}/{}/{decision_seq}",
-                    view.app_id,
-                    view.chain,
-                    s.feature.as_str()
-                )
-            }),
-            app_id: &view.app_id,
-            feature: s.feature,
-            purposes: &s.granted_purposes,
-            single_use_purposes: &s.single_use_purposes,
-            declared_purposes: &s.purposes,
-            status: s.status,
-            scope: s.scope,
-            actor: s.decided_by,
-            decided_at: s.decided_at_ms.map(iso8601),
-            terms_revision: s.decided_terms_revision,
-            current_terms_revision: s.terms_revision,
-            os_permission: s.os_permission,
-            how_to_withdraw: &texts[s.feature.index()],
-            event: events.get(&decision_seq).copied(),
-            counts: s.status == ConsentStatus::Granted && not_counting.is_none(),
-            not_counting,
-            recorded_in: (decision_seq > 0).then_some(match decision_seq <= cut_through {
-                true => "base",
-                false => "log",
-            }),
-        })
-        .collect();
+    let records = Records::new(view, texts, &events, reader);
     let export = Export {
         format: EXPORT_FORMAT,
         app_id: &view.app_id,
         exported_at: iso8601(now_ms),
         policy: &view.policy,
-        consent_records,
+        consent_records: records.all(),
+        recipients: view
+            .sdks
+            .iter()
+            .filter(|e| e.status.may_start)
+            .map(|e| &e.sdk)
+            .collect(),
         sdks: &view.sdks,
         ad_signals: &view.ad_signals,
         age_signal: view.age,
@@ -285,17 +205,16 @@ pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<Stri
 /// An RFC 9562 version-8 UUID for one session of one chain of one store: derived, so the same
 /// session always exports under the same identifier, and distinct across stores and chains.
 fn interval_id(view: &StateView, session: u64) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(view.app_id.as_bytes());
-    hasher.update(view.chain.to_le_bytes());
-    hasher.update(view.chain_started_ms.to_le_bytes());
-    hasher.update(session.to_le_bytes());
-    let bytes: [u8; 16] = hasher.finalize()[..16].try_into().expect("16 bytes");
-    uuid::Builder::from_custom_bytes(bytes)
-        .into_uuid()
-        .hyphenated()
-        .to_string()
-        .to_uppercase()
+    derived_uuid(
+        b"consentkit/interval/1",
+        &[
+            view.app_id.as_bytes(),
+            &view.chain.to_le_bytes(),
+            &view.chain_started_ms.to_le_bytes(),
+            &session.to_le_bytes(),
+        ],
+    )
+    .to_uppercase()
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod age;
 mod audit;
 mod clock;
 mod config;
+mod consent_record;
 mod engine;
 mod entry;
 mod error;
@@ -19,10 +20,13 @@ mod export;
 mod hot;
 mod iso8601;
 mod kinds;
+mod language;
 mod log;
 mod model;
+mod notice;
 mod observer;
 mod policy;
+mod receipt;
 mod report;
 mod rules;
 mod sdk;
@@ -44,10 +48,15 @@ pub use error::ConsentError;
 pub use export::access_category;
 pub use iso8601::{iso8601, iso8601_local};
 pub use kinds::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEndReason};
+pub use language::{default_feature_name, default_purpose_text, language_for_tag, Language};
 pub use log::{software_sealer, IoFaults, IoKind, IoOp, Sealer, SealerError};
 pub use model::{
     is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,
     MAX_PURPOSE_LEN,
+};
+pub use notice::{
+    default_pii_categories, is_language_tag, Controller, PurposeText, DEFAULT_COLLECTION_METHOD,
+    DEFAULT_POLICY_LANGUAGE, MAX_NOTICE_TEXT_LEN, MAX_PII_CATEGORIES, MAX_TEXT_LEN,
 };
 pub use observer::{ConsentChange, ConsentObserver, Subscription};
 pub use policy::{PolicyState, PolicyStatus};

@@ -17,7 +17,7 @@ pub const MAX_URL_LEN: usize = 500;
 /// One third-party SDK the app embeds, as its privacy policy's SDK catalogue lists it.
 ///
 /// Only the id and what the SDK needs reach the log; the texts are for screens and exports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
 pub struct SdkPolicy {
     /// A stable id, `[a-z0-9._-]{1,64}` (`ads`, `com.example.push`): what the app passes to
     /// `sdk_status` and `sdk_started`, and the only thing the log records of the SDK.

@@ -18,6 +18,7 @@ use crate::log::Sealer;
 use crate::model::{Actor, Feature, FeatureState, GrantScope, OsPermission};
 use crate::observer::{ConsentObserver, Subscription};
 use crate::policy::PolicyState;
+use crate::receipt;
 use crate::report::{self, PrivacyReport, VerifyReport};
 use crate::rules::{Decision, Now, State};
 use crate::sdk::{SdkCatalogEntry, SdkStatus};
@@ -325,8 +326,21 @@ impl ConsentStore {
             &reader,
             &engine.view(),
             engine.sealed_head(),
-            |f| engine.how_to_withdraw(f).to_string(),
+            engine.texts(),
             engine.now_ms(),
+        )?)
+    }
+
+    /// A Kantara Consent Receipt (v1.1) for every consent that counts now, as a JSON array:
+    /// refused, withdrawn and voided consents get none. Receipts name the controller, the
+    /// policy's address and the jurisdiction: without them in the app's config this fails
+    /// with `InvalidArgument`, saying which is missing.
+    pub fn export_kantara_receipts(&self) -> Result<String, ConsentError> {
+        let (reader, _) = self.engine.reader()?;
+        Ok(receipt::kantara(
+            &reader,
+            &self.engine.view(),
+            self.engine.texts(),
         )?)
     }
 

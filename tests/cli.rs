@@ -624,3 +624,42 @@ fn a_damaged_store_or_one_whose_log_is_gone_is_never_initialised_again() {
     assert_eq!(again.status.code(), Some(DAMAGED), "{}", stderr(&again));
     assert!(!dir.path().join("consent.log").exists(), "nothing created");
 }
+
+#[test]
+fn the_tools_export_has_the_apps_texts_and_kantara_receipts() {
+    // The demo's app declares its SDKs' vendors, purposes, data and links, and its
+    // controller: the tool, opening the store without the app's config, exports them too.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    assert!(consentkit(&store, &["demo"]).status.success());
+    let export: serde_json::Value =
+        serde_json::from_str(&stdout(&consentkit(&store, &["export"]))).unwrap();
+    for entry in export["sdks"].as_array().unwrap() {
+        let sdk = &entry["sdk"];
+        for text in ["vendor", "purpose", "privacy_policy_url"] {
+            assert_ne!(sdk[text], "", "{text} of {sdk}");
+        }
+        assert_ne!(sdk["name"], sdk["id"], "{sdk}");
+    }
+    let camera = &export["consent_records"][0];
+    assert_eq!(
+        camera["controller"]["name"], "Example Camera Ltd.",
+        "{camera}"
+    );
+    assert_eq!(
+        camera["notice"]["url"],
+        "https://camera.example.com/privacy"
+    );
+    let receipts = consentkit(&store, &["export", "--format", "kantara"]);
+    assert!(receipts.status.success(), "{}", stderr(&receipts));
+    let receipts: serde_json::Value = serde_json::from_str(&stdout(&receipts)).unwrap();
+    let counting = export["consent_records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["counts"] == true)
+        .count();
+    assert!(counting > 0);
+    assert_eq!(receipts.as_array().unwrap().len(), counting);
+    assert_eq!(receipts[0]["version"], "KI-CR-v1.1.0");
+}

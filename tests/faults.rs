@@ -231,15 +231,19 @@ fn at_every_operation(fault: Fault, prepare: impl Fn(&Path) -> bool, script: &[S
         }
         if let Fault::Fail(_) = fault {
             // A failed write or sync of the log is never shrugged off; only the derived
-            // files (snapshot, index), rebuilt from the log when needed, may fail quietly.
+            // files (snapshot, index), rebuilt from the log when needed, and the app's texts
+            // (words, not consent: written again at the next open) may fail quietly.
             let seen = plan.seen.lock().clone();
             let failed = &seen[at as usize - 1];
-            let derived = failed.file.starts_with("consent.snapshot")
+            let quiet = |file: &str| {
+                file.starts_with("consent.snapshot") || file.starts_with("consent.texts")
+            };
+            let derived = quiet(&failed.file)
                 || (failed.file == "consent.index" && failed.kind == IoKind::Write)
                 || (failed.kind == IoKind::DirSync
-                    && seen.get(at as usize - 2).is_some_and(|op| {
-                        op.kind == IoKind::Rename && op.file == "consent.snapshot"
-                    }));
+                    && seen
+                        .get(at as usize - 2)
+                        .is_some_and(|op| op.kind == IoKind::Rename && quiet(&op.file)));
             // A growth step the full disk refused is tried again smaller (only the records
             // and the reserve): when that fits, nothing failed.
             let grown_smaller = fault == Fault::Fail(ENOSPC)

@@ -63,6 +63,9 @@ fn camera_policy(purposes: &[&str], terms_revision: u32) -> ConsentConfig {
         purposes: purposes.iter().map(|p| p.to_string()).collect(),
         terms_revision,
         how_to_withdraw: None,
+        name: None,
+        purpose_texts: Vec::new(),
+        pii_categories: Vec::new(),
     })
 }
 

@@ -315,6 +315,7 @@ impl Engine {
             .map(|terms| SdkCatalogEntry {
                 sdk: self
                     .config
+                    .texts
                     .sdks
                     .iter()
                     .find(|sdk| sdk.id == terms.id)
@@ -325,8 +326,9 @@ impl Engine {
             .collect()
     }
 
-    pub fn how_to_withdraw(&self, feature: Feature) -> &str {
-        self.config.how_to_withdraw(feature)
+    /// The app's words: from its config, or kept beside the log for a store opened as it is.
+    pub fn texts(&self) -> &crate::notice::StoreTexts {
+        &self.config.texts
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -14,6 +14,7 @@ use crate::entry::Entry;
 use crate::error::Error;
 use crate::kinds::{RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::log::{self, Faults, Found, Journal, OpenError, LOG_FILE};
+use crate::notice::StoreTexts;
 use crate::observer::Notifier;
 use crate::rules::{Decision, State};
 
@@ -73,7 +74,7 @@ impl Engine {
                 (replayed.unwrap_or_else(|| State::new("")), Some(notice))
             }
         };
-        let config = Resolved::as_stored(&state.app_id);
+        let config = as_stored(&state.app_id, &journal, &state);
         let engine = Engine::new(journal, state, config, options, unrecovered);
         if let Some(pending) = pending {
             engine.show_pending(pending);
@@ -206,7 +207,7 @@ impl Engine {
             }
             None => stored_app,
         };
-        let config = config.unwrap_or_else(|| Resolved::as_stored(&app_id));
+        let config = config.unwrap_or_else(|| as_stored(&app_id, &journal, &state));
         let found_at = (state.chain, found_at);
         let engine = Engine::new(journal, state, config, options, None);
         let chain_was_restarted = chain_start.is_some();
@@ -272,7 +273,23 @@ impl Engine {
         }
         // Retention on open: what aged out since the last launch goes now.
         engine.on_open(engine.compact())?;
+        engine.keep_texts();
         Ok(engine)
+    }
+
+    /// Keeps the app's texts beside the log for tools that open the store without its config
+    /// (they are words, not consent: a disk that refuses them fails nothing).
+    fn keep_texts(&self) {
+        if self.config.terms.is_none() {
+            return;
+        }
+        let core = self.core.read();
+        let Some(journal) = core.journal.as_ref() else {
+            return;
+        };
+        if let Err(e) = journal.keep_texts(&self.config.texts.to_bytes()) {
+            ::log::warn!("consentkit: the app's texts could not be kept beside the log ({e})");
+        }
     }
 
     /// A step of an open on a disk too full to grow the log: the store stays open — every
@@ -293,6 +310,21 @@ impl Engine {
             .as_ref()
             .is_some_and(|failure| failure.out_of_room)
     }
+}
+
+/// The config of a store opened as it is: its stored terms, and the app's texts kept beside
+/// the log when they read back whole (the built-in texts otherwise).
+fn as_stored(app_id: &str, journal: &Journal, state: &State) -> Resolved {
+    let mut config = Resolved::as_stored(app_id);
+    let read = journal
+        .stored_texts()
+        .map(|body| body.and_then(|body| StoreTexts::from_bytes(&body, &state.app.sdks)));
+    match read {
+        Some(Ok(texts)) => config.texts = texts,
+        Some(Err(e)) => ::log::warn!("consentkit: the app's texts are not shown ({e})"),
+        None => {}
+    }
+    config
 }
 
 impl Engine {

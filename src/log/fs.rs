@@ -20,6 +20,8 @@ pub(crate) const INDEX_FILE: &str = "consent.index";
 pub(crate) const QUARANTINE_DIR: &str = "quarantine";
 /// Closing decisions the log could not take, until the next open records them.
 pub(crate) const UNWRITTEN_FILE: &str = "consent.unwritten";
+/// The app's texts (controller, notice, names, "why"s, the SDK catalogue): `log/texts.rs`.
+pub(crate) const TEXTS_FILE: &str = "consent.texts";
 
 /// The files of a chain: what a quarantine keeps aside.
 const CHAIN_FILES: [&str; 3] = [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE];
@@ -217,7 +219,13 @@ impl StoreDir {
 
     /// Removes what an interrupted write may have left behind.
     pub fn remove_leftovers(&self) -> io::Result<()> {
-        for name in [LOG_FILE, SNAPSHOT_FILE, INDEX_FILE, UNWRITTEN_FILE] {
+        for name in [
+            LOG_FILE,
+            SNAPSHOT_FILE,
+            INDEX_FILE,
+            UNWRITTEN_FILE,
+            TEXTS_FILE,
+        ] {
             self.remove(&format!("{name}.tmp"))?;
         }
         Ok(())

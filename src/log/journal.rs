@@ -113,6 +113,8 @@ pub(crate) struct Journal {
     pub(super) anchored_closed: bool,
     /// Opened read-only: the "no"s an earlier process could not write, read but left in place.
     pub(super) pending_view: Option<Kept>,
+    /// The app's texts as a read-only open found them.
+    pub(super) texts_view: Option<Result<Vec<u8>, String>>,
     /// The digest of the file of unwritten decisions the anchor names (with a sealer), while
     /// what it holds is not in the log: every anchor kept names it.
     pub(super) nos_pending: Option<Hash>,
@@ -148,6 +150,7 @@ impl Journal {
             last_seal: None,
             anchored_closed: false,
             pending_view: None,
+            texts_view: None,
             nos_pending: None,
             unanchored: None,
             sealer: None,

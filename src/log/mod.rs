@@ -22,6 +22,7 @@ pub(crate) mod seal;
 mod sealing;
 pub(crate) mod snapshot;
 mod software_sealer;
+mod texts;
 mod unwritten;
 
 pub(crate) use durability::Durability;

@@ -30,11 +30,13 @@ pub(crate) struct FileKey {
 
 impl FileKey {
     fn tag(&self, body: &[u8]) -> Result<[u8; 32], String> {
-        let message = [
-            b"consentkit/unwritten/1\0".as_slice(),
-            self.app_id.as_bytes(),
-        ]
-        .concat();
+        self.tag_for(b"consentkit/unwritten/1\0", body)
+    }
+
+    /// The HMAC of `body` under a key derived from the platform key for `domain` (one per
+    /// kind of file, so one file's tag never vouches for another's body).
+    pub(super) fn tag_for(&self, domain: &[u8], body: &[u8]) -> Result<[u8; 32], String> {
+        let message = [domain, self.app_id.as_bytes()].concat();
         let key = self.sealer.mac(message).map_err(|e| e.to_string())?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
         mac.update(body);

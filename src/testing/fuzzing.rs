@@ -75,6 +75,9 @@ pub fn config(bytes: &[u8]) {
                 terms_revision: revision,
                 how_to_withdraw: None,
                 only_during: feature.default_only_during(),
+                name: None,
+                purpose_texts: Vec::new(),
+                pii_categories: Vec::new(),
             }
         })
         .collect();

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex, Weak};
 
 use consentkit::{
     Actor, AgeSignal, AgeSource, AuditFilter, Clock, ConsentChange, ConsentConfig, ConsentError,
-    ConsentObserver, ConsentStore, FakeClock, Feature, FeaturePolicy, GrantScope, OsPermission,
-    PromptAdvice, SdkPolicy, StoreOptions, SystemClock, UseSession,
+    ConsentObserver, ConsentStore, Controller, FakeClock, Feature, FeaturePolicy, GrantScope,
+    OsPermission, PromptAdvice, SdkPolicy, StoreOptions, SystemClock, UseSession,
 };
 
 use crate::output;
@@ -286,7 +286,18 @@ fn config() -> ConsentConfig {
             )
         });
     config.jurisdiction = Some("CN".into());
-    config
+    config.with_notice(
+        Controller {
+            name: "Example Camera Ltd.".into(),
+            email: "privacy@camera.example.com".into(),
+            contact: Some("Personal Information Protection Officer".into()),
+            phone: None,
+            address: Some("1 Example Road, Shanghai".into()),
+            url: Some("https://camera.example.com".into()),
+        },
+        "https://camera.example.com/privacy",
+        "en",
+    )
 }
 
 fn ok<T>(result: Result<T, ConsentError>) -> Result<T, String> {

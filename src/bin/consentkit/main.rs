@@ -119,7 +119,9 @@ enum Command {
     Head,
     /// Everything the store holds, for the user to take away.
     Export {
-        /// `json`: consent records and log; `ndjson`: App-Privacy-Report-style access intervals.
+        /// `json`: consent records (ISO/IEC TS 27560 fields) and log; `ndjson`:
+        /// App-Privacy-Report-style access intervals; `kantara`: a Kantara Consent Receipt
+        /// v1.1 per consent that counts.
         #[arg(long, value_enum, default_value = "json")]
         format: ExportFormat,
     },
@@ -159,6 +161,7 @@ enum Command {
 enum ExportFormat {
     Json,
     Ndjson,
+    Kantara,
 }
 
 /// Feature names as the log and exports write them (`camera`, `photo_library`, …).
@@ -375,6 +378,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let text = match format {
                 ExportFormat::Json => store.export_json(),
                 ExportFormat::Ndjson => store.export_access_ndjson(),
+                ExportFormat::Kantara => store.export_kantara_receipts(),
             };
             print!("{}", text.map_err(describe)?);
         }

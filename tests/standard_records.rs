@@ -1,0 +1,451 @@
+//! Consent records in the ISO/IEC TS 27560 shape, Kantara receipts, and the app's texts kept beside the log so a tool's export is the app's.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use consentkit::*;
+use serde_json::Value;
+
+fn controller() -> Controller {
+    Controller {
+        name: "Example Camera Ltd.".into(),
+        email: "privacy@example.com".into(),
+        contact: Some("Data Protection Officer".into()),
+        phone: None,
+        address: Some("1 Example Road, Shanghai".into()),
+        url: Some("https://example.com".into()),
+    }
+}
+
+fn ar_filters() -> SdkPolicy {
+    SdkPolicy {
+        id: "ar_filters".into(),
+        name: "Example AR Filters".into(),
+        vendor: "Example Vision Co.".into(),
+        purpose: "Face filters in the camera".into(),
+        data_collected: vec!["Camera frames, processed on the device".into()],
+        requires: vec![Feature::Camera],
+        privacy_policy_url: "https://vision.example.com/privacy".into(),
+        not_for_minors: false,
+    }
+}
+
+/// An app that declares everything a consent record names.
+fn declared() -> ConsentConfig {
+    let camera = FeaturePolicy {
+        name: Some("相机".into()),
+        purpose_texts: vec![PurposeText {
+            purpose: "shoot_photo".into(),
+            description: "在你按下快门时拍照".into(),
+        }],
+        pii_categories: vec!["照片".into()],
+        ..FeaturePolicy::default_for(Feature::Camera)
+    };
+    let mut config = config()
+        .with_notice(controller(), "https://example.com/privacy", "zh-Hans")
+        .with_policy(camera)
+        .with_sdk(ar_filters());
+    config.jurisdiction = Some("CN".into());
+    config.retention_days = 90;
+    config
+}
+
+fn export(store: &ConsentStore) -> Value {
+    serde_json::from_str(&store.export_json().unwrap()).unwrap()
+}
+
+fn record(export: &Value, feature: Feature) -> Value {
+    export["consent_records"][feature.index()].clone()
+}
+
+#[test]
+fn a_consent_record_names_controller_notice_purposes_data_and_recipients() {
+    let clock = clock();
+    let store = on_screen(ConsentStore::open_in_memory_with(declared(), options(&clock)).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    let export = export(&store);
+    let camera = record(&export, Feature::Camera);
+    assert!(camera["schema_version"]
+        .as_str()
+        .unwrap()
+        .contains("ISO/IEC TS 27560"));
+    assert_eq!(camera["controller"]["name"], "Example Camera Ltd.");
+    assert_eq!(camera["controller"]["email"], "privacy@example.com");
+    assert_eq!(camera["notice"]["url"], "https://example.com/privacy");
+    assert_eq!(camera["notice"]["language"], "zh-Hans");
+    assert_eq!(camera["notice"]["terms_revision"], 1);
+    assert_eq!(camera["feature_name"], "相机");
+    // The app's own "why", and for the purpose it gave none, the built-in one in its language.
+    assert_eq!(
+        camera["purposes_granted"],
+        serde_json::json!([
+            {"purpose": "shoot_photo", "description": "在你按下快门时拍照"},
+            {"purpose": "record_video", "description": "在你按下录制键时录像"},
+        ])
+    );
+    assert_eq!(camera["pii_categories"], serde_json::json!(["照片"]));
+    assert_eq!(camera["event"], "given");
+    assert_eq!(camera["actor"], "user");
+    assert_eq!(camera["validity"], "until_withdrawn");
+    assert_eq!(camera["jurisdiction"], "CN");
+    assert_eq!(camera["collection_method"], DEFAULT_COLLECTION_METHOD);
+    assert_eq!(camera["retention"]["use_history_days"], 90);
+    assert!(camera["storage_location"]
+        .as_str()
+        .unwrap()
+        .starts_with("On the device"));
+    assert_eq!(camera["recipients"][0]["id"], "ar_filters");
+    assert_eq!(camera["recipients"][0]["vendor"], "Example Vision Co.");
+    // The built-in categories of a feature the app said nothing about.
+    let microphone = record(&export, Feature::Microphone);
+    assert_eq!(
+        microphone["pii_categories"],
+        serde_json::json!(default_pii_categories(Feature::Microphone))
+    );
+    assert_eq!(microphone["recipients"], serde_json::json!([]));
+    assert_eq!(microphone["feature_name"], "麦克风");
+    // The principal is a pseudonym: a UUID that names neither the app nor the device.
+    let principal = camera["pii_principal_id"].as_str().unwrap();
+    assert_eq!(
+        uuid::Uuid::parse_str(principal).unwrap().get_version_num(),
+        8
+    );
+    assert_eq!(microphone["pii_principal_id"], principal);
+}
+
+#[test]
+fn a_record_stops_naming_recipients_and_purposes_once_the_consent_stops_counting() {
+    let clock = clock();
+    let store = on_screen(ConsentStore::open_in_memory_with(declared(), options(&clock)).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.set_age_signal(age_range(10, Some(12))).unwrap();
+    let camera = record(&export(&store), Feature::Camera);
+    assert_eq!(camera["status"], "granted");
+    assert_eq!(camera["event"], "voided", "{camera}");
+    assert_eq!(camera["purposes"], serde_json::json!([]));
+    assert_eq!(camera["purposes_granted"], serde_json::json!([]));
+    assert_eq!(camera["recipients"], serde_json::json!([]));
+    assert!(camera.get("validity").is_none());
+}
+
+#[test]
+fn the_principal_is_the_same_in_every_export_and_new_after_erasure() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    let principal =
+        |store: &ConsentStore| record(&export(store), Feature::Camera)["pii_principal_id"].clone();
+    let first = principal(&store);
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    assert_eq!(principal(&store), first);
+    store.erase_all().unwrap();
+    assert_ne!(principal(&store), first);
+}
+
+#[test]
+fn doubtful_notice_texts_are_refused_with_the_reason() {
+    let refused = |config: ConsentConfig| match ConsentStore::open_in_memory(config) {
+        Err(ConsentError::InvalidConfig { reason }) => reason,
+        other => panic!("accepted: {:?}", other.map(|_| ())),
+    };
+    let with_controller = |c: Controller| config().with_notice(c, "https://example.com/p", "en");
+    assert!(refused(with_controller(Controller {
+        email: "privacy at example".into(),
+        ..controller()
+    }))
+    .contains("email"));
+    assert!(refused(with_controller(Controller {
+        name: " ".into(),
+        ..controller()
+    }))
+    .contains("controller"));
+    assert!(refused(ConsentConfig {
+        policy_url: Some("http://example.com/privacy".into()),
+        ..config()
+    })
+    .contains("policy_url"));
+    assert!(refused(ConsentConfig {
+        policy_language: Some("english".into()),
+        ..config()
+    })
+    .contains("BCP 47"));
+    let with_camera = |policy: FeaturePolicy| config().with_policy(policy);
+    assert!(refused(with_camera(FeaturePolicy {
+        purpose_texts: vec![PurposeText {
+            purpose: "scan_code".into(),
+            description: "Scan a QR code".into(),
+        }],
+        ..FeaturePolicy::default_for(Feature::Camera)
+    }))
+    .contains("does not declare"));
+    assert!(refused(with_camera(FeaturePolicy {
+        pii_categories: vec!["Photos".into(), "Photos".into()],
+        ..FeaturePolicy::default_for(Feature::Camera)
+    }))
+    .contains("twice"));
+    assert!(refused(with_camera(FeaturePolicy {
+        name: Some("Cam\u{7}era".into()),
+        ..FeaturePolicy::default_for(Feature::Camera)
+    }))
+    .contains("control"));
+}
+
+/// What a JSON value must be, as the Kantara Consent Receipt v1.1 specification types it.
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Int,
+    Bool,
+    Obj,
+    /// A non-empty array of strings.
+    Strs,
+    /// An array (possibly empty).
+    Arr,
+    /// A non-empty array of objects.
+    Objs,
+}
+
+fn check(value: &Value, at: &str, fields: &[(&str, Kind)]) {
+    for (name, kind) in fields {
+        let v = value
+            .get(name)
+            .unwrap_or_else(|| panic!("{at}: the required {name} is missing in {value}"));
+        let ok = match kind {
+            Kind::Str => v.as_str().is_some_and(|s| !s.is_empty()),
+            Kind::Int => v.as_i64().is_some(),
+            Kind::Bool => v.is_boolean(),
+            Kind::Obj => v.is_object(),
+            Kind::Strs => v
+                .as_array()
+                .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string)),
+            Kind::Arr => v.is_array(),
+            Kind::Objs => v
+                .as_array()
+                .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_object)),
+        };
+        assert!(ok, "{at}.{name} has the wrong type: {v}");
+    }
+}
+
+/// Every property the specification's JSON Schema requires, at every level, with its type.
+fn assert_kantara_receipt(receipt: &Value) {
+    use Kind::*;
+    check(
+        receipt,
+        "receipt",
+        &[
+            ("version", Str),
+            ("jurisdiction", Str),
+            ("consentTimestamp", Int),
+            ("collectionMethod", Str),
+            ("consentReceiptID", Str),
+            ("piiPrincipalId", Str),
+            ("piiControllers", Objs),
+            ("policyUrl", Str),
+            ("services", Objs),
+            ("sensitive", Bool),
+            ("spiCat", Arr),
+        ],
+    );
+    assert_eq!(receipt["version"], "KI-CR-v1.1.0");
+    assert!(receipt["policyUrl"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    for controller in receipt["piiControllers"].as_array().unwrap() {
+        check(
+            controller,
+            "piiControllers[]",
+            &[
+                ("piiController", Str),
+                ("contact", Str),
+                ("address", Obj),
+                ("email", Str),
+            ],
+        );
+        assert!(controller["phone"].is_string(), "phone is a string");
+    }
+    for service in receipt["services"].as_array().unwrap() {
+        check(
+            service,
+            "services[]",
+            &[("service", Str), ("purposes", Objs)],
+        );
+        for purpose in service["purposes"].as_array().unwrap() {
+            check(
+                purpose,
+                "purposes[]",
+                &[
+                    ("purpose", Str),
+                    ("purposeCategory", Strs),
+                    ("consentType", Str),
+                    ("piiCategory", Strs),
+                    ("termination", Str),
+                    ("thirdPartyDisclosure", Bool),
+                ],
+            );
+            if purpose["thirdPartyDisclosure"] == true {
+                check(purpose, "purposes[]", &[("thirdPartyName", Str)]);
+            }
+        }
+    }
+    if receipt["sensitive"] == true {
+        check(receipt, "receipt", &[("spiCat", Strs)]);
+    }
+}
+
+#[test]
+fn kantara_receipts_carry_every_required_field_one_per_consent_that_counts() {
+    let clock = clock();
+    let store = on_screen(ConsentStore::open_in_memory_with(declared(), options(&clock)).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    grant(&store, Feature::Clipboard, GrantScope::Once);
+    store.deny(Feature::Microphone, Actor::User).unwrap();
+    grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
+    store.revoke(Feature::PhotoLibrary, Actor::User).unwrap();
+    let receipts: Value = serde_json::from_str(&store.export_kantara_receipts().unwrap()).unwrap();
+    let receipts = receipts.as_array().unwrap();
+    assert_eq!(
+        receipts.len(),
+        2,
+        "camera and clipboard, never the refused or withdrawn"
+    );
+    receipts.iter().for_each(assert_kantara_receipt);
+    let camera = &receipts[0];
+    assert_eq!(camera["services"][0]["service"], "相机");
+    assert_eq!(camera["consentTimestamp"], T0 / 1000);
+    assert_eq!(camera["jurisdiction"], "CN");
+    assert_eq!(camera["language"], "zh-Hans");
+    assert_eq!(
+        camera["piiControllers"][0]["piiController"],
+        "Example Camera Ltd."
+    );
+    let shoot = &camera["services"][0]["purposes"][0];
+    assert_eq!(shoot["purpose"], "在你按下快门时拍照");
+    assert_eq!(shoot["purposeCategory"], serde_json::json!(["shoot_photo"]));
+    assert_eq!(shoot["thirdPartyDisclosure"], true);
+    assert_eq!(shoot["thirdPartyName"], "Example AR Filters");
+    let clipboard_terms = receipts[1]["services"][0]["purposes"][0]["termination"]
+        .as_str()
+        .unwrap();
+    assert!(
+        clipboard_terms.starts_with("After one use"),
+        "{clipboard_terms}"
+    );
+    // The receipt ids are distinct, and the principal is the records'.
+    assert_ne!(camera["consentReceiptID"], receipts[1]["consentReceiptID"]);
+    let export = export(&store);
+    assert_eq!(
+        camera["piiPrincipalId"],
+        record(&export, Feature::Camera)["pii_principal_id"]
+    );
+    // A minor's own grant is voided: no receipt for it.
+    store.set_age_signal(age_range(10, Some(12))).unwrap();
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+}
+
+#[test]
+fn a_receipt_is_refused_when_the_config_names_no_controller() {
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    match store.export_kantara_receipts() {
+        Err(ConsentError::InvalidArgument { reason }) => assert!(reason.contains("controller")),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The export without the moments it was made at.
+fn timeless(mut export: Value) -> Value {
+    export.as_object_mut().unwrap().remove("exported_at");
+    export
+}
+
+#[test]
+fn a_tool_that_opens_the_store_without_the_config_exports_what_the_app_exports() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.sdk_started("ar_filters".into()).unwrap();
+    let apps = timeless(export(&store));
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    assert_eq!(timeless(export(&inspector)), apps);
+    assert_eq!(inspector.sdk_catalog()[0].sdk, ar_filters());
+    assert_eq!(
+        inspector.export_kantara_receipts().unwrap(),
+        store.export_kantara_receipts().unwrap()
+    );
+    store.close().unwrap();
+    // A tool that opens it for writing, as it is (no config), keeps them too.
+    let tool = ConsentStore::open_with(dir.path(), None, options(&clock)).unwrap();
+    let tools = timeless(export(&tool));
+    assert_eq!(tools["consent_records"], apps["consent_records"]);
+    assert_eq!(tools["sdks"], apps["sdks"]);
+}
+
+fn sealer() -> Arc<dyn Sealer> {
+    software_sealer(b"a platform key, never exported..".to_vec(), None).unwrap()
+}
+
+/// Rewrites the store's texts file as someone without the key would: a new body, with a
+/// checksum a store without a sealer would accept.
+fn forge_texts(dir: &std::path::Path, edit: impl Fn(&mut Value)) {
+    use sha2::{Digest, Sha256};
+    let path = dir.join("consent.texts");
+    let bytes = std::fs::read(&path).unwrap();
+    let len = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    let mut body: Value = serde_json::from_slice(&bytes[12..12 + len]).unwrap();
+    edit(&mut body);
+    let body = serde_json::to_vec(&body).unwrap();
+    let mut out = bytes[..8].to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&Sha256::digest(&body));
+    std::fs::write(&path, out).unwrap();
+}
+
+#[test]
+fn texts_edited_without_the_key_are_not_shown() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let sealed = StoreOptions {
+        sealer: Some(sealer()),
+        ..options(&clock)
+    };
+    let store =
+        on_screen(ConsentStore::open_with(dir.path(), Some(declared()), sealed.clone()).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    forge_texts(dir.path(), |body| {
+        body["controller"]["name"] = "Someone Else".into();
+    });
+    let inspector = ConsentStore::open_read_only_with(dir.path(), sealed).unwrap();
+    let camera = record(&export(&inspector), Feature::Camera);
+    assert_eq!(camera["controller"], Value::Null, "{camera}");
+    assert_eq!(
+        camera["feature_name"], "Camera",
+        "the built-in name, not the file's"
+    );
+    // The consent itself is the log's, whatever the file says.
+    assert_eq!(camera["status"], "granted");
+}
+
+#[test]
+fn sdk_texts_the_logs_digests_do_not_vouch_for_are_not_shown() {
+    // Without a sealer nothing vouches for the file, but the log keeps each SDK's texts by
+    // digest: an SDK whose vendor was edited is shown by its id.
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    store.close().unwrap();
+    forge_texts(dir.path(), |body| {
+        body["sdks"][0]["vendor"] = "A Trusted Vendor".into();
+    });
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    let sdk = &inspector.sdk_catalog()[0].sdk;
+    assert_eq!((sdk.name.as_str(), sdk.vendor.as_str()), ("ar_filters", ""));
+}
