@@ -28,6 +28,7 @@ mod observer;
 mod policy;
 mod receipt;
 mod report;
+mod report_html;
 mod rules;
 mod sdk;
 mod session;

@@ -14,12 +14,14 @@ use crate::engine::{Engine, HeadCheck, LogHead};
 use crate::error::ConsentError;
 use crate::export;
 use crate::kinds::RecoveryNotice;
+use crate::language::Language;
 use crate::log::Sealer;
 use crate::model::{Actor, Feature, FeatureState, GrantScope, OsPermission};
 use crate::observer::{ConsentObserver, Subscription};
 use crate::policy::PolicyState;
 use crate::receipt;
 use crate::report::{self, PrivacyReport, VerifyReport};
+use crate::report_html;
 use crate::rules::{Decision, Now, State};
 use crate::sdk::{SdkCatalogEntry, SdkStatus};
 use crate::session::UseSession;
@@ -295,6 +297,28 @@ impl ConsentStore {
             since_ms,
             until_ms,
         )?)
+    }
+
+    /// The privacy report between `since_ms` and `until_ms` as one self-contained HTML page in
+    /// `language` (see `language_for_tag`), with the app's names and "why"s: a card per
+    /// feature, a timeline that scrolls inside itself on a phone, and every use listed by
+    /// time. Nothing in it is fetched from anywhere. Show it in a browser or save it; it says
+    /// what the person used and when, so keep it private.
+    pub fn privacy_report_html(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+        language: Language,
+    ) -> Result<String, ConsentError> {
+        let report = self.privacy_report(since_ms, until_ms)?;
+        let view = self.engine.view();
+        Ok(report_html::page(
+            &view.app_id,
+            &view.policy,
+            &report,
+            self.engine.texts(),
+            language,
+        ))
     }
 
     /// Checks the whole chain. Damage turns every feature off, keeps the files aside and

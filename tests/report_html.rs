@@ -19,7 +19,7 @@ fn consentkit(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn the_html_report_has_a_row_per_feature_and_a_bar_per_use_and_fetches_nothing() {
+fn the_html_report_has_a_card_per_feature_a_bar_and_an_item_per_use_and_fetches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     consentkit(&store, &["demo"]);
@@ -30,11 +30,22 @@ fn the_html_report_has_a_row_per_feature_and_a_bar_per_use_and_fetches_nothing()
     let report: serde_json::Value =
         serde_json::from_slice(&consentkit(&store, &["report", "--json"]).stdout).unwrap();
     for feature in report["features"].as_array().unwrap() {
-        let name = feature["feature"].as_str().unwrap();
-        let row = format!("<tr><th>{name}</th><td>{}</td>", feature["uses"]);
-        assert!(page.contains(&row), "no row {row:?} in\n{page}");
+        let id = feature["feature"].as_str().unwrap();
+        let card = format!(r#"<article class="card" data-feature="{id}""#);
+        assert!(page.contains(&card), "no card {card:?} in\n{page}");
+        let uses = format!(r#"<dd data-field="uses">{}</dd>"#, feature["uses"]);
+        let card_text = &page[page.find(&card).unwrap()..];
+        let card_text = &card_text[..card_text.find("</article>").unwrap()];
+        assert!(card_text.contains(&uses), "{uses} not in {card_text}");
     }
     assert!(page.contains("Privacy policy revision 1: agreed."));
+    // Landmarks, and the names the app's texts give instead of ids.
+    for landmark in ["<header>", "<main>", "<footer>", r#"<html lang="en">"#] {
+        assert!(page.contains(landmark), "{landmark}");
+    }
+    assert!(
+        page.contains("Photo library") && page.contains("Take a photo when you tap the shutter")
+    );
 
     // One bar per use session in the window: the demo closes every session it opens.
     let log: serde_json::Value =
@@ -49,6 +60,25 @@ fn the_html_report_has_a_row_per_feature_and_a_bar_per_use_and_fetches_nothing()
     assert!(sessions > 3);
     assert_eq!(page.matches("<rect class=\"use\"").count(), sessions);
     assert!(page.contains("<svg") && page.contains("</svg>"));
+    // Every use is also a list item (touch and screen readers do not reach the bars).
+    assert_eq!(page.matches("<li data-begin=").count(), sessions);
+
+    // In Simplified Chinese: the same page in the person's language.
+    let zh_path = dir.path().join("report-zh.html");
+    consentkit(
+        &store,
+        &[
+            "report",
+            "--html",
+            zh_path.to_str().unwrap(),
+            "--lang",
+            "zh-CN",
+        ],
+    );
+    let zh = std::fs::read_to_string(&zh_path).unwrap();
+    assert!(zh.contains(r#"<html lang="zh-Hans">"#) && zh.contains("隐私报告"));
+    assert!(zh.contains("相册") && zh.contains("在你按下快门时拍照"));
+    assert_eq!(zh.matches("<li data-begin=").count(), sessions);
 
     // Self-contained: no scripts, no links, nothing loaded from anywhere.
     for outside in ["<script", "src=", "href=", "url(", "@import", "<link"] {
@@ -104,4 +134,23 @@ fn the_html_report_is_its_owners_only_says_where_it_went_in_json_and_takes_a_bou
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--days"), "{err}");
+}
+
+#[test]
+fn a_language_the_report_does_not_come_in_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    consentkit(&store, &["init", "--app-id", "com.example.camera"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_consentkit"))
+        .arg("--dir")
+        .arg(&store)
+        .args(["report", "--html"])
+        .arg(dir.path().join("r.html"))
+        .args(["--lang", "zh-TW"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("zh (Simplified Chinese)"), "{err}");
+    assert!(!dir.path().join("r.html").exists());
 }

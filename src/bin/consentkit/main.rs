@@ -13,8 +13,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use consentkit::{
-    Actor, AuditFilter, ConsentConfig, ConsentError, ConsentStore, Feature, GrantScope, LogHead,
-    StoreOptions,
+    Actor, AuditFilter, ConsentConfig, ConsentError, ConsentStore, Feature, GrantScope, Language,
+    LogHead, StoreOptions,
 };
 
 /// Exit status 3: the store is damaged. Inspecting commands still print what the records
@@ -104,9 +104,13 @@ enum Command {
         /// The window: the last N days (1 to 3660, ten years: longer than any history kept).
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3660))]
         days: u32,
-        /// Write the report as one self-contained HTML page (a table and a timeline of uses).
+        /// Write the report as one self-contained HTML page (a card per feature, a timeline
+        /// of uses and every use listed), readable on a phone; written for its owner only.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// The page's language: `en` or `zh` (Simplified Chinese; `zh-Hans`, `zh-CN` too).
+        #[arg(long, default_value = "en", value_parser = parse_language, requires = "html")]
+        lang: Language,
     },
     /// Checks the whole chain (and, with --head, that it still holds a head saved
     /// earlier); exits non-zero unless the history is intact.
@@ -162,6 +166,13 @@ enum ExportFormat {
     Json,
     Ndjson,
     Kantara,
+}
+
+/// `en`, or Simplified Chinese (`zh`, `zh-Hans`, `zh-CN`, …).
+fn parse_language(tag: &str) -> Result<Language, String> {
+    Language::from_tag(tag).ok_or_else(|| {
+        format!("{tag:?}: the report comes in en (English) and zh (Simplified Chinese)")
+    })
 }
 
 /// Feature names as the log and exports write them (`camera`, `photo_library`, …).
@@ -336,20 +347,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             output::log(&store.audit_log(filter).map_err(describe)?, cli.json);
         }
-        Command::Report { days, html } => {
+        Command::Report { days, html, lang } => {
             let now = now_ms();
             let since = now - i64::from(days) * 86_400_000;
-            let report = store.privacy_report(since, now + 1).map_err(describe)?;
             match html {
                 Some(path) => {
-                    let page = html::page(&store.app_id(), &store.policy_state(), &report);
+                    let page = store
+                        .privacy_report_html(since, now + 1, lang)
+                        .map_err(describe)?;
                     html::write(&path, &page).map_err(|e| format!("{}: {e}", path.display()))?;
                     match cli.json {
                         true => println!("{}", serde_json::json!({ "html": path })),
                         false => println!("wrote {}", path.display()),
                     }
                 }
-                None => output::report(&report, cli.json),
+                None => output::report(
+                    &store.privacy_report(since, now + 1).map_err(describe)?,
+                    cli.json,
+                ),
             }
         }
         Command::Verify { head } => {
