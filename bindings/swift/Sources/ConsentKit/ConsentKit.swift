@@ -10,6 +10,14 @@ extension ConsentConfig {
     }
 }
 
+extension Language {
+    /// The language the library's own texts (the HTML report, built-in names and "why"s) come
+    /// in for `locale`: Simplified Chinese for Chinese in simplified characters, else English.
+    public static func forLocale(_ locale: Locale = .current) -> Language {
+        languageForTag(tag: locale.identifier)
+    }
+}
+
 extension ConsentStore {
     /// Opens the durable store in `directory` (for example Application Support/consent).
     public static func open(directory: URL, config: ConsentConfig) throws -> ConsentStore {

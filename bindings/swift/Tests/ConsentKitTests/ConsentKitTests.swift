@@ -329,6 +329,35 @@ final class ConsentKitTests: XCTestCase {
         XCTAssertEqual(store.head().seq, 2)
         XCTAssertNil(store.recoveryNotice())
     }
+
+    func testStandardRecordsKantaraReceiptsAndTheReportInThePersonsLanguage() throws {
+        let camera = FeaturePolicy(
+            feature: .camera, purposes: ["shoot_photo"], termsRevision: 1, name: "相机",
+            purposeTexts: [PurposeText(purpose: "shoot_photo", description: "在你按下快门时拍照")])
+        var config = ConsentConfig(appId: app, features: [camera])
+        config.jurisdiction = "CN"
+        config.controller = Controller(name: "Example Camera Ltd.", email: "privacy@example.com")
+        config.policyUrl = "https://example.com/privacy"
+        config.policyLanguage = "zh-Hans"
+        let store = try open(config)
+        try store.grant(feature: .camera, scope: .untilRevoked, actor: .user)
+        let receipts = try store.exportKantaraReceipts()
+        XCTAssertTrue(receipts.hasPrefix("[{\"version\":\"KI-CR-v1.1.0\""), receipts)
+        XCTAssertTrue(receipts.contains("\"service\":\"相机\""), receipts)
+        let export = try store.exportJson()
+        XCTAssertTrue(export.contains("\"controller\":{\"name\":\"Example Camera Ltd.\""), export)
+        XCTAssertTrue(export.contains("\"description\":\"在你按下快门时拍照\""), export)
+        try store.withUse(.camera, purpose: "shoot_photo") { _ in }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let page = try store.privacyReportHtml(
+            sinceMs: now - 86_400_000, untilMs: now + 60_000,
+            language: .forLocale(Locale(identifier: "zh_CN")))
+        XCTAssertTrue(page.contains("<html lang=\"zh-Hans\">") && page.contains("<main>"))
+        XCTAssertTrue(page.contains("相机 · 使用 1 次") && page.contains("在你按下快门时拍照"))
+        XCTAssertEqual(Language.forLocale(Locale(identifier: "de_DE")), .english)
+        config.policyUrl = "http://example.com"
+        XCTAssertThrowsError(try ConsentStore.openInMemory(config: config))
+    }
 }
 
 /// Names heard by observation callbacks, safe to add to from the store's notifying thread.

@@ -50,6 +50,9 @@ typealias ConsentSignal = org.consentkit.internal.ConsentSignal
 typealias AgeSignal = org.consentkit.internal.AgeSignal
 typealias AgeSource = org.consentkit.internal.AgeSource
 typealias PromptAdvice = org.consentkit.internal.PromptAdvice
+typealias Controller = org.consentkit.internal.Controller
+typealias PurposeText = org.consentkit.internal.PurposeText
+typealias Language = org.consentkit.internal.Language
 
 // Kotlin cannot reach nested classes through a typealias, so each ConsentException subclass
 // gets its own public name.
@@ -100,6 +103,13 @@ fun consentConfig(appId: String, vararg features: FeaturePolicy): ConsentConfig 
         features = java.util.Arrays.asList(*features),
         sdks = java.util.Collections.emptyList(),
     )
+
+/**
+ * The language the library's own texts (the HTML report, built-in names and "why"s) come in
+ * for [locale]: Simplified Chinese for Chinese in simplified characters, English otherwise.
+ */
+fun languageFor(locale: java.util.Locale = java.util.Locale.getDefault()): Language =
+    org.consentkit.internal.languageForTag(locale.toLanguageTag())
 
 /** The age of digital consent in [jurisdiction] (ISO 3166: `CN`, `DE`, `US-CA`), from the core's table. */
 fun ageOfDigitalConsent(jurisdiction: String?): Int =

@@ -316,4 +316,39 @@ class ConsentKitTest {
         assertEquals(2uL, store.head().seq)
         assertNull(store.recoveryNotice())
     }
+
+    @Test
+    fun `standard records, Kantara receipts and the report in the person's language`() {
+        val camera = FeaturePolicy(
+            feature = Feature.CAMERA,
+            purposes = listOf("shoot_photo"),
+            termsRevision = 1u,
+            name = "相机",
+            purposeTexts = listOf(PurposeText("shoot_photo", "在你按下快门时拍照")),
+        )
+        val config = consentConfig(APP, camera).copy(
+            jurisdiction = "CN",
+            controller = Controller(name = "Example Camera Ltd.", email = "privacy@example.com"),
+            policyUrl = "https://example.com/privacy",
+            policyLanguage = "zh-Hans",
+        )
+        open(config).use { store ->
+            store.grantCamera()
+            val receipts = store.exportKantaraReceipts()
+            assertTrue(receipts.startsWith("[{\"version\":\"KI-CR-v1.1.0\""), receipts)
+            assertTrue(receipts.contains("\"service\":\"相机\""), receipts)
+            val export = store.exportJson()
+            assertTrue(export.contains("\"controller\":{\"name\":\"Example Camera Ltd.\""), export)
+            assertTrue(export.contains("\"description\":\"在你按下快门时拍照\""), export)
+            store.withUse(Feature.CAMERA, "shoot_photo") {}
+            val now = System.currentTimeMillis()
+            val page = store.privacyReportHtml(now - 86_400_000, now + 60_000, languageFor(java.util.Locale.SIMPLIFIED_CHINESE))
+            assertTrue(page.contains("<html lang=\"zh-Hans\">") && page.contains("<main>"), page)
+            assertTrue(page.contains("相机 · 使用 1 次") && page.contains("在你按下快门时拍照"), page)
+            assertEquals(Language.ENGLISH, languageFor(java.util.Locale.GERMANY))
+        }
+        assertThrows<InvalidConfigException> {
+            openConsentStore(File(dir, "other"), config.copy(policyUrl = "http://example.com"))
+        }
+    }
 }
