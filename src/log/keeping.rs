@@ -3,7 +3,8 @@
 use std::io;
 
 use super::journal::{Journal, Place};
-use super::unwritten::{self, FileKey, Kept, Unwritten};
+use super::sidefile::FileKey;
+use super::unwritten::{self, Kept, Unwritten};
 
 impl Journal {
     /// Keeps closing records that could not be written (or made durable), for the next open

@@ -20,6 +20,7 @@ mod retention;
 pub(crate) mod scan;
 pub(crate) mod seal;
 mod sealing;
+mod sidefile;
 pub(crate) mod snapshot;
 mod software_sealer;
 mod texts;

@@ -254,7 +254,7 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
     // What the last process could not write is shown with the rest (I6): read, left in place.
     let app_id = journal.owner.as_ref().map(|(app_id, _)| app_id.clone());
     let file_key = match (sealer.clone(), app_id) {
-        (Some(sealer), Some(app_id)) => Some(super::unwritten::FileKey { sealer, app_id }),
+        (Some(sealer), Some(app_id)) => Some(super::sidefile::FileKey { sealer, app_id }),
         _ => None,
     };
     let mut pending = super::unwritten::peek(&dir, file_key.as_ref(), true, anchored);

@@ -7,56 +7,21 @@
 
 use std::io;
 
-use sha2::{Digest, Sha256};
-
 use super::fs::{StoreDir, TEXTS_FILE};
 use super::journal::{Journal, Place};
-use super::unwritten::FileKey;
+use super::sidefile::{FileKey, Frame};
 
-const MAGIC: &[u8; 8] = b"CKTEXT01";
-const DOMAIN: &[u8] = b"consentkit/texts/1\0";
+const FRAME: Frame = Frame {
+    magic: b"CKTEXT01",
+    domain: b"consentkit/texts/1\0",
+};
 
-/// The file's trailer for `body`: its HMAC under the store's key, or its SHA-256.
-fn trailer(body: &[u8], key: Option<&FileKey>) -> Result<[u8; 32], String> {
-    match key {
-        Some(key) => key.tag_for(DOMAIN, body),
-        None => Ok(Sha256::digest(body).into()),
-    }
-}
-
-fn to_bytes(body: &[u8], key: Option<&FileKey>) -> Result<Vec<u8>, String> {
-    let len = u32::try_from(body.len()).map_err(|_| "the texts are too large".to_string())?;
-    let mut out = Vec::with_capacity(MAGIC.len() + 4 + body.len() + 32);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(body);
-    out.extend_from_slice(&trailer(body, key)?);
-    Ok(out)
-}
-
-/// The body of the file's `bytes`, checked with `key` (or, for a sealed store's file read by
-/// someone without its key, `key: None, checked: false`: only its shape is checked).
+/// The body of the file's `bytes`, checked with `key` (or only its shape, `checked: false`).
 fn body_of(bytes: &[u8], key: Option<&FileKey>, checked: bool) -> Result<Vec<u8>, String> {
-    let bad = |why: &str| {
-        Err(format!(
-            "the app's texts beside the log are unreadable: {why}"
-        ))
-    };
-    if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
-        return bad("not a consentkit file of this format");
-    }
-    let len = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes")) as usize;
-    if bytes.len() != 12 + len + 32 {
-        return bad("its length does not match its header");
-    }
-    let body = &bytes[12..12 + len];
-    if checked && trailer(body, key)?[..] != bytes[12 + len..] {
-        return bad(match key {
-            Some(_) => "it was not written with this store's key",
-            None => "its checksum does not match",
-        });
-    }
-    Ok(body.to_vec())
+    FRAME
+        .body(bytes, key, checked)
+        .map(<[u8]>::to_vec)
+        .map_err(|why| format!("the app's texts beside the log are unreadable: {why}"))
 }
 
 /// The texts' body in `dir`, if there is a file: checked with the key when there is one.
@@ -87,7 +52,9 @@ impl Journal {
                 return Ok(());
             }
         }
-        let bytes = to_bytes(body, key.as_ref()).map_err(io::Error::other)?;
+        let bytes = FRAME
+            .to_bytes(body, key.as_ref())
+            .map_err(io::Error::other)?;
         dir.replace(TEXTS_FILE, &bytes)
     }
 
@@ -115,14 +82,14 @@ mod tests {
 
     #[test]
     fn the_file_holds_its_body_and_refuses_edits_and_other_keys() {
-        let plain = to_bytes(b"{\"a\":1}", None).unwrap();
+        let plain = FRAME.to_bytes(b"{\"a\":1}", None).unwrap();
         assert_eq!(body_of(&plain, None, true).unwrap(), b"{\"a\":1}");
         let mut edited = plain.clone();
         edited[13] ^= 1;
         assert!(body_of(&edited, None, true)
             .unwrap_err()
             .contains("checksum"));
-        let sealed = to_bytes(b"texts", Some(&key(1))).unwrap();
+        let sealed = FRAME.to_bytes(b"texts", Some(&key(1))).unwrap();
         assert_eq!(body_of(&sealed, Some(&key(1)), true).unwrap(), b"texts");
         assert!(body_of(&sealed, Some(&key(2)), true)
             .unwrap_err()

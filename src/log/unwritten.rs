@@ -10,49 +10,19 @@
 //! deleted, replaced by an older one, or never written reads as unreadable.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::fs::{StoreDir, UNWRITTEN_FILE};
-use super::seal::Sealer;
+use super::sidefile::{FileKey, Frame};
 use crate::entry::Entry;
 
-/// The key that authenticates the file of a sealed store: the platform key, through its sealer,
-/// for this app.
-pub(crate) struct FileKey {
-    pub sealer: Arc<dyn Sealer>,
-    pub app_id: String,
-}
-
-impl FileKey {
-    fn tag(&self, body: &[u8]) -> Result<[u8; 32], String> {
-        self.tag_for(b"consentkit/unwritten/1\0", body)
-    }
-
-    /// The HMAC of `body` under a key derived from the platform key for `domain` (one per
-    /// kind of file, so one file's tag never vouches for another's body).
-    pub(super) fn tag_for(&self, domain: &[u8], body: &[u8]) -> Result<[u8; 32], String> {
-        let message = [domain, self.app_id.as_bytes()].concat();
-        let key = self.sealer.mac(message).map_err(|e| e.to_string())?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
-        mac.update(body);
-        Ok(mac.finalize().into_bytes().into())
-    }
-}
-
-/// The trailer of `body`: its HMAC under `key`, or its SHA-256.
-fn trailer(body: &[u8], key: Option<&FileKey>) -> Result<[u8; 32], String> {
-    match key {
-        Some(key) => key.tag(body),
-        None => Ok(Sha256::digest(body).into()),
-    }
-}
-
-const MAGIC: &[u8; 8] = b"CKUNWR05";
+const FRAME: Frame = Frame {
+    magic: b"CKUNWR05",
+    domain: b"consentkit/unwritten/1\0",
+};
 
 /// A record a closing decision made, not (or not surely) in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,13 +211,10 @@ fn read(dir: &StoreDir, key: Option<&FileKey>) -> Result<Vec<Unwritten>, String>
 }
 
 fn to_bytes(items: &[Unwritten], key: Option<&FileKey>) -> Result<Vec<u8>, String> {
-    let body = postcard::to_allocvec(items).expect("records always encode");
-    let mut out = Vec::with_capacity(MAGIC.len() + 4 + body.len() + 32);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&trailer(&body, key)?);
-    Ok(out)
+    FRAME.to_bytes(
+        &postcard::to_allocvec(items).expect("records always encode"),
+        key,
+    )
 }
 
 fn from_bytes(
@@ -255,22 +222,9 @@ fn from_bytes(
     key: Option<&FileKey>,
     checked: bool,
 ) -> Result<Vec<Unwritten>, String> {
-    let unreadable = |why: &str| Err(format!("the unwritten decisions are unreadable: {why}"));
-    if bytes.len() < MAGIC.len() + 4 + 32 || &bytes[..MAGIC.len()] != MAGIC {
-        return unreadable("not a consentkit file of this format");
-    }
-    let len = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes")) as usize;
-    if bytes.len() != 12 + len + 32 {
-        return unreadable("its length does not match its header");
-    }
-    let body = &bytes[12..12 + len];
-    if checked && trailer(body, key)?[..] != bytes[12 + len..] {
-        return unreadable(match key {
-            Some(_) => "it was not written with this store's key",
-            None => "its checksum does not match",
-        });
-    }
-    postcard::from_bytes(body).or_else(|e| unreadable(&e.to_string()))
+    let unreadable = |why: String| format!("the unwritten decisions are unreadable: {why}");
+    let body = FRAME.body(bytes, key, checked).map_err(unreadable)?;
+    postcard::from_bytes(body).map_err(|e| unreadable(e.to_string()))
 }
 
 #[cfg(test)]
