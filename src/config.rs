@@ -427,7 +427,7 @@ mod tests {
             .texts
             .feature(Feature::Camera)
             .how_to_withdraw
-            .contains("camera"));
+            .contains("Settings › Privacy › Camera:"));
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub const DEFAULT_POLICY_LANGUAGE: &str = "en";
 pub(crate) fn default_withdraw_text(feature: Feature) -> String {
     format!(
         "Settings › Privacy › {}: switch it off. It takes effect at once and ends any use in progress.",
-        feature.as_str()
+        default_feature_name(feature, Language::English)
     )
 }
 

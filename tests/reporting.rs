@@ -501,7 +501,7 @@ fn the_export_tells_how_to_withdraw_in_the_apps_own_words() {
     assert!(records[1]["how_to_withdraw"]
         .as_str()
         .unwrap()
-        .contains("microphone"));
+        .contains("Settings › Privacy › Microphone:"));
 }
 
 #[test]
