@@ -23,32 +23,45 @@ pub(crate) const RECORD_SCHEMA: &str = "consentkit.consent-record/1 (ISO/IEC TS 
 const STORAGE_LOCATION: &str =
     "On the device only: the app's private storage, excluded from backups; never sent anywhere by consentkit";
 
-/// Notes the kind of `record` if it is one of `view`'s deciding records.
-pub(crate) fn note_event(
-    view: &StateView,
-    events: &mut HashMap<u64, &'static str>,
-    record: &Record,
-) {
-    if view.decisions.contains(&record.seq) {
-        if let Some(event) = event_of(&record.entry) {
-            events.insert(record.seq, event);
-        }
-    }
+/// What the log says of each feature's last event: the kind of each deciding record, and a
+/// single use that ended (used up or lapsed) with nothing decided since.
+#[derive(Default)]
+pub(crate) struct Events {
+    by_seq: HashMap<u64, &'static str>,
+    /// Per feature, the record that ended a single use and the time it did.
+    ended: [Option<(u64, i64)>; Feature::ALL.len()],
 }
 
-/// The kind of each of `view`'s deciding records the log still holds, by sequence number.
-pub(crate) fn deciding_events(
-    reader: &LogReader,
-    view: &StateView,
-) -> Result<HashMap<u64, &'static str>, Error> {
-    let mut events = HashMap::new();
-    reader
-        .for_each(|record| {
-            note_event(view, &mut events, &record);
-            ControlFlow::Continue(())
-        })
-        .map_err(|stop| Error::Unreadable(stop.to_string()))?;
-    Ok(events)
+impl Events {
+    /// Takes in `record`, oldest first.
+    pub fn note(&mut self, view: &StateView, record: &Record) {
+        let Some(event) = event_of(&record.entry) else {
+            return;
+        };
+        if view.decisions.contains(&record.seq) {
+            self.by_seq.insert(record.seq, event);
+        }
+        if let Some(feature) = record.entry.feature() {
+            self.ended[feature.index()] = match &record.entry {
+                Entry::GrantConsumed { .. } | Entry::GrantLapsed { .. } => {
+                    Some((record.seq, record.time_ms))
+                }
+                _ => None,
+            };
+        }
+    }
+
+    /// The events of `view`'s features in the log `reader` reads.
+    pub fn read(reader: &LogReader, view: &StateView) -> Result<Events, Error> {
+        let mut events = Events::default();
+        reader
+            .for_each(|record| {
+                events.note(view, &record);
+                ControlFlow::Continue(())
+            })
+            .map_err(|stop| Error::Unreadable(stop.to_string()))?;
+        Ok(events)
+    }
 }
 
 /// The kind of consent event a deciding record is.
@@ -150,8 +163,7 @@ pub(crate) struct ConsentRecord<'a> {
 pub(crate) struct Records<'a> {
     view: &'a StateView,
     texts: &'a StoreTexts,
-    /// The kind of event of each deciding record the log still holds, by sequence number.
-    events: &'a HashMap<u64, &'static str>,
+    events: &'a Events,
     /// Records up to here were cut off into the base (0: none).
     cut_through: u64,
     principal: String,
@@ -161,7 +173,7 @@ impl<'a> Records<'a> {
     pub fn new(
         view: &'a StateView,
         texts: &'a StoreTexts,
-        events: &'a HashMap<u64, &'static str>,
+        events: &'a Events,
         reader: &LogReader,
     ) -> Records<'a> {
         Records {
@@ -169,7 +181,7 @@ impl<'a> Records<'a> {
             texts,
             events,
             cut_through: reader.cut().map_or(0, |(seq, _)| seq),
-            principal: principal_id(view),
+            principal: principal_id(view, texts),
         }
     }
 
@@ -193,12 +205,24 @@ impl<'a> Records<'a> {
         let (view, texts) = (self.view, self.texts);
         let words = texts.feature(s.feature);
         let language = texts.language();
-        let counts = s.status == ConsentStatus::Granted && not_counting.is_none();
+        // A damaged store answers off to everything: nothing in it counts (I6).
+        let counts =
+            s.status == ConsentStatus::Granted && not_counting.is_none() && view.damage.is_none();
         let purposes: Vec<&str> = match counts {
             true => s.granted_purposes.iter().map(String::as_str).collect(),
             false => Vec::new(),
         };
-        let event = self.events.get(&decision_seq).copied();
+        // A single use used up or lapsed, with nothing decided since: that record is the last
+        // event, and the consent has expired.
+        let ended = match (decision_seq, s.status) {
+            (0, ConsentStatus::NotAsked) => self.events.ended[s.feature.index()],
+            _ => None,
+        };
+        let decision_seq = ended.map_or(decision_seq, |(seq, _)| seq);
+        let event = match (ended, s.status) {
+            (Some(_), _) | (None, ConsentStatus::NeedsReconsent) => Some("expired"),
+            _ => self.events.by_seq.get(&decision_seq).copied(),
+        };
         ConsentRecord {
             schema_version: RECORD_SCHEMA,
             record_id: (decision_seq > 0).then(|| record_id(view, s.feature, decision_seq)),
@@ -232,7 +256,7 @@ impl<'a> Records<'a> {
                 (Some("given"), Some(_)) if s.status == ConsentStatus::Granted => Some("voided"),
                 _ => event,
             },
-            decided_at: s.decided_at_ms.map(iso8601),
+            decided_at: ended.map(|(_, at)| at).or(s.decided_at_ms).map(iso8601),
             decided_at_ms: s.decided_at_ms,
             actor: s.decided_by,
             scope: s.scope,
@@ -288,16 +312,22 @@ pub(crate) fn derived_uuid(domain: &[u8], parts: &[&[u8]]) -> String {
         .to_string()
 }
 
-/// The person's pseudonymous id in this store's records: derived from the app and the chain
-/// (its number and start), so it is the same in every export of a chain, and a new one after
-/// the person erases everything. No device, advertising or account identifier goes in.
-pub(crate) fn principal_id(view: &StateView) -> String {
-    derived_uuid(
-        b"consentkit/principal/1",
-        &[
-            view.app_id.as_bytes(),
-            &view.chain.to_le_bytes(),
-            &view.chain_started_ms.to_le_bytes(),
-        ],
-    )
+/// The person's pseudonymous id in this store's records: derived from the install's random id
+/// (kept with the app's texts beside the log) and the log's chain, so it is the same in every
+/// export of a chain, unique to the install, and a new one after the person erases
+/// everything. No device, advertising or account identifier goes in. A store whose texts
+/// file is gone falls back to the app and the chain's start.
+pub(crate) fn principal_id(view: &StateView, texts: &StoreTexts) -> String {
+    let chain = view.chain.to_le_bytes();
+    match &texts.install_id {
+        Some(install) => derived_uuid(b"consentkit/principal/2", &[install.as_bytes(), &chain]),
+        None => derived_uuid(
+            b"consentkit/principal/1",
+            &[
+                view.app_id.as_bytes(),
+                &chain,
+                &view.chain_started_ms.to_le_bytes(),
+            ],
+        ),
+    }
 }

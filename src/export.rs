@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::ads::AdSignals;
 use crate::age::AgeSignal;
 use crate::audit::AuditEntry;
-use crate::consent_record::{derived_uuid, note_event, ConsentRecord, Records};
+use crate::consent_record::{derived_uuid, ConsentRecord, Events, Records};
 use crate::engine::{LogHead, StateView};
 use crate::entry::Entry;
 use crate::error::Error;
@@ -15,7 +15,7 @@ use crate::iso8601::{iso8601, iso8601_local};
 use crate::kinds::RecoveryNotice;
 use crate::log::LogReader;
 use crate::model::Feature;
-use crate::notice::StoreTexts;
+use crate::notice::{StoreTexts, TextsSource};
 use crate::policy::PolicyState;
 use crate::report::scan;
 use crate::sdk::{SdkCatalogEntry, SdkPolicy};
@@ -44,6 +44,9 @@ struct Export<'a> {
     /// Agreement to the privacy policy as a whole.
     policy: &'a PolicyState,
     consent_records: Vec<ConsentRecord<'a>>,
+    /// Where the app's words in this export come from (its config, the file beside the log,
+    /// or the built-in texts) and whether a key vouched for them.
+    texts: &'a TextsSource,
     /// The SDKs that may start now: everyone the person's data can reach.
     recipients: Vec<&'a SdkPolicy>,
     /// The third-party SDK catalogue, with each SDK's status and first start.
@@ -94,9 +97,9 @@ pub(crate) fn json(
 ) -> Result<String, Error> {
     let mut log = Vec::new();
     // What each feature's deciding record was: a "no" refused or withdrawn, a consent given.
-    let mut events: HashMap<u64, &'static str> = HashMap::new();
+    let mut events = Events::default();
     scan(reader, None, |record| {
-        note_event(view, &mut events, record);
+        events.note(view, record);
         log.push(LogLine {
             time: iso8601(record.time_ms),
             entry: AuditEntry::from_record(record),
@@ -110,6 +113,7 @@ pub(crate) fn json(
         exported_at: iso8601(now_ms),
         policy: &view.policy,
         consent_records: records.all(),
+        texts: &texts.source,
         recipients: view
             .sdks
             .iter()

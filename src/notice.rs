@@ -106,6 +106,29 @@ impl FeatureTexts {
     }
 }
 
+/// Where the texts an export shows came from, so a reader can tell the app's words from a
+/// fallback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct TextsSource {
+    /// `config` (the app's own, as it opened the store), `file` (kept beside the log) or
+    /// `built_in` (no file, or one that could not be read: the problem says why).
+    pub from: &'static str,
+    /// The file was checked with the store's key (only this app's sealer writes what it vouches for).
+    pub vouched_by_key: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl Default for TextsSource {
+    fn default() -> TextsSource {
+        TextsSource {
+            from: "built_in",
+            vouched_by_key: false,
+            problem: None,
+        }
+    }
+}
+
 /// Everything the app says that the log does not keep (it keeps ids and digests): the texts
 /// exports, receipts and the report show, kept beside the log so a tool that opens the store
 /// without the app's config shows the app's words.
@@ -122,6 +145,11 @@ pub(crate) struct StoreTexts {
     pub features: Vec<FeatureTexts>,
     /// The SDK catalogue's texts, in the config's order.
     pub sdks: Vec<SdkPolicy>,
+    /// This install's random id (a UUID), from which the person's pseudonymous id in consent
+    /// records is derived: made by the first open, kept when the texts change.
+    pub install_id: Option<String>,
+    #[serde(skip)]
+    pub source: TextsSource,
 }
 
 impl StoreTexts {
@@ -145,6 +173,8 @@ impl StoreTexts {
                 })
                 .collect(),
             sdks: Vec::new(),
+            install_id: None,
+            source: TextsSource::default(),
         }
     }
 
@@ -155,6 +185,11 @@ impl StoreTexts {
     /// The language of the app's notice, when the built-in texts come in it (English else).
     pub fn language(&self) -> Language {
         Language::from_tag(&self.policy_language).unwrap_or(Language::English)
+    }
+
+    /// A new install's random id.
+    pub fn new_install_id() -> String {
+        uuid::Uuid::new_v4().hyphenated().to_string()
     }
 
     /// The texts as the file beside the log holds them.
@@ -181,6 +216,13 @@ impl StoreTexts {
         }
         if let Some(problem) = texts.problem() {
             return Err(problem);
+        }
+        if texts
+            .install_id
+            .as_deref()
+            .is_some_and(|id| uuid::Uuid::parse_str(id).is_err())
+        {
+            return Err("its install id is not a UUID".into());
         }
         texts
             .sdks

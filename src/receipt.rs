@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::consent_record::{deciding_events, derived_uuid, ConsentRecord, Records};
+use crate::consent_record::{derived_uuid, ConsentRecord, Events, Records};
 use crate::engine::StateView;
 use crate::error::Error;
 use crate::log::LogReader;
@@ -79,7 +79,7 @@ pub(crate) fn kantara(
     view: &StateView,
     texts: &StoreTexts,
 ) -> Result<String, Error> {
-    let events = deciding_events(reader, view)?;
+    let events = Events::read(reader, view)?;
     let records = Records::new(view, texts, &events, reader);
     receipts(&records.all(), texts)
 }
@@ -128,7 +128,12 @@ fn receipts(records: &[ConsentRecord], texts: &StoreTexts) -> Result<String, Err
             jurisdiction,
             consent_timestamp: decided_at_ms.div_euclid(1000),
             collection_method: record.collection_method,
-            consent_receipt_id: derived_uuid(b"consentkit/receipt/1", &[id.as_bytes()]),
+            // Unique per receipt: the decision's place in this install's log, under the
+            // install's own principal.
+            consent_receipt_id: derived_uuid(
+                b"consentkit/receipt/2",
+                &[record.pii_principal_id.as_bytes(), id.as_bytes()],
+            ),
             language: record.notice.language,
             pii_principal_id: record.pii_principal_id,
             pii_controllers: [PiiController {

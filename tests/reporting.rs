@@ -519,7 +519,14 @@ fn a_used_up_single_use_grant_reads_as_never_decided_everywhere() {
     let clipboard = &export["consent_records"][Feature::Clipboard.index()];
     assert_eq!(clipboard["status"], "not_asked");
     assert_eq!(clipboard["actor"], serde_json::Value::Null);
-    assert_eq!(clipboard["record_id"], serde_json::Value::Null);
+    assert_eq!(clipboard["counts"], false);
+    // The export still says what happened last: the single use expired, at the record that
+    // used it up (ISO/IEC TS 27560's event, with a record id that resolves).
+    assert_eq!(clipboard["event"], "expired");
+    assert!(clipboard["record_id"]
+        .as_str()
+        .unwrap()
+        .contains("/clipboard/"));
 }
 
 #[test]

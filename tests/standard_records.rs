@@ -358,6 +358,11 @@ fn a_receipt_is_refused_when_the_config_names_no_controller() {
     }
 }
 
+fn without_texts(mut export: Value) -> Value {
+    export.as_object_mut().unwrap().remove("texts");
+    export
+}
+
 /// The export without the moments it was made at.
 fn timeless(mut export: Value) -> Value {
     export.as_object_mut().unwrap().remove("exported_at");
@@ -372,8 +377,16 @@ fn a_tool_that_opens_the_store_without_the_config_exports_what_the_app_exports()
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
     store.sdk_started("ar_filters".into()).unwrap();
     let apps = timeless(export(&store));
+    assert_eq!(apps["texts"]["from"], "config");
     let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
-    assert_eq!(timeless(export(&inspector)), apps);
+    let inspectors = timeless(export(&inspector));
+    // The same words, and the export says where they came from: the file, which no key
+    // vouches for in an unsealed store.
+    assert_eq!(
+        inspectors["texts"],
+        serde_json::json!({"from": "file", "vouched_by_key": false})
+    );
+    assert_eq!(without_texts(inspectors), without_texts(apps.clone()));
     assert_eq!(inspector.sdk_catalog()[0].sdk, ar_filters());
     assert_eq!(
         inspector.export_kantara_receipts().unwrap(),
@@ -424,7 +437,13 @@ fn texts_edited_without_the_key_are_not_shown() {
         body["controller"]["name"] = "Someone Else".into();
     });
     let inspector = ConsentStore::open_read_only_with(dir.path(), sealed).unwrap();
-    let camera = record(&export(&inspector), Feature::Camera);
+    let export = export(&inspector);
+    assert_eq!(export["texts"]["from"], "built_in");
+    assert!(export["texts"]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("not written with this store's key"));
+    let camera = record(&export, Feature::Camera);
     assert_eq!(camera["controller"], Value::Null, "{camera}");
     assert_eq!(
         camera["feature_name"], "Camera",
@@ -448,4 +467,69 @@ fn sdk_texts_the_logs_digests_do_not_vouch_for_are_not_shown() {
     let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
     let sdk = &inspector.sdk_catalog()[0].sdk;
     assert_eq!((sdk.name.as_str(), sdk.vendor.as_str()), ("ar_filters", ""));
+}
+
+#[test]
+fn two_installs_opened_in_the_same_millisecond_have_their_own_principal_and_receipts() {
+    // Same app, same clock: only the install's own random id tells them apart.
+    let principal_and_receipt = |dir: &std::path::Path| {
+        let store = open_with_config(dir, &clock(), declared());
+        grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+        let receipts: Value =
+            serde_json::from_str(&store.export_kantara_receipts().unwrap()).unwrap();
+        (
+            record(&export(&store), Feature::Camera)["pii_principal_id"].clone(),
+            receipts[0]["consentReceiptID"].clone(),
+        )
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = (
+        principal_and_receipt(a.path()),
+        principal_and_receipt(b.path()),
+    );
+    assert_ne!(first.0, second.0, "principals");
+    assert_ne!(first.1, second.1, "receipt ids");
+    // The install keeps its id when the app's texts change.
+    let store = open_with_config(a.path(), &clock(), config().with_sdk(ar_filters()));
+    assert_eq!(
+        record(&export(&store), Feature::Camera)["pii_principal_id"],
+        first.0
+    );
+}
+
+#[test]
+fn terms_that_widened_and_single_uses_that_ended_are_expired_and_say_where() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    grant(&store, Feature::Clipboard, GrantScope::Once);
+    use_once(&store, Feature::Clipboard, "login");
+    store.close().unwrap();
+    let wider = FeaturePolicy {
+        terms_revision: 2,
+        ..FeaturePolicy::default_for(Feature::Camera)
+    };
+    let store = open_with_config(dir.path(), &clock, declared().with_policy(wider));
+    let export = export(&store);
+    let camera = record(&export, Feature::Camera);
+    assert_eq!(
+        (&camera["status"], &camera["event"], &camera["counts"]),
+        (&"needs_reconsent".into(), &"expired".into(), &false.into()),
+        "{camera}"
+    );
+    let clipboard = record(&export, Feature::Clipboard);
+    assert_eq!(clipboard["status"], "not_asked");
+    assert_eq!(clipboard["event"], "expired", "{clipboard}");
+    // The record id names the record that used it up, which the log holds.
+    let id = clipboard["record_id"].as_str().unwrap();
+    let seq: u64 = id.rsplit('/').next().unwrap().parse().unwrap();
+    let used_up = export["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["seq"] == seq)
+        .unwrap();
+    assert_eq!(used_up["kind"], "grant_consumed", "{used_up}");
+    assert_eq!(clipboard["recorded_in"], "log");
 }

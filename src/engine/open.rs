@@ -207,7 +207,19 @@ impl Engine {
             }
             None => stored_app,
         };
-        let config = config.unwrap_or_else(|| as_stored(&app_id, &journal, &state));
+        let config = match config {
+            Some(mut config) => {
+                // The install keeps its random id across changes of the texts.
+                let stored = journal.stored_texts().and_then(Result::ok);
+                config.texts.install_id = stored
+                    .and_then(|body| StoreTexts::from_bytes(&body, &state.app.sdks).ok())
+                    .and_then(|texts| texts.install_id)
+                    .or_else(|| Some(StoreTexts::new_install_id()));
+                config.texts.source.from = "config";
+                config
+            }
+            None => as_stored(&app_id, &journal, &state),
+        };
         let found_at = (state.chain, found_at);
         let engine = Engine::new(journal, state, config, options, None);
         let chain_was_restarted = chain_start.is_some();
@@ -320,9 +332,19 @@ fn as_stored(app_id: &str, journal: &Journal, state: &State) -> Resolved {
         .stored_texts()
         .map(|body| body.and_then(|body| StoreTexts::from_bytes(&body, &state.app.sdks)));
     match read {
-        Some(Ok(texts)) => config.texts = texts,
-        Some(Err(e)) => ::log::warn!("consentkit: the app's texts are not shown ({e})"),
-        None => {}
+        Some(Ok(texts)) => {
+            config.texts = texts;
+            config.texts.source.from = "file";
+            config.texts.source.vouched_by_key = journal.texts_vouched();
+        }
+        Some(Err(e)) => {
+            ::log::warn!("consentkit: the app's texts are not shown ({e})");
+            config.texts.source.problem = Some(e);
+        }
+        None => {
+            config.texts.source.problem =
+                Some("no texts are kept beside the log: the built-in ones are shown".into());
+        }
     }
     config
 }

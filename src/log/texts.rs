@@ -58,6 +58,11 @@ impl Journal {
         dir.replace(TEXTS_FILE, &bytes)
     }
 
+    /// Whether the texts read back were checked with the store's key.
+    pub fn texts_vouched(&self) -> bool {
+        self.sealer.is_some()
+    }
+
     /// The app's texts kept beside the log (`None`: no file), as a read-only open found
     /// them or as the directory holds them now.
     pub fn stored_texts(&self) -> Option<Result<Vec<u8>, String>> {
