@@ -2,12 +2,14 @@
 
 use std::fmt::Write;
 
+use crate::engine::StateView;
 use crate::iso8601::iso8601_local;
+use crate::kinds::RefusalReason;
 use crate::language::Language;
 use crate::model::{ConsentStatus, Feature};
 use crate::notice::StoreTexts;
 use crate::policy::{PolicyState, PolicyStatus};
-use crate::report::PrivacyReport;
+use crate::report::{FeatureReport, PrivacyReport};
 
 /// The page's own words, in one language.
 struct Words {
@@ -36,6 +38,13 @@ struct Words {
     hours: &'static str,
     colon: &'static str,
     stop: &'static str,
+    not_counting_guardian: &'static str,
+    not_counting_policy: &'static str,
+    os_off: &'static str,
+    damaged_off: &'static str,
+    /// `{}`: the first bad record, then the problem.
+    damaged: &'static str,
+    recovered: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -62,6 +71,12 @@ const ENGLISH: Words = Words {
     hours: "h",
     colon: ": ",
     stop: ".",
+    not_counting_guardian: "given by the person, not in force: a guardian must decide",
+    not_counting_policy: "not in force: the privacy policy is not agreed to",
+    os_off: "allowed, but switched off in the system settings",
+    damaged_off: "off: the record is damaged",
+    damaged: "This record is damaged at entry {seq} ({problem}). Everything in it is off; this report shows what the entries before the damage say.",
+    recovered: "The record was found damaged earlier and restarted; the history before that was kept aside and is not in this report.",
 };
 
 const CHINESE: Words = Words {
@@ -88,6 +103,13 @@ const CHINESE: Words = Words {
     hours: "小时",
     colon: "：",
     stop: "。",
+    not_counting_guardian: "本人已允许，但未生效：需由监护人决定",
+    not_counting_policy: "未生效：尚未同意隐私政策",
+    os_off: "已允许，但在系统设置中已关闭",
+    damaged_off: "已关闭：记录已损坏",
+    damaged:
+        "此记录在第 {seq} 条处已损坏（{problem}）。其中所有功能均已关闭；本报告显示损坏之前的记录。",
+    recovered: "此前发现记录损坏并已重新开始；之前的历史已另行保存，不在本报告中。",
 };
 
 fn words(language: Language) -> &'static Words {
@@ -130,6 +152,15 @@ fn duration(ms: u64, w: &Words) -> String {
     }
 }
 
+/// The device's offset from UTC at `ms` (`+08:00`).
+fn offset(ms: i64) -> String {
+    let text = iso8601_local(ms);
+    text.get(text.len().saturating_sub(6)..)
+        .filter(|o| o.starts_with(['+', '-']))
+        .unwrap_or("+00:00")
+        .to_string()
+}
+
 /// A moment in the device's local time, to the second (`2026-12-08 10:01:02`).
 fn local(ms: i64) -> String {
     let text = iso8601_local(ms);
@@ -156,7 +187,8 @@ fn timeline(report: &PrivacyReport, texts: &StoreTexts, language: Language) -> S
         .unwrap_or(since)
         .clamp(since, until);
     let span_ms = until.saturating_sub(start_ms).max(1);
-    let x = |ms: i64| LABEL + (ms - start_ms) as f64 / span_ms as f64 * (WIDTH - LABEL - 10.0);
+    let x =
+        |ms: i64| LABEL + (ms as f64 - start_ms as f64) / span_ms as f64 * (WIDTH - LABEL - 10.0);
     let height = ROW * Feature::ALL.len() as f64 + 30.0;
     let mut svg = String::new();
     let _ = write!(
@@ -191,7 +223,8 @@ fn timeline(report: &PrivacyReport, texts: &StoreTexts, language: Language) -> S
     let axis = ROW * Feature::ALL.len() as f64 + 18.0;
     const TICKS: i64 = 3;
     for tick in 0..=TICKS {
-        let at = start_ms + span_ms * tick / TICKS;
+        let at = (i128::from(start_ms) + i128::from(span_ms) * i128::from(tick) / i128::from(TICKS))
+            as i64;
         let anchor = ["start", "middle", "middle", "end"][tick as usize];
         let label = local(at);
         let label = match span_ms > 2 * 86_400_000 {
@@ -210,18 +243,44 @@ fn timeline(report: &PrivacyReport, texts: &StoreTexts, language: Language) -> S
 }
 
 /// A card per feature: its status, counts, time in use and what it was used for.
-fn cards(report: &PrivacyReport, texts: &StoreTexts, language: Language) -> String {
+/// What a card says of a feature: its status as the rules apply it now — a grant that does
+/// not count, or that the OS switches off, is not shown as plainly allowed (I6).
+fn standing(
+    f: &FeatureReport,
+    view: &StateView,
+    language: Language,
+) -> (&'static str, &'static str) {
+    let w = words(language);
+    if view.damage.is_some() {
+        return ("off", w.damaged_off);
+    }
+    let not_counting = view.not_counting[f.feature.index()];
+    match (f.status, not_counting) {
+        (ConsentStatus::Granted, Some(RefusalReason::PolicyNotAgreed)) => {
+            ("off", w.not_counting_policy)
+        }
+        (ConsentStatus::Granted, Some(_)) => ("off", w.not_counting_guardian),
+        (ConsentStatus::Granted, None) if f.os_permission.is_denied() => ("off", w.os_off),
+        (status, _) => (status.as_str(), status_text(status, language)),
+    }
+}
+
+fn cards(
+    report: &PrivacyReport,
+    view: &StateView,
+    texts: &StoreTexts,
+    language: Language,
+) -> String {
     let w = words(language);
     let mut out = String::new();
     for f in &report.features {
         let words_of = texts.feature(f.feature);
         let id = f.feature.as_str();
+        let (status, status_text) = standing(f, view, language);
         let _ = write!(
             out,
             r#"<article class="card" data-feature="{id}" aria-labelledby="f-{id}"><h3 id="f-{id}">{name}</h3><p class="status {status}">{status_text}</p><dl>"#,
             name = escape(words_of.name(language)),
-            status = f.status.as_str(),
-            status_text = status_text(f.status, language),
         );
         let last = f.last_use_ms.map_or(w.never.to_string(), local);
         for (field, label, value) in [
@@ -332,18 +391,36 @@ svg { display: block; width: 100%; min-width: 720px; height: auto; } svg .label 
 svg .use { fill: #1d5fc9; stroke: #fff; stroke-width: 0.5; }
 details { border-bottom: 1px solid #e3e6e9; padding: 8px 0; } summary { cursor: pointer; min-height: 32px; font-weight: 600; }
 ol.uses { margin: 6px 0 0; padding-left: 22px; font-size: 14px; } ol.uses li { margin: 4px 0; overflow-wrap: anywhere; }
+.card, .card h3, ul.purposes li, summary, p.policy { overflow-wrap: anywhere; min-width: 0; }
+p.damage { border: 2px solid #a3202d; border-radius: 10px; padding: 10px 12px; color: #7a1620; font-weight: 600; overflow-wrap: anywhere; }
+.status.off { color: #7a1620; }
 footer { padding-bottom: 24px; margin-top: 24px; }
 "#;
 
 /// The whole page, in `language`, with the app's names and "why"s from `texts`.
 pub(crate) fn page(
-    app_id: &str,
-    policy: &PolicyState,
+    view: &StateView,
     report: &PrivacyReport,
     texts: &StoreTexts,
     language: Language,
 ) -> String {
     let w = words(language);
+    let (app_id, policy) = (&view.app_id, &view.policy);
+    let mut notices = String::new();
+    if let Some(damage) = &view.damage {
+        let text = w
+            .damaged
+            .replace("{seq}", &damage.first_bad_seq.to_string())
+            .replace("{problem}", &damage.problem);
+        let _ = write!(
+            notices,
+            r#"<p class="damage" role="alert">{}</p>"#,
+            escape(&text)
+        );
+    }
+    if view.recovery.is_some() {
+        let _ = write!(notices, r#"<p class="damage">{}</p>"#, w.recovered);
+    }
     let policy_line = match policy.revision {
         None => w.policy_none.to_string(),
         Some(revision) => format!(
@@ -366,9 +443,9 @@ pub(crate) fn page(
 <title>{title} — {app}</title>
 <style>{STYLE}</style></head>
 <body>
-<header><h1>{title}</h1><p class="window">{app} · {since} — {until}</p></header>
+<header><h1>{title}</h1><p class="window">{app} · {since} — {until} (UTC{offset})</p></header>
 <main>
-<p class="policy">{policy}</p>
+{notices}<p class="policy">{policy}</p>
 <section aria-labelledby="features"><h2 id="features">{features}</h2>
 <div class="cards">{cards}</div></section>
 <section aria-labelledby="timeline"><h2 id="timeline">{timeline}</h2>
@@ -386,9 +463,10 @@ pub(crate) fn page(
         app = escape(app_id),
         since = local(report.since_ms),
         until = local(report.until_ms),
+        offset = offset(report.until_ms),
         policy = escape(&policy_line),
         features = w.features,
-        cards = cards(report, texts, language),
+        cards = cards(report, view, texts, language),
         timeline = w.timeline,
         timeline_box = w.timeline_box,
         svg = timeline(report, texts, language),

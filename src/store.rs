@@ -310,11 +310,14 @@ impl ConsentStore {
         until_ms: i64,
         language: Language,
     ) -> Result<String, ConsentError> {
+        if since_ms > until_ms {
+            return Err(ConsentError::InvalidArgument {
+                reason: "the report's window ends before it begins".into(),
+            });
+        }
         let report = self.privacy_report(since_ms, until_ms)?;
-        let view = self.engine.view();
         Ok(report_html::page(
-            &view.app_id,
-            &view.policy,
+            &self.engine.view(),
             &report,
             self.engine.texts(),
             language,

@@ -695,3 +695,35 @@ fn records_that_fill_the_room_kept_ahead_to_its_last_byte_grow_nothing() {
     last.end().unwrap();
     assert_eq!(allocations.count(), 1, "a byte more grows the log");
 }
+
+#[test]
+fn a_damaged_stores_report_page_and_records_say_it_is_damaged_and_everything_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    populated(dir.path(), 10_000);
+    let bytes = fs::read(log_path(dir.path())).unwrap();
+    let frames = frames(&bytes);
+    let mut damaged = bytes.clone();
+    damaged[frames[5].start + 12] ^= 1;
+    fs::write(log_path(dir.path()), &damaged).unwrap();
+    let clock = clock();
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    let page = inspector
+        .privacy_report_html(0, clock.now_ms(), Language::English)
+        .unwrap();
+    assert!(
+        page.contains(r#"<p class="damage" role="alert">This record is damaged at entry 6"#),
+        "{page}"
+    );
+    // The camera's grant before the damage is shown for what it was, never as allowed.
+    let camera = &page[page.find(r#"data-feature="camera""#).unwrap()..];
+    let camera = &camera[..camera.find("</article>").unwrap()];
+    assert!(
+        camera.contains(r#"<p class="status off">off: the record is damaged</p>"#),
+        "{camera}"
+    );
+    let export: serde_json::Value =
+        serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
+    let records = export["consent_records"].as_array().unwrap();
+    assert_eq!(records[0]["status"], "granted");
+    assert!(records.iter().all(|r| r["counts"] == false), "{records:?}");
+}

@@ -533,3 +533,66 @@ fn terms_that_widened_and_single_uses_that_ended_are_expired_and_say_where() {
     assert_eq!(used_up["kind"], "grant_consumed", "{used_up}");
     assert_eq!(clipboard["recorded_in"], "log");
 }
+
+/// The card of `feature` on a report page.
+fn card(page: &str, feature: Feature) -> String {
+    let start = page
+        .find(&format!(r#"data-feature="{}""#, feature.as_str()))
+        .unwrap();
+    let card = &page[start..];
+    card[..card.find("</article>").unwrap()].to_string()
+}
+
+#[test]
+fn the_report_page_never_shows_a_grant_that_does_not_count_as_allowed() {
+    let clock = clock();
+    let store = on_screen(ConsentStore::open_in_memory_with(declared(), options(&clock)).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    store
+        .set_os_permission(Feature::Microphone, OsPermission::Denied)
+        .unwrap();
+    grant(&store, Feature::PhotoLibrary, GrantScope::UntilRevoked);
+    let page = |store: &ConsentStore, language| {
+        store
+            .privacy_report_html(0, clock.now_ms() + 1, language)
+            .unwrap()
+    };
+    let before = page(&store, Language::English);
+    assert!(card(&before, Feature::Camera).contains(r#"class="status granted">allowed<"#));
+    // The OS switched the microphone off: allowed by the person, off all the same.
+    assert!(card(&before, Feature::Microphone)
+        .contains("allowed, but switched off in the system settings"));
+    // A minor's own grants stop counting: the page says so, in both languages.
+    store.set_age_signal(age_range(10, Some(12))).unwrap();
+    for (language, says) in [
+        (Language::English, "a guardian must decide"),
+        (Language::SimplifiedChinese, "需由监护人决定"),
+    ] {
+        let after = page(&store, language);
+        for feature in [Feature::Camera, Feature::PhotoLibrary] {
+            let card = card(&after, feature);
+            assert!(
+                card.contains(r#"class="status off""#) && card.contains(says),
+                "{card}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_report_page_for_a_window_that_ends_before_it_begins_is_refused_and_any_other_renders() {
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    use_once(&store, Feature::Camera, "shoot_photo");
+    assert!(matches!(
+        store.privacy_report_html(T0 + 1, T0, Language::English),
+        Err(ConsentError::InvalidArgument { .. })
+    ));
+    for (since, until) in [(i64::MIN, i64::MAX), (0, 0), (i64::MAX, i64::MAX)] {
+        let page = store
+            .privacy_report_html(since, until, Language::SimplifiedChinese)
+            .unwrap();
+        assert!(page.ends_with("</html>\n"), "{since}..{until}");
+    }
+}
