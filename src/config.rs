@@ -173,6 +173,10 @@ impl ConsentConfig {
     }
 }
 
+/// The most the app's terms may take in the log's record (the rest of a record's room is for
+/// what the record says beside them).
+const MAX_APP_TERMS_BYTES: usize = crate::log::MAX_PAYLOAD - 512;
+
 /// Use history is kept this long by default: half a year.
 pub const DEFAULT_RETENTION_DAYS: u32 = 180;
 
@@ -383,12 +387,21 @@ fn resolve_app_terms(config: &ConsentConfig) -> Result<AppTerms, ConfigError> {
         Some(age) => age,
         None => age_of_digital_consent(config.jurisdiction.clone()),
     };
-    Ok(AppTerms {
+    let terms = AppTerms {
         policy_revision: config.policy_revision,
         sdks: config.sdks.iter().map(SdkPolicy::terms).collect(),
         age_of_consent,
         unknown_age_is_minor: config.unknown_age_is_minor,
-    })
+    };
+    // The terms are one record of the log: a catalogue too large for one is refused here, with
+    // the reason, rather than at the write.
+    let size = postcard::to_allocvec(&terms).map_or(usize::MAX, |bytes| bytes.len());
+    if size > MAX_APP_TERMS_BYTES {
+        return bad(format!(
+            "the SDK catalogue takes {size} bytes of the log's record, which holds {MAX_APP_TERMS_BYTES}: declare fewer SDKs, or fewer items of data collected"
+        ));
+    }
+    Ok(terms)
 }
 
 #[cfg(test)]

@@ -63,7 +63,8 @@ pub use observer::{ConsentChange, ConsentObserver, Subscription};
 pub use policy::{PolicyState, PolicyStatus};
 pub use report::{FeatureReport, PrivacyReport, PurposeUse, UseInterval, VerifyReport};
 pub use sdk::{
-    is_valid_sdk_id, SdkBlock, SdkCatalogEntry, SdkPolicy, SdkStatus, MAX_SDKS, MAX_SDK_ID_LEN,
+    is_valid_sdk_id, SdkBlock, SdkCatalogEntry, SdkPolicy, SdkStatus, MAX_SDKS, MAX_SDK_DATA_ITEMS,
+    MAX_SDK_ID_LEN,
 };
 pub use session::UseSession;
 pub use store::ConsentStore;

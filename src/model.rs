@@ -250,6 +250,16 @@ pub fn is_valid_purpose(purpose: &str) -> bool {
     purpose_problem(purpose).is_none()
 }
 
+/// A character that hides or reorders text where it is shown — control characters, zero-width
+/// characters and bidirectional overrides (`"Evil\u{202E}moc.elgoog"` displays as another
+/// name): never accepted in a text the app shows the person.
+pub(crate) fn disguises_text(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// What is wrong with a purpose, in words a developer can act on; `None` when it is valid.
 pub(crate) fn purpose_problem(purpose: &str) -> Option<String> {
     if purpose.is_empty() {

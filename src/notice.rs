@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::language::{default_feature_name, default_purpose_text, Language};
-use crate::model::Feature;
+use crate::model::{disguises_text, Feature};
 use crate::sdk::SdkPolicy;
 use crate::terms::SdkTerms;
 
@@ -233,9 +233,15 @@ impl StoreTexts {
     /// What is wrong with the texts, if anything: the bounds every text is held to.
     pub fn problem(&self) -> Option<String> {
         if let Some(c) = &self.controller {
-            let texts = [Some(&c.name), c.contact.as_ref(), c.phone.as_ref()];
-            for text in texts.into_iter().flatten() {
-                if let Some(problem) = text_problem("controller", text, MAX_NOTICE_TEXT_LEN) {
+            let texts = [
+                ("controller name", Some(&c.name)),
+                ("controller contact", c.contact.as_ref()),
+                ("controller phone", c.phone.as_ref()),
+            ];
+            for (what, text) in texts {
+                if let Some(problem) =
+                    text.and_then(|text| text_problem(what, text, MAX_NOTICE_TEXT_LEN))
+                {
                     return Some(problem);
                 }
             }
@@ -296,8 +302,18 @@ impl FeatureTexts {
                 "{name}: 1 to {MAX_PII_CATEGORIES} PII categories (none declared gives the built-in ones)"
             ));
         }
+        // The same category however it is spaced or capitalised.
+        let key = |text: &str| {
+            text.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        };
         for (i, category) in self.pii_categories.iter().enumerate() {
-            if self.pii_categories[..i].contains(category) {
+            if self.pii_categories[..i]
+                .iter()
+                .any(|c| key(c) == key(category))
+            {
                 return Some(format!("{name}: PII category {category:?} twice"));
             }
             let what = format!("{name}: PII category");
@@ -315,8 +331,8 @@ impl FeatureTexts {
 
 fn text_problem(what: &str, text: &str, max: usize) -> Option<String> {
     let len = text.chars().count();
-    (text.trim().is_empty() || len > max || text.chars().any(char::is_control)).then(|| {
-        format!("{what} must be 1 to {max} characters, none of them control characters (got {len})")
+    (text.trim().is_empty() || len > max || text.chars().any(disguises_text)).then(|| {
+        format!("{what} must be 1 to {max} characters, none of them control, zero-width or direction-changing characters (got {len})")
     })
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Feature;
+use crate::model::{disguises_text, Feature};
 use crate::terms::SdkTerms;
 
 /// Longest SDK id.
@@ -13,6 +13,8 @@ pub const MAX_SDKS: usize = 64;
 pub const MAX_SDK_TEXT_LEN: usize = 200;
 /// Longest privacy-policy link.
 pub const MAX_URL_LEN: usize = 500;
+/// Most items of data collected one SDK may list.
+pub const MAX_SDK_DATA_ITEMS: usize = 16;
 
 /// One third-party SDK the app embeds, as its privacy policy's SDK catalogue lists it.
 ///
@@ -94,11 +96,18 @@ impl SdkPolicy {
                 .map(|item| ("data_collected item", item)),
         ) {
             let len = text.chars().count();
-            if text.trim().is_empty() || len > MAX_SDK_TEXT_LEN {
+            if text.trim().is_empty() || len > MAX_SDK_TEXT_LEN || text.chars().any(disguises_text)
+            {
                 return Some(format!(
-                    "SDK {id}: {what} must be 1 to {MAX_SDK_TEXT_LEN} characters (got {len})"
+                    "SDK {id}: {what} must be 1 to {MAX_SDK_TEXT_LEN} characters, none of them control, zero-width or direction-changing characters (got {len})"
                 ));
             }
+        }
+        if self.data_collected.len() > MAX_SDK_DATA_ITEMS {
+            return Some(format!(
+                "SDK {id}: at most {MAX_SDK_DATA_ITEMS} items of data collected (got {})",
+                self.data_collected.len()
+            ));
         }
         for (i, feature) in self.requires.iter().enumerate() {
             if self.requires[..i].contains(feature) {

@@ -192,6 +192,62 @@ fn doubtful_notice_texts_are_refused_with_the_reason() {
         ..FeaturePolicy::default_for(Feature::Camera)
     }))
     .contains("control"));
+    // Text that displays as something else: a right-to-left override, a zero-width space.
+    assert!(refused(with_controller(Controller {
+        name: "Evil\u{202E}moc.elgoog".into(),
+        ..controller()
+    }))
+    .contains("controller name"));
+    assert!(refused(with_camera(FeaturePolicy {
+        name: Some("Cam\u{200B}era".into()),
+        ..FeaturePolicy::default_for(Feature::Camera)
+    }))
+    .contains("direction-changing"));
+    assert!(refused(config().with_sdk(SdkPolicy {
+        vendor: "Example\u{2066} Ltd.".into(),
+        ..ar_filters()
+    }))
+    .contains("vendor"));
+    // Which field is wrong, by name.
+    assert!(refused(with_controller(Controller {
+        contact: Some(String::new()),
+        ..controller()
+    }))
+    .contains("controller contact"));
+    // The same category however it is spaced or capitalised.
+    assert!(refused(with_camera(FeaturePolicy {
+        pii_categories: vec!["Photos".into(), " photos ".into()],
+        ..FeaturePolicy::default_for(Feature::Camera)
+    }))
+    .contains("twice"));
+}
+
+#[test]
+fn a_catalogue_too_large_for_the_log_is_refused_with_the_reason_and_a_large_one_opens() {
+    let sdk = |i: usize, items: usize| SdkPolicy {
+        id: format!("com.example.sdk{i:02}"),
+        data_collected: (0..items).map(|k| format!("Data item {k}")).collect(),
+        ..ar_filters()
+    };
+    let with_sdks = |count: usize, items: usize| {
+        (0..count).fold(config(), |config, i| config.with_sdk(sdk(i, items)))
+    };
+    for (count, items, why) in [(30, 16, "bytes of the log's record"), (1, 17, "at most 16")] {
+        let dir = tempfile::tempdir().unwrap();
+        match ConsentStore::open(dir.path().to_str().unwrap().into(), with_sdks(count, items)) {
+            Err(ConsentError::InvalidConfig { reason }) => {
+                assert!(reason.contains(why), "{reason}")
+            }
+            other => panic!("{count} SDKs of {items} items: {:?}", other.map(|_| ())),
+        }
+    }
+    // Twenty SDKs listing four kinds of data each: recorded, and there after a relaunch.
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = open_with_config(dir.path(), &clock, with_sdks(20, 4));
+    store.close().unwrap();
+    let store = open_with_config(dir.path(), &clock, with_sdks(20, 4));
+    assert_eq!(store.sdk_catalog().len(), 20);
 }
 
 /// What a JSON value must be, as the Kantara Consent Receipt v1.1 specification types it.

@@ -33,7 +33,7 @@ pub(crate) use fs::LOG_FILE;
 pub(crate) use journal::{AppendError, Appended, Journal};
 pub(crate) use open::{open_dir, open_memory, open_read_only, Found, OpenError};
 pub(crate) use reader::LogReader;
-pub(crate) use record::{Damage, Hash, Record};
+pub(crate) use record::{Damage, Hash, Record, MAX_PAYLOAD};
 pub(crate) use replay::ReplayMachine;
 pub(crate) use seal::SealKeys as Keys;
 pub(crate) use seal::{anchor_for, anchored_app};
