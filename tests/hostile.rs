@@ -329,3 +329,57 @@ fn a_well_formed_index_that_disagrees_with_the_log_is_rebuilt() {
         );
     }
 }
+
+/// Runs `body` on its own thread; fails if it has not finished in ten seconds (a hang).
+fn within_seconds<T: Send + 'static>(what: &str, body: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || send.send(body()));
+    receive
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap_or_else(|_| panic!("{what} hangs"))
+}
+
+#[test]
+fn a_fifo_planted_for_a_store_file_never_hangs_an_open_or_an_inspector() {
+    use std::os::unix::ffi::OsStrExt;
+    let mkfifo = |path: &Path| {
+        let path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    };
+    // The app's texts: words, not consent — shown as the built-in ones, and the store opens.
+    let dir = tempfile::tempdir().unwrap();
+    store_with_history(dir.path(), 1024);
+    fs::remove_file(dir.path().join("consent.texts")).unwrap();
+    mkfifo(&dir.path().join("consent.texts"));
+    let path = dir.path().to_path_buf();
+    let texts = within_seconds("an inspector over a FIFO of texts", move || {
+        let inspector = ConsentStore::open_read_only_with(&path, StoreOptions::default()).unwrap();
+        let export: serde_json::Value =
+            serde_json::from_str(&inspector.export_json().unwrap()).unwrap();
+        export["texts"].clone()
+    });
+    assert_eq!(texts["from"], "built_in");
+    assert!(
+        texts["problem"]
+            .as_str()
+            .unwrap()
+            .contains("not a plain file"),
+        "{texts}"
+    );
+    let path = dir.path().to_path_buf();
+    within_seconds("the app's open over a FIFO of texts", move || {
+        ConsentStore::open_with(&path, Some(config()), StoreOptions::default()).map(|_| ())
+    })
+    .unwrap();
+    // The log itself: damage, kept aside, everything off — promptly.
+    let dir = tempfile::tempdir().unwrap();
+    store_with_history(dir.path(), 1024);
+    fs::remove_file(dir.path().join("consent.log")).unwrap();
+    mkfifo(&dir.path().join("consent.log"));
+    let path = dir.path().to_path_buf();
+    let damage = within_seconds("an inspector over a FIFO log", move || {
+        ConsentStore::open_read_only_with(&path, StoreOptions::default())
+            .map(|inspector| inspector.damage())
+    });
+    assert!(matches!(damage, Ok(Some(_)) | Err(_)), "{damage:?}");
+}

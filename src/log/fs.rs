@@ -110,9 +110,19 @@ impl StoreDir {
     }
 
     fn open_at(&self, name: &str, flags: OFlags) -> io::Result<Option<File>> {
-        let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        // Never blocks on a planted FIFO or device: anything but a plain file is refused.
+        let flags = flags | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
         match rfs::openat(&*self.fd, name, flags, Mode::RUSR | Mode::WUSR) {
-            Ok(fd) => Ok(Some(File::from(fd))),
+            Ok(fd) => {
+                if rfs::FileType::from_raw_mode(rfs::fstat(&fd)?.st_mode)
+                    != rfs::FileType::RegularFile
+                {
+                    return Err(io::Error::other(format!(
+                        "{name} is not a plain file (a symbolic link, FIFO, device or directory); store files must be plain files"
+                    )));
+                }
+                Ok(Some(File::from(fd)))
+            }
             Err(rustix::io::Errno::NOENT) => Ok(None),
             Err(rustix::io::Errno::LOOP) => Err(io::Error::other(format!(
                 "{name} is a symbolic link; store files must be plain files"
