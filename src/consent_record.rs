@@ -30,18 +30,27 @@ pub(crate) struct Events {
     by_seq: HashMap<u64, &'static str>,
     /// Per feature, the record that ended a single use and the time it did.
     ended: [Option<(u64, i64)>; Feature::ALL.len()],
+    /// Per feature, the kind of its last event so far.
+    last: [Option<&'static str>; Feature::ALL.len()],
 }
 
 impl Events {
     /// Takes in `record`, oldest first.
     pub fn note(&mut self, view: &StateView, record: &Record) {
-        let Some(event) = event_of(&record.entry) else {
+        let Some(mut event) = event_of(&record.entry) else {
             return;
         };
+        let feature = record.entry.feature();
+        // A "no" to a consent in force takes it back: withdrawn, not refused.
+        let in_force = feature.and_then(|f| self.last[f.index()]) == Some("given");
+        if event == "refused" && in_force {
+            event = "withdrawn";
+        }
         if view.decisions.contains(&record.seq) {
             self.by_seq.insert(record.seq, event);
         }
-        if let Some(feature) = record.entry.feature() {
+        if let Some(feature) = feature {
+            self.last[feature.index()] = Some(event);
             self.ended[feature.index()] = match &record.entry {
                 Entry::GrantConsumed { .. } | Entry::GrantLapsed { .. } => {
                     Some((record.seq, record.time_ms))

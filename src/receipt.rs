@@ -27,7 +27,7 @@ struct Receipt<'a> {
     policy_url: &'a str,
     services: [Service<'a>; 1],
     sensitive: bool,
-    spi_cat: [&'a str; 0],
+    spi_cat: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -81,10 +81,14 @@ pub(crate) fn kantara(
 ) -> Result<String, Error> {
     let events = Events::read(reader, view)?;
     let records = Records::new(view, texts, &events, reader);
-    receipts(&records.all(), texts)
+    receipts(&records.all(), texts, view.minor)
 }
 
-fn receipts(records: &[ConsentRecord], texts: &StoreTexts) -> Result<String, Error> {
+/// A minor's personal information is sensitive (China's PIPL, art. 28, for those under 14 —
+/// the age of digital consent there; the GDPR's recital 38 asks for specific protection).
+const MINORS_DATA: &str = "Personal information of a minor";
+
+fn receipts(records: &[ConsentRecord], texts: &StoreTexts, minor: bool) -> Result<String, Error> {
     let missing = |what: &str| {
         Err(Error::InvalidArgument(format!(
             "a Kantara receipt names the {what}: declare it in the app's config (and open the store with it once, so tools read it too)"
@@ -152,8 +156,11 @@ fn receipts(records: &[ConsentRecord], texts: &StoreTexts) -> Result<String, Err
                 service: record.feature_name,
                 purposes,
             }],
-            sensitive: false,
-            spi_cat: [],
+            sensitive: minor,
+            spi_cat: match minor {
+                true => vec![MINORS_DATA],
+                false => Vec::new(),
+            },
         });
     }
     serde_json::to_string(&receipts).map_err(|e| Error::InvalidArgument(e.to_string()))

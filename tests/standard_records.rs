@@ -652,3 +652,63 @@ fn a_report_page_for_a_window_that_ends_before_it_begins_is_refused_and_any_othe
         assert!(page.ends_with("</html>\n"), "{since}..{until}");
     }
 }
+
+#[test]
+fn a_tool_without_the_key_shows_a_sealed_stores_texts_as_not_vouched_for() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let sealed = StoreOptions {
+        sealer: Some(sealer()),
+        ..options(&clock)
+    };
+    let store =
+        on_screen(ConsentStore::open_with(dir.path(), Some(declared()), sealed.clone()).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    let apps = export(&store);
+    store.close().unwrap();
+    let with_key = ConsentStore::open_read_only_with(dir.path(), sealed).unwrap();
+    assert_eq!(
+        export(&with_key)["texts"],
+        serde_json::json!({"from": "file", "vouched_by_key": true})
+    );
+    let keyless = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    let keylesss = export(&keyless);
+    assert_eq!(keylesss["texts"]["vouched_by_key"], false);
+    assert!(keylesss["texts"]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("not checked"));
+    // The app's words all the same, and the SDK texts the log's digests vouch for.
+    assert_eq!(
+        keylesss["consent_records"][0]["controller"],
+        apps["consent_records"][0]["controller"]
+    );
+    assert_eq!(keyless.sdk_catalog()[0].sdk, ar_filters());
+}
+
+#[test]
+fn a_no_to_a_consent_in_force_is_a_withdrawal() {
+    let store = on_screen(ConsentStore::open_in_memory(config()).unwrap());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.deny(Feature::Camera, Actor::User).unwrap();
+    store.deny(Feature::Microphone, Actor::User).unwrap();
+    let export = export(&store);
+    assert_eq!(record(&export, Feature::Camera)["event"], "withdrawn");
+    assert_eq!(record(&export, Feature::Microphone)["event"], "refused");
+}
+
+#[test]
+fn a_minors_receipt_says_their_data_is_sensitive() {
+    let clock = clock();
+    let store = on_screen(ConsentStore::open_in_memory_with(declared(), options(&clock)).unwrap());
+    store.set_age_signal(age_range(10, Some(12))).unwrap();
+    guardian_grants(&store, Feature::Camera);
+    let receipts: Value = serde_json::from_str(&store.export_kantara_receipts().unwrap()).unwrap();
+    assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
+    assert_eq!(receipts[0]["sensitive"], true);
+    assert_eq!(
+        receipts[0]["spiCat"],
+        serde_json::json!(["Personal information of a minor"])
+    );
+    assert_kantara_receipt(&receipts[0]);
+}

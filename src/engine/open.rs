@@ -13,7 +13,7 @@ use crate::config::{resolve, ConsentConfig, Resolved, StoreOptions};
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::kinds::{RecoveryNotice, MAX_PROBLEM_LEN};
-use crate::log::{self, Faults, Found, Journal, OpenError, LOG_FILE};
+use crate::log::{self, Faults, Found, Journal, OpenError, Vouched, LOG_FILE};
 use crate::notice::StoreTexts;
 use crate::observer::Notifier;
 use crate::rules::{Decision, State};
@@ -212,7 +212,7 @@ impl Engine {
                 // The install keeps its random id across changes of the texts.
                 let stored = journal.stored_texts().and_then(Result::ok);
                 config.texts.install_id = stored
-                    .and_then(|body| StoreTexts::from_bytes(&body, &state.app.sdks).ok())
+                    .and_then(|(body, _)| StoreTexts::from_bytes(&body, &state.app.sdks).ok())
                     .and_then(|texts| texts.install_id)
                     .or_else(|| Some(StoreTexts::new_install_id()));
                 config.texts.source.from = "config";
@@ -328,14 +328,22 @@ impl Engine {
 /// the log when they read back whole (the built-in texts otherwise).
 fn as_stored(app_id: &str, journal: &Journal, state: &State) -> Resolved {
     let mut config = Resolved::as_stored(app_id);
-    let read = journal
-        .stored_texts()
-        .map(|body| body.and_then(|body| StoreTexts::from_bytes(&body, &state.app.sdks)));
+    let read = journal.stored_texts().map(|read| {
+        read.and_then(|(body, vouched)| {
+            StoreTexts::from_bytes(&body, &state.app.sdks).map(|texts| (texts, vouched))
+        })
+    });
     match read {
-        Some(Ok(texts)) => {
+        Some(Ok((texts, vouched))) => {
             config.texts = texts;
             config.texts.source.from = "file";
-            config.texts.source.vouched_by_key = journal.texts_vouched();
+            config.texts.source.vouched_by_key = vouched == Vouched::Key;
+            if vouched == Vouched::Nothing {
+                config.texts.source.problem = Some(
+                    "not checked: written with a key this reader does not have, or edited since (the SDK texts are checked against the log)"
+                        .into(),
+                );
+            }
         }
         Some(Err(e)) => {
             ::log::warn!("consentkit: the app's texts are not shown ({e})");

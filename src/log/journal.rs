@@ -114,7 +114,7 @@ pub(crate) struct Journal {
     /// Opened read-only: the "no"s an earlier process could not write, read but left in place.
     pub(super) pending_view: Option<Kept>,
     /// The app's texts as a read-only open found them.
-    pub(super) texts_view: Option<Result<Vec<u8>, String>>,
+    pub(super) texts_view: Option<Result<(Vec<u8>, super::sidefile::Vouched), String>>,
     /// The digest of the file of unwritten decisions the anchor names (with a sealer), while
     /// what it holds is not in the log: every anchor kept names it.
     pub(super) nos_pending: Option<Hash>,

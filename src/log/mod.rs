@@ -38,5 +38,6 @@ pub(crate) use replay::ReplayMachine;
 pub(crate) use seal::SealKeys as Keys;
 pub(crate) use seal::{anchor_for, anchored_app};
 pub use seal::{Sealer, SealerError};
+pub(crate) use sidefile::Vouched;
 pub use software_sealer::software_sealer;
 pub(crate) use unwritten::{Kept, Unwritten};

@@ -266,7 +266,7 @@ pub(crate) fn open_read_only<M: ReplayMachine>(
         }
     }
     journal.pending_view = Some(pending);
-    journal.texts_view = super::texts::read(&dir, file_key.as_ref(), sealer.is_some());
+    journal.texts_view = super::texts::read(&dir, file_key.as_ref());
     journal.set_sealer(sealer);
     Ok((journal, found))
 }

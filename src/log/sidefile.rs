@@ -26,6 +26,17 @@ impl FileKey {
     }
 }
 
+/// What vouches for a file read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Vouched {
+    /// Checked with the store's key: written by this app's sealer.
+    Key,
+    /// Checked against its checksum: whole, but anyone with the directory could have written it.
+    Checksum,
+    /// Neither: a sealed store's file read without its key (or a file edited since).
+    Nothing,
+}
+
 /// One kind of file beside the log: its magic, and the domain its key is derived for.
 pub(super) struct Frame {
     pub magic: &'static [u8; 8],

@@ -9,7 +9,7 @@ use std::io;
 
 use super::fs::{StoreDir, TEXTS_FILE};
 use super::journal::{Journal, Place};
-use super::sidefile::{FileKey, Frame};
+use super::sidefile::{FileKey, Frame, Vouched};
 
 const FRAME: Frame = Frame {
     magic: b"CKTEXT01",
@@ -24,19 +24,28 @@ fn body_of(bytes: &[u8], key: Option<&FileKey>, checked: bool) -> Result<Vec<u8>
         .map_err(|why| format!("the app's texts beside the log are unreadable: {why}"))
 }
 
-/// The texts' body in `dir`, if there is a file: checked with the key when there is one.
+/// The texts' body in `dir`, if there is a file, and what vouches for it: the key when there
+/// is one (a file it does not vouch for is refused); without a key, its checksum, or — for a
+/// sealed store's file, whose trailer only the key checks — nothing.
 pub(super) fn read(
     dir: &StoreDir,
     key: Option<&FileKey>,
-    sealed: bool,
-) -> Option<Result<Vec<u8>, String>> {
-    match dir.read(TEXTS_FILE) {
-        Ok(None) => None,
-        Ok(Some(bytes)) => Some(body_of(&bytes, key, key.is_some() || !sealed)),
-        Err(e) => Some(Err(format!(
-            "the app's texts beside the log are unreadable ({e})"
-        ))),
-    }
+) -> Option<Result<(Vec<u8>, Vouched), String>> {
+    let bytes = match dir.read(TEXTS_FILE) {
+        Ok(None) => return None,
+        Ok(Some(bytes)) => bytes,
+        Err(e) => {
+            return Some(Err(format!(
+                "the app's texts beside the log are unreadable ({e})"
+            )))
+        }
+    };
+    Some(match key {
+        Some(_) => body_of(&bytes, key, true).map(|body| (body, Vouched::Key)),
+        None => body_of(&bytes, None, true)
+            .map(|body| (body, Vouched::Checksum))
+            .or_else(|_| body_of(&bytes, None, false).map(|body| (body, Vouched::Nothing))),
+    })
 }
 
 impl Journal {
@@ -47,8 +56,8 @@ impl Journal {
             return Ok(());
         };
         let key = self.file_key();
-        if let Some(Ok(kept)) = read(dir, key.as_ref(), self.sealer.is_some()) {
-            if kept == body {
+        if let Some(Ok((kept, vouched))) = read(dir, key.as_ref()) {
+            if kept == body && (key.is_some() || vouched == Vouched::Checksum) {
                 return Ok(());
             }
         }
@@ -58,16 +67,11 @@ impl Journal {
         dir.replace(TEXTS_FILE, &bytes)
     }
 
-    /// Whether the texts read back were checked with the store's key.
-    pub fn texts_vouched(&self) -> bool {
-        self.sealer.is_some()
-    }
-
     /// The app's texts kept beside the log (`None`: no file), as a read-only open found
     /// them or as the directory holds them now.
-    pub fn stored_texts(&self) -> Option<Result<Vec<u8>, String>> {
+    pub fn stored_texts(&self) -> Option<Result<(Vec<u8>, Vouched), String>> {
         match &self.place {
-            Place::Disk { dir, .. } => read(dir, self.file_key().as_ref(), self.sealer.is_some()),
+            Place::Disk { dir, .. } => read(dir, self.file_key().as_ref()),
             Place::ReadOnly => self.texts_view.clone(),
             Place::Memory => None,
         }
