@@ -486,16 +486,22 @@ fn checkpoints_keep_their_spacing_across_reopening() {
     assert_eq!(checkpoints, vec![6, 12]);
 }
 
+/// A populated store with damage in the record after the microphone's denial (the fourth
+/// after the genesis): the camera granted and the microphone denied before it.
+fn populated_and_damaged_at_the_sixth_record(dir: &Path) {
+    populated(dir, 10_000);
+    let bytes = fs::read(log_path(dir)).unwrap();
+    let frames = frames(&bytes);
+    let mut damaged = bytes.clone();
+    damaged[frames[5].start + 12] ^= 1;
+    fs::write(log_path(dir), &damaged).unwrap();
+}
+
 #[test]
 fn an_inspector_shows_a_damaged_store_as_damaged_with_what_its_good_records_say() {
     let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 10_000);
-    let bytes = fs::read(log_path(dir.path())).unwrap();
-    let frames = frames(&bytes);
-    // Damage in the record after the microphone's denial (the fourth after the genesis).
-    let mut damaged = bytes.clone();
-    damaged[frames[5].start + 12] ^= 1;
-    fs::write(log_path(dir.path()), &damaged).unwrap();
+    populated_and_damaged_at_the_sixth_record(dir.path());
+    let damaged = fs::read(log_path(dir.path())).unwrap();
     let inspector_clock = clock();
     let inspector =
         ConsentStore::open_read_only_with(dir.path(), options(&inspector_clock)).unwrap();
@@ -699,12 +705,7 @@ fn records_that_fill_the_room_kept_ahead_to_its_last_byte_grow_nothing() {
 #[test]
 fn a_damaged_stores_report_page_and_records_say_it_is_damaged_and_everything_is_off() {
     let dir = tempfile::tempdir().unwrap();
-    populated(dir.path(), 10_000);
-    let bytes = fs::read(log_path(dir.path())).unwrap();
-    let frames = frames(&bytes);
-    let mut damaged = bytes.clone();
-    damaged[frames[5].start + 12] ^= 1;
-    fs::write(log_path(dir.path()), &damaged).unwrap();
+    populated_and_damaged_at_the_sixth_record(dir.path());
     let clock = clock();
     let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
     let page = inspector

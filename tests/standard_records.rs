@@ -477,17 +477,25 @@ fn forge_texts(dir: &std::path::Path, edit: impl Fn(&mut Value)) {
     std::fs::write(&path, out).unwrap();
 }
 
-#[test]
-fn texts_edited_without_the_key_are_not_shown() {
-    let clock = clock();
+/// A store sealed with a key, opened with the declared config, the camera granted.
+fn sealed_store_with_the_camera_granted(
+    clock: &Arc<FakeClock>,
+) -> (tempfile::TempDir, StoreOptions, Arc<ConsentStore>) {
     let dir = tempfile::tempdir().unwrap();
     let sealed = StoreOptions {
         sealer: Some(sealer()),
-        ..options(&clock)
+        ..options(clock)
     };
     let store =
         on_screen(ConsentStore::open_with(dir.path(), Some(declared()), sealed.clone()).unwrap());
     grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    (dir, sealed, store)
+}
+
+#[test]
+fn texts_edited_without_the_key_are_not_shown() {
+    let clock = clock();
+    let (dir, sealed, store) = sealed_store_with_the_camera_granted(&clock);
     store.close().unwrap();
     forge_texts(dir.path(), |body| {
         body["controller"]["name"] = "Someone Else".into();
@@ -656,14 +664,7 @@ fn a_report_page_for_a_window_that_ends_before_it_begins_is_refused_and_any_othe
 #[test]
 fn a_tool_without_the_key_shows_a_sealed_stores_texts_as_not_vouched_for() {
     let clock = clock();
-    let dir = tempfile::tempdir().unwrap();
-    let sealed = StoreOptions {
-        sealer: Some(sealer()),
-        ..options(&clock)
-    };
-    let store =
-        on_screen(ConsentStore::open_with(dir.path(), Some(declared()), sealed.clone()).unwrap());
-    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    let (dir, sealed, store) = sealed_store_with_the_camera_granted(&clock);
     let apps = export(&store);
     store.close().unwrap();
     let with_key = ConsentStore::open_read_only_with(dir.path(), sealed).unwrap();
