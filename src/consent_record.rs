@@ -10,9 +10,10 @@ use crate::engine::StateView;
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::iso8601::iso8601;
-use crate::kinds::RefusalReason;
 use crate::log::{LogReader, Record};
-use crate::model::{Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission};
+use crate::model::{
+    Actor, ConsentStatus, Feature, FeatureState, GrantScope, NotInForce, OsPermission,
+};
 use crate::notice::{Controller, PurposeText, StoreTexts};
 use crate::sdk::SdkPolicy;
 
@@ -112,7 +113,8 @@ pub(crate) struct ConsentRecord<'a> {
     pub schema_version: &'static str,
     pub record_id: Option<String>,
     /// Pseudonymous, for this install's chain of records: never a device or account id.
-    pub pii_principal_id: &'a str,
+    /// `None` when the install's id is not known (its texts file is gone).
+    pub pii_principal_id: Option<&'a str>,
     pub app_id: &'a str,
     /// `None`: the app declares no controller.
     pub controller: Option<&'a Controller>,
@@ -148,9 +150,12 @@ pub(crate) struct ConsentRecord<'a> {
     pub validity: Option<&'static str>,
     /// Whether the rules let this consent count now (I6).
     pub counts: bool,
+    /// The app's words for this feature (its "why"s, PII categories) or the notice changed
+    /// after this decision: the person did not decide on the words this record shows.
+    pub words_changed_since_decision: bool,
     /// Why a grant does not count now (`guardian_required`, `policy_not_agreed`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_counting: Option<RefusalReason>,
+    pub not_counting: Option<&'static str>,
     pub terms_revision: u32,
     pub current_terms_revision: u32,
     pub os_permission: OsPermission,
@@ -175,7 +180,7 @@ pub(crate) struct Records<'a> {
     events: &'a Events,
     /// Records up to here were cut off into the base (0: none).
     cut_through: u64,
-    principal: String,
+    principal: Option<String>,
 }
 
 impl<'a> Records<'a> {
@@ -200,8 +205,9 @@ impl<'a> Records<'a> {
             .states
             .iter()
             .zip(&self.view.decisions)
-            .zip(&self.view.not_counting)
-            .map(|((state, &seq), &not_counting)| self.record(state, seq, not_counting))
+            .map(|(state, &seq)| {
+                self.record(state, seq, state.not_in_force.map(NotInForce::as_str))
+            })
             .collect()
     }
 
@@ -209,7 +215,7 @@ impl<'a> Records<'a> {
         &'a self,
         s: &'a FeatureState,
         decision_seq: u64,
-        not_counting: Option<RefusalReason>,
+        not_counting: Option<&'static str>,
     ) -> ConsentRecord<'a> {
         let (view, texts) = (self.view, self.texts);
         let words = texts.feature(s.feature);
@@ -230,12 +236,18 @@ impl<'a> Records<'a> {
         let decision_seq = ended.map_or(decision_seq, |(seq, _)| seq);
         let event = match (ended, s.status) {
             (Some(_), _) | (None, ConsentStatus::NeedsReconsent) => Some("expired"),
-            _ => self.events.by_seq.get(&decision_seq).copied(),
+            // A grant cut off into the base was a consent given, whatever else was cut.
+            _ => self
+                .events
+                .by_seq
+                .get(&decision_seq)
+                .copied()
+                .or((decision_seq > 0 && s.status == ConsentStatus::Granted).then_some("given")),
         };
         ConsentRecord {
             schema_version: RECORD_SCHEMA,
             record_id: (decision_seq > 0).then(|| record_id(view, s.feature, decision_seq)),
-            pii_principal_id: &self.principal,
+            pii_principal_id: self.principal.as_deref(),
             app_id: &view.app_id,
             controller: texts.controller.as_ref(),
             notice: Notice {
@@ -274,6 +286,9 @@ impl<'a> Records<'a> {
                 _ => "until_withdrawn",
             }),
             counts,
+            words_changed_since_decision: s
+                .decided_at_ms
+                .is_some_and(|at| texts.changed_since(s.feature, at)),
             not_counting,
             terms_revision: s.decided_terms_revision,
             current_terms_revision: s.terms_revision,
@@ -324,19 +339,12 @@ pub(crate) fn derived_uuid(domain: &[u8], parts: &[&[u8]]) -> String {
 /// The person's pseudonymous id in this store's records: derived from the install's random id
 /// (kept with the app's texts beside the log) and the log's chain, so it is the same in every
 /// export of a chain, unique to the install, and a new one after the person erases
-/// everything. No device, advertising or account identifier goes in. A store whose texts
-/// file is gone falls back to the app and the chain's start.
-pub(crate) fn principal_id(view: &StateView, texts: &StoreTexts) -> String {
-    let chain = view.chain.to_le_bytes();
-    match &texts.install_id {
-        Some(install) => derived_uuid(b"consentkit/principal/2", &[install.as_bytes(), &chain]),
-        None => derived_uuid(
-            b"consentkit/principal/1",
-            &[
-                view.app_id.as_bytes(),
-                &chain,
-                &view.chain_started_ms.to_le_bytes(),
-            ],
-        ),
-    }
+/// everything. No device, advertising or account identifier goes in. `None` when the
+/// install's id is not known: a tool reading a store whose texts file is gone.
+pub(crate) fn principal_id(view: &StateView, texts: &StoreTexts) -> Option<String> {
+    let install = texts.install_id.as_ref()?;
+    Some(derived_uuid(
+        b"consentkit/principal/2",
+        &[install.as_bytes(), &view.chain.to_le_bytes()],
+    ))
 }

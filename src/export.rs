@@ -160,7 +160,12 @@ struct Accessor<'a> {
 /// ends at its beginning plus its time in use (from the monotonic clock, or for a session
 /// interrupted by a crash, up to the last record its process wrote), so a clock set backwards
 /// or a process killed mid-use never makes an interval end before it began or span the gap.
-pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<String, Error> {
+pub(crate) fn access_ndjson(
+    reader: &LogReader,
+    view: &StateView,
+    texts: &StoreTexts,
+) -> Result<String, Error> {
+    let install = texts.install_id.as_deref();
     let mut out = String::new();
     let mut begun: HashMap<u64, i64> = HashMap::new();
     let mut line = |feature: Feature, session: u64, kind: &'static str, time_ms: i64| {
@@ -170,7 +175,7 @@ pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<Stri
                 identifier_type: "bundleID",
             },
             category: access_category(feature),
-            identifier: interval_id(view, session),
+            identifier: interval_id(view, install, session),
             kind,
             time_stamp: iso8601_local(time_ms),
             kind_of_record: "access",
@@ -208,11 +213,11 @@ pub(crate) fn access_ndjson(reader: &LogReader, view: &StateView) -> Result<Stri
 
 /// An RFC 9562 version-8 UUID for one session of one chain of one store: derived, so the same
 /// session always exports under the same identifier, and distinct across stores and chains.
-fn interval_id(view: &StateView, session: u64) -> String {
+fn interval_id(view: &StateView, install: Option<&str>, session: u64) -> String {
     derived_uuid(
-        b"consentkit/interval/1",
+        b"consentkit/interval/2",
         &[
-            view.app_id.as_bytes(),
+            install.unwrap_or(&view.app_id).as_bytes(),
             &view.chain.to_le_bytes(),
             &view.chain_started_ms.to_le_bytes(),
             &session.to_le_bytes(),
@@ -232,7 +237,6 @@ mod tests {
             chain_started_ms: 1,
             states: Vec::new(),
             decisions: Vec::new(),
-            not_counting: Vec::new(),
             policy: crate::rules::State::new("a").policy_state(),
             sdks: Vec::new(),
             ad_signals: AdSignals::denied(),
@@ -245,11 +249,11 @@ mod tests {
 
     #[test]
     fn interval_ids_are_version_8_uuids_distinct_per_session() {
-        let a = interval_id(&view(), 7);
+        let a = interval_id(&view(), None, 7);
         let parsed = uuid::Uuid::parse_str(&a).unwrap();
         assert_eq!(parsed.get_version_num(), 8);
         assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
-        assert_ne!(a, interval_id(&view(), 8));
-        assert_eq!(a, interval_id(&view(), 7));
+        assert_ne!(a, interval_id(&view(), None, 8));
+        assert_eq!(a, interval_id(&view(), None, 7));
     }
 }

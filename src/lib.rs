@@ -52,8 +52,8 @@ pub use kinds::{AuditKind, DerivedFile, RecoveryNotice, RefusalReason, SessionEn
 pub use language::{default_feature_name, default_purpose_text, language_for_tag, Language};
 pub use log::{software_sealer, IoFaults, IoKind, IoOp, Sealer, SealerError};
 pub use model::{
-    is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, OsPermission,
-    MAX_PURPOSE_LEN,
+    is_valid_purpose, Actor, ConsentStatus, Feature, FeatureState, GrantScope, NotInForce,
+    OsPermission, MAX_PURPOSE_LEN,
 };
 pub use notice::{
     default_pii_categories, is_language_tag, Controller, PurposeText, DEFAULT_COLLECTION_METHOD,

@@ -205,6 +205,29 @@ impl OsPermission {
     }
 }
 
+/// Why a grant is not in force now, though the person's last word was yes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum NotInForce {
+    /// The person is a minor and the grant is their own: a guardian must decide.
+    GuardianRequired,
+    /// The privacy policy is not agreed to (basic mode).
+    PolicyNotAgreed,
+    /// Ads are never personalised for a minor, whoever granted it.
+    Minor,
+}
+
+impl NotInForce {
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotInForce::GuardianRequired => "guardian_required",
+            NotInForce::PolicyNotAgreed => "policy_not_agreed",
+            NotInForce::Minor => "minor",
+        }
+    }
+}
+
 /// Everything the app needs to show or decide about one feature.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, uniffi::Record)]
 pub struct FeatureState {
@@ -238,6 +261,9 @@ pub struct FeatureState {
     pub active_sessions: u32,
     /// True exactly when `is_allowed(feature)` is.
     pub allowed: bool,
+    /// Granted, but not in force now, and why: screens and exports never show such a grant
+    /// as allowed (I6). `None` when not granted, or granted and in force.
+    pub not_in_force: Option<NotInForce>,
 }
 
 /// Longest purpose name accepted.
@@ -256,8 +282,11 @@ pub fn is_valid_purpose(purpose: &str) -> bool {
 pub(crate) fn disguises_text(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
+            | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// What is wrong with a purpose, in words a developer can act on; `None` when it is valid.

@@ -84,6 +84,10 @@ pub(crate) struct FeatureTexts {
     pub purposes: Vec<PurposeText>,
     pub pii_categories: Vec<String>,
     pub how_to_withdraw: String,
+    /// When the "why"s or PII categories last changed (`None`: not since the store began):
+    /// a decision made before then was not made on these words.
+    #[serde(default)]
+    pub changed_at_ms: Option<i64>,
 }
 
 impl FeatureTexts {
@@ -148,6 +152,10 @@ pub(crate) struct StoreTexts {
     /// This install's random id (a UUID), from which the person's pseudonymous id in consent
     /// records is derived: made by the first open, kept when the texts change.
     pub install_id: Option<String>,
+    /// When the controller, the policy's address or language, the collection method or the
+    /// jurisdiction last changed (`None`: not since the store began).
+    #[serde(default)]
+    pub notice_changed_at_ms: Option<i64>,
     #[serde(skip)]
     pub source: TextsSource,
 }
@@ -170,10 +178,12 @@ impl StoreTexts {
                     purposes: Vec::new(),
                     pii_categories: default_pii_categories(feature),
                     how_to_withdraw: default_withdraw_text(feature),
+                    changed_at_ms: None,
                 })
                 .collect(),
             sdks: Vec::new(),
             install_id: None,
+            notice_changed_at_ms: None,
             source: TextsSource::default(),
         }
     }
@@ -185,6 +195,55 @@ impl StoreTexts {
     /// The language of the app's notice, when the built-in texts come in it (English else).
     pub fn language(&self) -> Language {
         Language::from_tag(&self.policy_language).unwrap_or(Language::English)
+    }
+
+    /// Carries what the store's earlier texts knew into these, the app's as it opens the
+    /// store: the install's id, and when the notice and each feature's words last changed.
+    /// With no earlier texts to compare (`before: None`) in a store that is not new, the
+    /// words are taken as changed now — a decision made earlier is not claimed for them.
+    pub fn carry_over(&mut self, before: Option<&StoreTexts>, fresh_store: bool, now_ms: i64) {
+        let unknown = (!fresh_store).then_some(now_ms);
+        self.install_id = before
+            .and_then(|b| b.install_id.clone())
+            .or_else(|| Some(StoreTexts::new_install_id()));
+        let notice = |t: &StoreTexts| {
+            (
+                t.controller.clone(),
+                t.policy_url.clone(),
+                t.policy_language.clone(),
+                t.collection_method.clone(),
+                t.jurisdiction.clone(),
+            )
+        };
+        self.notice_changed_at_ms = match before {
+            Some(b) if notice(b) == notice(self) => b.notice_changed_at_ms,
+            Some(_) => Some(now_ms),
+            None => unknown,
+        };
+        for (i, words) in self.features.iter_mut().enumerate() {
+            let earlier = before.map(|b| &b.features[i]);
+            words.changed_at_ms = match earlier {
+                Some(e)
+                    if (&e.purposes, &e.pii_categories)
+                        == (&words.purposes, &words.pii_categories) =>
+                {
+                    e.changed_at_ms
+                }
+                Some(_) => Some(now_ms),
+                None => unknown,
+            };
+        }
+    }
+
+    /// Whether `feature`'s words or the notice changed after `decided_at_ms`.
+    pub fn changed_since(&self, feature: Feature, decided_at_ms: i64) -> bool {
+        [
+            self.notice_changed_at_ms,
+            self.feature(feature).changed_at_ms,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|changed| changed > decided_at_ms)
     }
 
     /// A new install's random id.
@@ -348,7 +407,7 @@ pub(crate) fn is_https_url(url: &str) -> bool {
     url.starts_with("https://")
         && url.len() > "https://".len()
         && url.len() <= crate::sdk::MAX_URL_LEN
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !url.chars().any(|c| c.is_whitespace() || disguises_text(c))
 }
 
 fn is_email(email: &str) -> bool {
@@ -360,7 +419,7 @@ fn is_email(email: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email.contains(|c: char| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+        && !email.contains(|c: char| c.is_whitespace() || disguises_text(c) || c == '<' || c == '>')
         && !domain.contains('@')
 }
 

@@ -104,7 +104,14 @@ fn receipts(records: &[ConsentRecord], texts: &StoreTexts, minor: bool) -> Resul
         return missing("jurisdiction");
     };
     let mut receipts = Vec::new();
-    for record in records.iter().filter(|r| r.counts) {
+    // A consent whose words changed since it was given is not receipted for the new words.
+    for record in records
+        .iter()
+        .filter(|r| r.counts && !r.words_changed_since_decision)
+    {
+        let Some(principal) = record.pii_principal_id else {
+            return missing("install's id (kept with the texts beside the log)");
+        };
         let (Some(id), Some(decided_at_ms)) = (&record.record_id, record.decided_at_ms) else {
             continue;
         };
@@ -136,10 +143,10 @@ fn receipts(records: &[ConsentRecord], texts: &StoreTexts, minor: bool) -> Resul
             // install's own principal.
             consent_receipt_id: derived_uuid(
                 b"consentkit/receipt/2",
-                &[record.pii_principal_id.as_bytes(), id.as_bytes()],
+                &[principal.as_bytes(), id.as_bytes()],
             ),
             language: record.notice.language,
-            pii_principal_id: record.pii_principal_id,
+            pii_principal_id: principal,
             pii_controllers: [PiiController {
                 pii_controller: &controller.name,
                 on_behalf: false,

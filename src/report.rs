@@ -8,7 +8,7 @@ use crate::engine::{LogHead, StateView, Verification};
 use crate::entry::Entry;
 use crate::error::Error;
 use crate::log::{LogReader, Record};
-use crate::model::{ConsentStatus, Feature, OsPermission};
+use crate::model::{ConsentStatus, Feature, NotInForce, OsPermission};
 
 /// The outcome of `verify()`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, uniffi::Record)]
@@ -69,6 +69,8 @@ pub struct FeatureReport {
     pub status: ConsentStatus,
     /// OS permission now.
     pub os_permission: OsPermission,
+    /// Granted, but not in force now, and why (see `FeatureState::not_in_force`).
+    pub not_in_force: Option<NotInForce>,
 }
 
 /// One use session seen in a report's window: a bar on its timeline.
@@ -160,6 +162,7 @@ pub(crate) fn privacy_report(
             purposes: Vec::new(),
             status: s.status,
             os_permission: s.os_permission,
+            not_in_force: s.not_in_force,
         })
         .collect();
     let mut intervals: Vec<UseInterval> = Vec::new();

@@ -4,9 +4,8 @@ use std::fmt::Write;
 
 use crate::engine::StateView;
 use crate::iso8601::iso8601_local;
-use crate::kinds::RefusalReason;
 use crate::language::Language;
-use crate::model::{ConsentStatus, Feature};
+use crate::model::{ConsentStatus, Feature, NotInForce};
 use crate::notice::StoreTexts;
 use crate::policy::{PolicyState, PolicyStatus};
 use crate::report::{FeatureReport, PrivacyReport};
@@ -40,11 +39,13 @@ struct Words {
     stop: &'static str,
     not_counting_guardian: &'static str,
     not_counting_policy: &'static str,
+    not_counting_minor: &'static str,
     os_off: &'static str,
     damaged_off: &'static str,
     /// `{}`: the first bad record, then the problem.
     damaged: &'static str,
     recovered: &'static str,
+    unchecked_words: &'static str,
 }
 
 const ENGLISH: Words = Words {
@@ -73,10 +74,12 @@ const ENGLISH: Words = Words {
     stop: ".",
     not_counting_guardian: "given by the person, not in force: a guardian must decide",
     not_counting_policy: "not in force: the privacy policy is not agreed to",
+    not_counting_minor: "not in force: ads are never personalised for a minor",
     os_off: "allowed, but switched off in the system settings",
     damaged_off: "off: the record is damaged",
     damaged: "This record is damaged at entry {seq} ({problem}). Everything in it is off; this report shows what the entries before the damage say.",
     recovered: "The record was found damaged earlier and restarted; the history before that was kept aside and is not in this report.",
+    unchecked_words: "The app's names and reasons on this page could not be checked against the app itself; what was allowed, refused and used comes from the tamper-evident record.",
 };
 
 const CHINESE: Words = Words {
@@ -105,11 +108,14 @@ const CHINESE: Words = Words {
     stop: "。",
     not_counting_guardian: "本人已允许，但未生效：需由监护人决定",
     not_counting_policy: "未生效：尚未同意隐私政策",
+    not_counting_minor: "未生效：不向未成年人展示个性化广告",
     os_off: "已允许，但在系统设置中已关闭",
     damaged_off: "已关闭：记录已损坏",
     damaged:
         "此记录在第 {seq} 条处已损坏（{problem}）。其中所有功能均已关闭；本报告显示损坏之前的记录。",
     recovered: "此前发现记录损坏并已重新开始；之前的历史已另行保存，不在本报告中。",
+    unchecked_words:
+        "本页中应用的名称和用途说明无法与应用本身核对；允许、拒绝和使用情况来自防篡改记录。",
 };
 
 fn words(language: Language) -> &'static Words {
@@ -254,12 +260,10 @@ fn standing(
     if view.damage.is_some() {
         return ("off", w.damaged_off);
     }
-    let not_counting = view.not_counting[f.feature.index()];
-    match (f.status, not_counting) {
-        (ConsentStatus::Granted, Some(RefusalReason::PolicyNotAgreed)) => {
-            ("off", w.not_counting_policy)
-        }
-        (ConsentStatus::Granted, Some(_)) => ("off", w.not_counting_guardian),
+    match (f.status, view.states[f.feature.index()].not_in_force) {
+        (_, Some(NotInForce::PolicyNotAgreed)) => ("off", w.not_counting_policy),
+        (_, Some(NotInForce::Minor)) => ("off", w.not_counting_minor),
+        (_, Some(NotInForce::GuardianRequired)) => ("off", w.not_counting_guardian),
         (ConsentStatus::Granted, None) if f.os_permission.is_denied() => ("off", w.os_off),
         (status, _) => (status.as_str(), status_text(status, language)),
     }
@@ -417,6 +421,9 @@ pub(crate) fn page(
             r#"<p class="damage" role="alert">{}</p>"#,
             escape(&text)
         );
+    }
+    if texts.source.from != "config" && texts.source.problem.is_some() {
+        let _ = write!(notices, r#"<p class="damage">{}</p>"#, w.unchecked_words);
     }
     if view.recovery.is_some() {
         let _ = write!(notices, r#"<p class="damage">{}</p>"#, w.recovered);

@@ -375,7 +375,11 @@ impl ConsentStore {
     /// App Privacy Report (`intervalBegin` / `intervalEnd` pairs sharing an `identifier`).
     pub fn export_access_ndjson(&self) -> Result<String, ConsentError> {
         let (reader, _) = self.engine.reader()?;
-        Ok(export::access_ndjson(&reader, &self.engine.view())?)
+        Ok(export::access_ndjson(
+            &reader,
+            &self.engine.view(),
+            self.engine.texts(),
+        )?)
     }
 }
 

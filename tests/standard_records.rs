@@ -169,6 +169,21 @@ fn doubtful_notice_texts_are_refused_with_the_reason() {
     })
     .contains("policy_url"));
     assert!(refused(ConsentConfig {
+        policy_url: Some("https://example.com/\u{202E}fdp.exe".into()),
+        ..config()
+    })
+    .contains("policy_url"));
+    assert!(refused(with_controller(Controller {
+        email: "privacy@exa\u{200B}mple.com".into(),
+        ..controller()
+    }))
+    .contains("email"));
+    assert!(refused(config().with_policy(FeaturePolicy {
+        name: Some("Cam\u{00AD}era\u{E0041}".into()),
+        ..FeaturePolicy::default_for(Feature::Camera)
+    }))
+    .contains("direction-changing"));
+    assert!(refused(ConsentConfig {
         policy_language: Some("english".into()),
         ..config()
     })
@@ -712,4 +727,139 @@ fn a_minors_receipt_says_their_data_is_sensitive() {
         serde_json::json!(["Personal information of a minor"])
     );
     assert_kantara_receipt(&receipts[0]);
+}
+
+#[test]
+fn ad_personalisation_for_a_minor_is_never_in_force_whoever_granted_it() {
+    let clock = clock();
+    let store = on_screen(ConsentStore::open_in_memory_with(declared(), options(&clock)).unwrap());
+    store.set_age_signal(age_range(10, Some(12))).unwrap();
+    guardian_grants(&store, Feature::AdPersonalization);
+    let state = store.state(Feature::AdPersonalization);
+    assert_eq!(state.status, ConsentStatus::Granted);
+    assert_eq!(state.not_in_force, Some(NotInForce::Minor));
+    let ads = record(&export(&store), Feature::AdPersonalization);
+    assert_eq!(
+        (&ads["counts"], &ads["not_counting"], &ads["event"]),
+        (&false.into(), &"minor".into(), &"voided".into()),
+        "{ads}"
+    );
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+    let page = store
+        .privacy_report_html(0, clock.now_ms() + 1, Language::English)
+        .unwrap();
+    assert!(card(&page, Feature::AdPersonalization).contains("never personalised for a minor"));
+    // The report and every state say it too, not a bare "granted".
+    let report = store.privacy_report(0, clock.now_ms() + 1).unwrap();
+    assert_eq!(
+        report.features[Feature::AdPersonalization.index()].not_in_force,
+        Some(NotInForce::Minor)
+    );
+}
+
+#[test]
+fn words_changed_after_a_consent_are_not_claimed_for_it() {
+    // The person allowed the camera to take photos; the app's next version says it uploads
+    // them for training, under the same terms revision. The record says the words changed
+    // since the decision, and no receipt claims the new words were agreed to.
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    grant(&store, Feature::Microphone, GrantScope::UntilRevoked);
+    assert_eq!(
+        record(&export(&store), Feature::Camera)["words_changed_since_decision"],
+        false
+    );
+    store.close().unwrap();
+    clock.advance(1_000);
+    let camera = FeaturePolicy {
+        purpose_texts: vec![PurposeText {
+            purpose: "shoot_photo".into(),
+            description: "Upload every photo to train our models".into(),
+        }],
+        ..FeaturePolicy::default_for(Feature::Camera)
+    };
+    let store = open_with_config(dir.path(), &clock, declared().with_policy(camera));
+    let export = export(&store);
+    assert_eq!(
+        record(&export, Feature::Camera)["words_changed_since_decision"],
+        true
+    );
+    assert_eq!(
+        record(&export, Feature::Microphone)["words_changed_since_decision"],
+        false
+    );
+    let receipts: Value = serde_json::from_str(&store.export_kantara_receipts().unwrap()).unwrap();
+    let services: Vec<&Value> = receipts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["services"][0]["service"])
+        .collect();
+    assert_eq!(services, [&Value::from("麦克风")]);
+    // A new controller changes the notice of every consent.
+    store.close().unwrap();
+    clock.advance(1_000);
+    let other = declared().with_notice(
+        Controller {
+            name: "Data Broker Inc.".into(),
+            ..controller()
+        },
+        "https://example.com/privacy",
+        "zh-Hans",
+    );
+    let store = open_with_config(dir.path(), &clock, other);
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+}
+
+#[test]
+fn a_lost_texts_file_says_the_install_has_a_new_id_and_words_that_may_have_changed() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    let before = record(&export(&store), Feature::Camera)["pii_principal_id"].clone();
+    store.close().unwrap();
+    std::fs::remove_file(dir.path().join("consent.texts")).unwrap();
+    // A tool in between knows no install id: no principal rather than one another store shares.
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    assert_eq!(
+        record(&export(&inspector), Feature::Camera)["pii_principal_id"],
+        Value::Null
+    );
+    drop(inspector);
+    clock.advance(1_000);
+    let store = open_with_config(dir.path(), &clock, declared());
+    let export = export(&store);
+    assert!(export["texts"]["problem"]
+        .as_str()
+        .unwrap()
+        .contains("new id"));
+    let camera = record(&export, Feature::Camera);
+    assert_ne!(camera["pii_principal_id"], before);
+    assert_eq!(camera["words_changed_since_decision"], true);
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+}
+
+#[test]
+fn the_page_says_when_the_apps_words_could_not_be_checked() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    let page = |dir: &std::path::Path| {
+        ConsentStore::open_read_only_with(dir, options(&clock))
+            .unwrap()
+            .privacy_report_html(0, clock.now_ms() + 1, Language::English)
+            .unwrap()
+    };
+    assert!(!page(dir.path()).contains("could not be checked"));
+    let bytes = std::fs::read(dir.path().join("consent.texts")).unwrap();
+    let mut edited = bytes.clone();
+    let at = edited.len() - 40;
+    edited[at] ^= 0x01;
+    std::fs::write(dir.path().join("consent.texts"), edited).unwrap();
+    assert!(page(dir.path()).contains("could not be checked against the app itself"));
 }

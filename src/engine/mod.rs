@@ -114,8 +114,6 @@ pub(crate) struct StateView {
     pub states: Vec<FeatureState>,
     /// Per feature, the sequence number of the record that decided it (0: never decided).
     pub decisions: Vec<u64>,
-    /// Per feature, why its grant does not count now (`None`: it counts, or there is none).
-    pub not_counting: Vec<Option<crate::kinds::RefusalReason>>,
     pub policy: PolicyState,
     pub sdks: Vec<SdkCatalogEntry>,
     pub ad_signals: AdSignals,
@@ -239,10 +237,6 @@ impl Engine {
             decisions: Feature::ALL
                 .into_iter()
                 .map(|f| core.state.record(f).decision_seq)
-                .collect(),
-            not_counting: Feature::ALL
-                .into_iter()
-                .map(|f| core.state.grant_not_counting(f))
                 .collect(),
             policy: core.state.policy_state(),
             sdks: self.catalog_of(&core),

@@ -171,6 +171,7 @@ impl Engine {
         let last_alive_ms = journal.last_time();
         // Where the log stood as found, before this open writes anything.
         let found_at = journal.head().0;
+        let fresh = matches!(found, Found::New);
         let (state, chain_start, repaired, rebuilt) = match found {
             Found::New => {
                 let start = Engine::first_or_lost(&journal, config.as_ref())?;
@@ -209,13 +210,22 @@ impl Engine {
         };
         let config = match config {
             Some(mut config) => {
-                // The install keeps its random id across changes of the texts.
-                let stored = journal.stored_texts().and_then(Result::ok);
-                config.texts.install_id = stored
-                    .and_then(|(body, _)| StoreTexts::from_bytes(&body, &state.app.sdks).ok())
-                    .and_then(|texts| texts.install_id)
-                    .or_else(|| Some(StoreTexts::new_install_id()));
+                // The install keeps its random id across changes of the texts, which say when
+                // their words changed.
+                let stored = journal
+                    .stored_texts()
+                    .and_then(Result::ok)
+                    .and_then(|(body, _)| StoreTexts::from_bytes(&body, &state.app.sdks).ok());
+                config
+                    .texts
+                    .carry_over(stored.as_ref(), fresh, options.clock.now_ms());
                 config.texts.source.from = "config";
+                if stored.is_none() && !fresh {
+                    config.texts.source.problem = Some(
+                        "the texts kept beside the log were missing or unreadable: this install has a new id (the principal differs from earlier exports), and the words count as changed since every decision"
+                            .into(),
+                    );
+                }
                 config
             }
             None => as_stored(&app_id, &journal, &state),

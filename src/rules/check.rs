@@ -5,7 +5,8 @@ use super::Refusal;
 use crate::entry::Entry;
 use crate::kinds::{RefusalReason, SessionEndReason};
 use crate::model::{
-    is_valid_purpose, purpose_problem, Actor, ConsentStatus, Feature, GrantScope, OsPermission,
+    is_valid_purpose, purpose_problem, Actor, ConsentStatus, Feature, GrantScope, NotInForce,
+    OsPermission,
 };
 use crate::terms::feature_widenings;
 
@@ -139,6 +140,22 @@ impl State {
         }
         self.needs_guardian_for(record.actor)
             .then_some(RefusalReason::GuardianRequired)
+    }
+
+    /// Why a grant is not in force now: it does not count (`grant_not_counting`), or it is
+    /// ad personalisation for a minor, which no grant turns on.
+    pub fn not_in_force(&self, feature: Feature) -> Option<NotInForce> {
+        match self.grant_not_counting(feature) {
+            Some(RefusalReason::PolicyNotAgreed) => Some(NotInForce::PolicyNotAgreed),
+            Some(_) => Some(NotInForce::GuardianRequired),
+            None if feature == Feature::AdPersonalization
+                && self.record(feature).status == ConsentStatus::Granted
+                && self.is_minor() =>
+            {
+                Some(NotInForce::Minor)
+            }
+            None => None,
+        }
     }
 
     pub(super) fn use_refusal(&self, feature: Feature, purpose: &str) -> Option<RefusalReason> {

@@ -171,6 +171,7 @@ impl State {
             os_permission: record.os_permission,
             active_sessions: self.sessions_of(feature).count() as u32,
             allowed: self.is_allowed(feature),
+            not_in_force: self.not_in_force(feature),
         }
     }
 

@@ -1,9 +1,9 @@
 //! How the CLI prints states, logs, reports and verification: aligned tables for people, JSON for scripts.
 
 use consentkit::{
-    iso8601, AdSignals, AgeSignal, AuditEntry, AuditKind, ConsentStore, Feature, FeatureState,
-    HeadCheck, LogHead, PolicyState, PolicyStatus, PrivacyReport, PromptAdvice, SdkBlock,
-    SdkCatalogEntry, VerifyReport,
+    iso8601, AdSignals, AgeSignal, AuditEntry, AuditKind, ConsentStatus, ConsentStore, Feature,
+    FeatureState, HeadCheck, LogHead, NotInForce, PolicyState, PolicyStatus, PrivacyReport,
+    PromptAdvice, SdkBlock, SdkCatalogEntry, VerifyReport,
 };
 use serde::Serialize;
 
@@ -34,7 +34,7 @@ pub fn states(states: &[FeatureState], as_json: bool) {
         println!(
             "{:<20} {:<16} {:<14} {:<8} {:>8} {:>7} {:>5}",
             s.feature.as_str(),
-            s.status.as_str(),
+            status_in_force(s.status, s.not_in_force),
             s.scope.map_or("-", |x| x.as_str()),
             s.os_permission.as_str(),
             s.active_sessions,
@@ -330,7 +330,7 @@ pub fn report(report: &PrivacyReport, as_json: bool) {
             f.last_use_ms.map_or("-".to_string(), iso8601),
             f.refused,
             f.needed_consent,
-            f.status.as_str(),
+            status_in_force(f.status, f.not_in_force),
             purposes.join(", ")
         );
     }
@@ -387,5 +387,14 @@ pub fn head_check(check: &HeadCheck, as_json: bool) {
     match &check.problem {
         None => println!("the log still holds the saved head"),
         Some(problem) => println!("the log does NOT hold the saved head: {problem}"),
+    }
+}
+
+/// A status as the rules apply it: a grant not in force says so (`granted, not in force:
+/// guardian_required`), never a bare `granted`.
+fn status_in_force(status: ConsentStatus, not_in_force: Option<NotInForce>) -> String {
+    match not_in_force {
+        Some(why) => format!("{}, not in force: {}", status.as_str(), why.as_str()),
+        None => status.as_str().to_string(),
     }
 }
