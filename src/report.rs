@@ -7,6 +7,7 @@ use crate::audit::{AuditEntry, AuditFilter};
 use crate::engine::{LogHead, StateView, Verification};
 use crate::entry::Entry;
 use crate::error::Error;
+use crate::kinds::RecoveryNotice;
 use crate::log::{LogReader, Record};
 use crate::model::{ConsentStatus, Feature, NotInForce, OsPermission};
 
@@ -100,6 +101,9 @@ pub struct PrivacyReport {
     pub features: Vec<FeatureReport>,
     /// The use sessions begun or ended in the window, oldest first: its timeline.
     pub intervals: Vec<UseInterval>,
+    /// The store is damaged (found by an inspector): the report is of the records before the
+    /// damage, and everything in the store is off.
+    pub damage: Option<RecoveryNotice>,
 }
 
 /// Visits records oldest first: all of them, or (with `since_ms`) at least every record at or
@@ -243,6 +247,7 @@ pub(crate) fn privacy_report(
         until_ms,
         features: lines,
         intervals,
+        damage: view.damage.clone(),
     })
 }
 

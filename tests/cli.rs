@@ -464,6 +464,7 @@ fn every_inspector_says_a_damaged_store_is_damaged_and_shows_what_its_good_recor
         &["policy"],
         &["export"],
         &["export", "--format", "ndjson"],
+        &["export", "--format", "kantara"],
         &["verify"],
         &["--json", "state"],
         &["--json", "verify"],

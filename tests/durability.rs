@@ -727,4 +727,19 @@ fn a_damaged_stores_report_page_and_records_say_it_is_damaged_and_everything_is_
     let records = export["consent_records"].as_array().unwrap();
     assert_eq!(records[0]["status"], "granted");
     assert!(records.iter().all(|r| r["counts"] == false), "{records:?}");
+    // Every other way out says so too: the report carries the damage, and the exports with
+    // no room to say it are refused rather than looking like a healthy store's.
+    let report = inspector.privacy_report(0, clock.now_ms()).unwrap();
+    assert_eq!(report.damage.unwrap().first_bad_seq, 6);
+    for export in [
+        inspector.export_kantara_receipts(),
+        inspector.export_access_ndjson(),
+    ] {
+        match export {
+            Err(ConsentError::Storage { reason }) => {
+                assert!(reason.contains("damaged at record 6"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

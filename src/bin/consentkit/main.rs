@@ -395,7 +395,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExportFormat::Ndjson => store.export_access_ndjson(),
                 ExportFormat::Kantara => store.export_kantara_receipts(),
             };
-            print!("{}", text.map_err(describe)?);
+            match text {
+                Ok(text) => print!("{text}"),
+                // Receipts and access intervals have no room to say a store is damaged: none
+                // are printed, and the damage (said above) ends the tool with its status.
+                Err(e) if store.damage().is_some() => eprintln!("consentkit: {e}"),
+                Err(e) => return Err(describe(e)),
+            }
         }
         Command::Grant {
             feature,
