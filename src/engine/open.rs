@@ -350,7 +350,7 @@ fn as_stored(app_id: &str, journal: &Journal, state: &State) -> Resolved {
             config.texts.source.vouched_by_key = vouched == Vouched::Key;
             if vouched == Vouched::Nothing {
                 config.texts.source.problem = Some(
-                    "not checked: written with a key this reader does not have, or edited since (the SDK texts are checked against the log)"
+                    "not checked: its checksum does not match — written with a store key this reader does not have, or edited since (the SDK texts are checked against the log)"
                         .into(),
                 );
             }
