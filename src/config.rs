@@ -7,8 +7,9 @@ use crate::age::{age_of_digital_consent, is_valid_jurisdiction, MAX_AGE};
 use crate::clock::{Clock, SystemClock};
 use crate::log::{IoFaults, Sealer};
 use crate::model::{is_valid_app_id, purpose_problem, Feature};
-use crate::notice::{Controller, PurposeText, StoreTexts};
+use crate::notice::{Controller, PurposeText};
 use crate::sdk::{SdkPolicy, MAX_SDKS};
+use crate::store_texts::StoreTexts;
 use crate::terms::{AppTerms, FeatureTerms};
 
 /// Most purposes one feature may declare.

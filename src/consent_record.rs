@@ -14,8 +14,9 @@ use crate::log::{LogReader, Record};
 use crate::model::{
     Actor, ConsentStatus, Feature, FeatureState, GrantScope, NotInForce, OsPermission,
 };
-use crate::notice::{Controller, PurposeText, StoreTexts};
+use crate::notice::{Controller, PurposeText};
 use crate::sdk::SdkPolicy;
+use crate::store_texts::StoreTexts;
 
 /// The version of the record's shape: ISO/IEC TS 27560:2023's fields, in consentkit's names.
 pub(crate) const RECORD_SCHEMA: &str = "consentkit.consent-record/1 (ISO/IEC TS 27560:2023)";

@@ -15,10 +15,10 @@ use crate::iso8601::{iso8601, iso8601_local};
 use crate::kinds::RecoveryNotice;
 use crate::log::LogReader;
 use crate::model::Feature;
-use crate::notice::{StoreTexts, TextsSource};
 use crate::policy::PolicyState;
 use crate::report::scan;
 use crate::sdk::{SdkCatalogEntry, SdkPolicy};
+use crate::store_texts::{StoreTexts, TextsSource};
 
 const EXPORT_FORMAT: &str = "consentkit.export/1";
 

@@ -29,10 +29,12 @@ mod policy;
 mod receipt;
 mod report;
 mod report_html;
+mod report_words;
 mod rules;
 mod sdk;
 mod session;
 mod store;
+mod store_texts;
 mod terms;
 #[cfg(feature = "testing")]
 #[doc(hidden)]

@@ -6,7 +6,7 @@ use crate::consent_record::{damaged, derived_uuid, ConsentRecord, Events, Record
 use crate::engine::StateView;
 use crate::error::Error;
 use crate::log::LogReader;
-use crate::notice::StoreTexts;
+use crate::store_texts::StoreTexts;
 
 /// The specification's version string.
 const VERSION: &str = "KI-CR-v1.1.0";

@@ -321,7 +321,7 @@ impl Engine {
     }
 
     /// The app's words: from its config, or kept beside the log for a store opened as it is.
-    pub fn texts(&self) -> &crate::notice::StoreTexts {
+    pub fn texts(&self) -> &crate::store_texts::StoreTexts {
         &self.config.texts
     }
 

@@ -14,9 +14,9 @@ use crate::entry::Entry;
 use crate::error::Error;
 use crate::kinds::{RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::log::{self, Faults, Found, Journal, OpenError, Vouched, LOG_FILE};
-use crate::notice::StoreTexts;
 use crate::observer::Notifier;
 use crate::rules::{Decision, State};
+use crate::store_texts::StoreTexts;
 
 impl Engine {
     /// Opens (or creates) the durable store in `path`. Without a config the store is opened
