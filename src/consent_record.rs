@@ -296,9 +296,8 @@ impl<'a> Records<'a> {
                 _ => "until_withdrawn",
             }),
             counts,
-            words_changed_since_decision: s
-                .decided_at_ms
-                .is_some_and(|at| texts.changed_since(s.feature, at)),
+            words_changed_since_decision: decision_seq > 0
+                && texts.changed_since(s.feature, view.chain, decision_seq),
             not_counting,
             terms_revision: s.decided_terms_revision,
             current_terms_revision: s.terms_revision,

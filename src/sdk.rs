@@ -115,7 +115,10 @@ impl SdkPolicy {
             }
         }
         let url = &self.privacy_policy_url;
-        if !url.starts_with("https://") || url.len() <= "https://".len() || url.len() > MAX_URL_LEN
+        if !url.starts_with("https://")
+            || url.len() <= "https://".len()
+            || url.len() > MAX_URL_LEN
+            || url.chars().any(|c| c.is_whitespace() || disguises_text(c))
         {
             return Some(format!(
                 "SDK {id}: privacy_policy_url must be an https:// link of at most {MAX_URL_LEN} characters"

@@ -25,10 +25,31 @@ pub(crate) struct FeatureTexts {
     pub purposes: Vec<PurposeText>,
     pub pii_categories: Vec<String>,
     pub how_to_withdraw: String,
-    /// When the "why"s or PII categories last changed (`None`: not since the store began):
-    /// a decision made before then was not made on these words.
+    /// Where the log stood when the name, the "why"s, the PII categories or how to withdraw
+    /// last changed (`None`: not since the store began): a decision recorded up to there was
+    /// not made on these words.
     #[serde(default)]
-    pub changed_at_ms: Option<i64>,
+    pub changed_at: Option<LogPoint>,
+}
+
+/// A place in the log — its chain and the last record then — which orders events whatever
+/// the wall clock said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LogPoint {
+    pub chain: u64,
+    pub seq: u64,
+}
+
+impl LogPoint {
+    /// Whether the record `seq` of chain `chain` was recorded at or before this point.
+    fn covers(self, chain: u64, seq: u64) -> bool {
+        match self.chain.cmp(&chain) {
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => seq <= self.seq,
+            // A point in a later chain than the record's: the record is older.
+            std::cmp::Ordering::Greater => true,
+        }
+    }
 }
 
 impl FeatureTexts {
@@ -93,10 +114,11 @@ pub(crate) struct StoreTexts {
     /// This install's random id (a UUID), from which the person's pseudonymous id in consent
     /// records is derived: made by the first open, kept when the texts change.
     pub install_id: Option<String>,
-    /// When the controller, the policy's address or language, the collection method or the
-    /// jurisdiction last changed (`None`: not since the store began).
+    /// Where the log stood when the controller, the policy's address or language, the
+    /// collection method, the jurisdiction or the SDK catalogue (who receives the data) last
+    /// changed (`None`: not since the store began).
     #[serde(default)]
-    pub notice_changed_at_ms: Option<i64>,
+    pub notice_changed_at: Option<LogPoint>,
     #[serde(skip)]
     pub source: TextsSource,
 }
@@ -119,12 +141,12 @@ impl StoreTexts {
                     purposes: Vec::new(),
                     pii_categories: default_pii_categories(feature),
                     how_to_withdraw: default_withdraw_text(feature),
-                    changed_at_ms: None,
+                    changed_at: None,
                 })
                 .collect(),
             sdks: Vec::new(),
             install_id: None,
-            notice_changed_at_ms: None,
+            notice_changed_at: None,
             source: TextsSource::default(),
         }
     }
@@ -142,8 +164,8 @@ impl StoreTexts {
     /// store: the install's id, and when the notice and each feature's words last changed.
     /// With no earlier texts to compare (`before: None`) in a store that is not new, the
     /// words are taken as changed now — a decision made earlier is not claimed for them.
-    pub fn carry_over(&mut self, before: Option<&StoreTexts>, fresh_store: bool, now_ms: i64) {
-        let unknown = (!fresh_store).then_some(now_ms);
+    pub fn carry_over(&mut self, before: Option<&StoreTexts>, fresh_store: bool, now: LogPoint) {
+        let unknown = (!fresh_store).then_some(now);
         self.install_id = before
             .and_then(|b| b.install_id.clone())
             .or_else(|| Some(StoreTexts::new_install_id()));
@@ -154,37 +176,43 @@ impl StoreTexts {
                 t.policy_language.clone(),
                 t.collection_method.clone(),
                 t.jurisdiction.clone(),
+                t.sdks.clone(),
             )
         };
-        self.notice_changed_at_ms = match before {
-            Some(b) if notice(b) == notice(self) => b.notice_changed_at_ms,
-            Some(_) => Some(now_ms),
+        self.notice_changed_at = match before {
+            Some(b) if notice(b) == notice(self) => b.notice_changed_at,
+            Some(_) => Some(now),
             None => unknown,
         };
         for (i, words) in self.features.iter_mut().enumerate() {
             let earlier = before.map(|b| &b.features[i]);
-            words.changed_at_ms = match earlier {
-                Some(e)
-                    if (&e.purposes, &e.pii_categories)
-                        == (&words.purposes, &words.pii_categories) =>
-                {
-                    e.changed_at_ms
-                }
-                Some(_) => Some(now_ms),
+            let said = |t: &FeatureTexts| {
+                (
+                    t.name.clone(),
+                    t.purposes.clone(),
+                    t.pii_categories.clone(),
+                    t.how_to_withdraw.clone(),
+                )
+            };
+            words.changed_at = match earlier {
+                Some(e) if said(e) == said(words) => e.changed_at,
+                Some(_) => Some(now),
                 None => unknown,
             };
         }
     }
 
-    /// Whether `feature`'s words or the notice changed after `decided_at_ms`.
-    pub fn changed_since(&self, feature: Feature, decided_at_ms: i64) -> bool {
-        [
-            self.notice_changed_at_ms,
-            self.feature(feature).changed_at_ms,
-        ]
-        .into_iter()
-        .flatten()
-        .any(|changed| changed > decided_at_ms)
+    /// Whether `feature`'s words or the notice changed after the decision recorded as `seq`
+    /// of chain `chain` — by the log's order, never the wall clock. Texts that are not the
+    /// app's (a file that could not be read) cannot show what was agreed to: changed.
+    pub fn changed_since(&self, feature: Feature, chain: u64, seq: u64) -> bool {
+        if self.source.from == "built_in" && self.source.problem.is_some() {
+            return true;
+        }
+        [self.notice_changed_at, self.feature(feature).changed_at]
+            .into_iter()
+            .flatten()
+            .any(|changed| changed.covers(chain, seq))
     }
 
     /// A new install's random id.

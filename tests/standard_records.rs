@@ -863,3 +863,96 @@ fn the_page_says_when_the_apps_words_could_not_be_checked() {
     std::fs::write(dir.path().join("consent.texts"), edited).unwrap();
     assert!(page(dir.path()).contains("could not be checked against the app itself"));
 }
+
+#[test]
+fn words_changed_after_a_consent_are_known_by_the_logs_order_not_the_clock() {
+    // The person consents; the device clock is then set back a day and the app's next
+    // version names another controller and another "why": still changed words, no receipt.
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    clock.set_wall(T0 - 86_400_000);
+    let camera = FeaturePolicy {
+        purpose_texts: vec![PurposeText {
+            purpose: "shoot_photo".into(),
+            description: "Upload every photo to train our models".into(),
+        }],
+        ..FeaturePolicy::default_for(Feature::Camera)
+    };
+    let store = open_with_config(dir.path(), &clock, declared().with_policy(camera));
+    assert_eq!(
+        record(&export(&store), Feature::Camera)["words_changed_since_decision"],
+        true
+    );
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+    // A consent given again, after the words changed, is on these words.
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    assert_eq!(
+        record(&export(&store), Feature::Camera)["words_changed_since_decision"],
+        false
+    );
+}
+
+#[test]
+fn a_new_recipient_or_its_new_words_are_not_claimed_for_an_earlier_consent() {
+    // No policy step (consent per feature): a new SDK that needs the camera, or the same SDK
+    // under another vendor, is not in what the person agreed to.
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let without_sdks = ConsentConfig {
+        sdks: Vec::new(),
+        ..declared()
+    };
+    let store = open_with_config(dir.path(), &clock, without_sdks);
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    let camera = record(&export(&store), Feature::Camera);
+    assert_eq!(camera["words_changed_since_decision"], true, "{camera}");
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+    // Agreed again with the SDK declared: receipted; then its vendor changes.
+    store.revoke(Feature::Camera, Actor::User).unwrap();
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    assert_ne!(store.export_kantara_receipts().unwrap(), "[]");
+    store.close().unwrap();
+    let broker = declared().with_sdk(SdkPolicy {
+        vendor: "Data Broker Inc.".into(),
+        ..ar_filters()
+    });
+    let store = open_with_config(dir.path(), &clock, broker);
+    assert_eq!(store.export_kantara_receipts().unwrap(), "[]");
+}
+
+#[test]
+fn a_tool_that_cannot_read_the_texts_claims_no_words_were_agreed_to() {
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), &clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    std::fs::remove_file(dir.path().join("consent.texts")).unwrap();
+    let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
+    let camera = record(&export(&inspector), Feature::Camera);
+    assert_eq!(camera["status"], "granted");
+    assert_eq!(camera["words_changed_since_decision"], true, "{camera}");
+}
+
+#[test]
+fn an_sdk_link_cannot_disguise_itself() {
+    for link in [
+        "https://ar\u{202E}elpmaxe.evil/p",
+        "https://ar.example/p\n<script>",
+    ] {
+        let config = config().with_sdk(SdkPolicy {
+            privacy_policy_url: link.into(),
+            ..ar_filters()
+        });
+        assert!(matches!(
+            ConsentStore::open_in_memory(config),
+            Err(ConsentError::InvalidConfig { .. })
+        ));
+    }
+}

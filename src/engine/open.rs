@@ -16,7 +16,7 @@ use crate::kinds::{RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::log::{self, Faults, Found, Journal, OpenError, Vouched, LOG_FILE};
 use crate::observer::Notifier;
 use crate::rules::{Decision, State};
-use crate::store_texts::StoreTexts;
+use crate::store_texts::{LogPoint, StoreTexts};
 
 impl Engine {
     /// Opens (or creates) the durable store in `path`. Without a config the store is opened
@@ -216,9 +216,11 @@ impl Engine {
                     .stored_texts()
                     .and_then(Result::ok)
                     .and_then(|(body, _)| StoreTexts::from_bytes(&body, &state.app.sdks).ok());
-                config
-                    .texts
-                    .carry_over(stored.as_ref(), fresh, options.clock.now_ms());
+                let now = LogPoint {
+                    chain: state.chain,
+                    seq: journal.head().0,
+                };
+                config.texts.carry_over(stored.as_ref(), fresh, now);
                 config.texts.source.from = "config";
                 if stored.is_none() && !fresh {
                     config.texts.source.problem = Some(
