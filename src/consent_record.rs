@@ -75,13 +75,16 @@ impl Events {
     }
 }
 
-/// The error of an export that has no room to say the store is damaged (receipts, access
+/// Refuses an export that has no room to say the store is damaged (receipts, access
 /// intervals): none is made, rather than one that looks like a healthy store's.
-pub(crate) fn damaged(damage: &crate::kinds::RecoveryNotice) -> Error {
-    Error::Unreadable(format!(
-        "the store is damaged at record {} ({}): nothing in it counts; export_json says what the records before the damage say",
-        damage.first_bad_seq, damage.problem
-    ))
+pub(crate) fn undamaged(view: &StateView) -> Result<(), Error> {
+    match &view.damage {
+        Some(damage) => Err(Error::Unreadable(format!(
+            "the store is damaged at record {} ({}): nothing in it counts; export_json says what the records before the damage say",
+            damage.first_bad_seq, damage.problem
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The kind of consent event a deciding record is.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::ads::AdSignals;
 use crate::age::AgeSignal;
 use crate::audit::AuditEntry;
-use crate::consent_record::{damaged, derived_uuid, ConsentRecord, Events, Records};
+use crate::consent_record::{derived_uuid, undamaged, ConsentRecord, Events, Records};
 use crate::engine::{LogHead, StateView};
 use crate::entry::Entry;
 use crate::error::Error;
@@ -165,9 +165,7 @@ pub(crate) fn access_ndjson(
     view: &StateView,
     texts: &StoreTexts,
 ) -> Result<String, Error> {
-    if let Some(damage) = &view.damage {
-        return Err(damaged(damage));
-    }
+    undamaged(view)?;
     let install = texts.install_id.as_deref();
     let mut out = String::new();
     let mut begun: HashMap<u64, i64> = HashMap::new();

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::consent_record::{damaged, derived_uuid, ConsentRecord, Events, Records};
+use crate::consent_record::{derived_uuid, undamaged, ConsentRecord, Events, Records};
 use crate::engine::StateView;
 use crate::error::Error;
 use crate::log::LogReader;
@@ -79,9 +79,7 @@ pub(crate) fn kantara(
     view: &StateView,
     texts: &StoreTexts,
 ) -> Result<String, Error> {
-    if let Some(damage) = &view.damage {
-        return Err(damaged(damage));
-    }
+    undamaged(view)?;
     let events = Events::read(reader, view)?;
     let records = Records::new(view, texts, &events, reader);
     receipts(&records.all(), texts, view.minor)

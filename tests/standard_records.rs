@@ -613,6 +613,15 @@ fn terms_that_widened_and_single_uses_that_ended_are_expired_and_say_where() {
     assert_eq!(clipboard["recorded_in"], "log");
 }
 
+/// A store of the declared app in a new directory, the camera granted, closed.
+fn camera_granted_and_closed(clock: &Arc<FakeClock>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_config(dir.path(), clock, declared());
+    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
+    store.close().unwrap();
+    dir
+}
+
 /// The card of `feature` on a report page.
 fn card(page: &str, feature: Feature) -> String {
     let start = page
@@ -845,10 +854,7 @@ fn a_lost_texts_file_says_the_install_has_a_new_id_and_words_that_may_have_chang
 #[test]
 fn the_page_says_when_the_apps_words_could_not_be_checked() {
     let clock = clock();
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_with_config(dir.path(), &clock, declared());
-    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
-    store.close().unwrap();
+    let dir = camera_granted_and_closed(&clock);
     let page = |dir: &std::path::Path| {
         ConsentStore::open_read_only_with(dir, options(&clock))
             .unwrap()
@@ -869,10 +875,7 @@ fn words_changed_after_a_consent_are_known_by_the_logs_order_not_the_clock() {
     // The person consents; the device clock is then set back a day and the app's next
     // version names another controller and another "why": still changed words, no receipt.
     let clock = clock();
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_with_config(dir.path(), &clock, declared());
-    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
-    store.close().unwrap();
+    let dir = camera_granted_and_closed(&clock);
     clock.set_wall(T0 - 86_400_000);
     let camera = FeaturePolicy {
         purpose_texts: vec![PurposeText {
@@ -929,10 +932,7 @@ fn a_new_recipient_or_its_new_words_are_not_claimed_for_an_earlier_consent() {
 #[test]
 fn a_tool_that_cannot_read_the_texts_claims_no_words_were_agreed_to() {
     let clock = clock();
-    let dir = tempfile::tempdir().unwrap();
-    let store = open_with_config(dir.path(), &clock, declared());
-    grant(&store, Feature::Camera, GrantScope::UntilRevoked);
-    store.close().unwrap();
+    let dir = camera_granted_and_closed(&clock);
     std::fs::remove_file(dir.path().join("consent.texts")).unwrap();
     let inspector = ConsentStore::open_read_only_with(dir.path(), options(&clock)).unwrap();
     let camera = record(&export(&inspector), Feature::Camera);
