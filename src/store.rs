@@ -284,12 +284,18 @@ impl ConsentStore {
     }
 
     /// Per feature: uses, time in use, last use, refusals and uses that needed consent in
-    /// `[since_ms, until_ms)`, with the current status.
+    /// `[since_ms, until_ms)`, with the current status. A window that ends before it begins
+    /// is refused (`InvalidArgument`).
     pub fn privacy_report(
         &self,
         since_ms: i64,
         until_ms: i64,
     ) -> Result<PrivacyReport, ConsentError> {
+        if since_ms > until_ms {
+            return Err(ConsentError::InvalidArgument {
+                reason: "the report's window ends before it begins".into(),
+            });
+        }
         let (reader, _) = self.engine.reader()?;
         Ok(report::privacy_report(
             &reader,
@@ -310,11 +316,6 @@ impl ConsentStore {
         until_ms: i64,
         language: Language,
     ) -> Result<String, ConsentError> {
-        if since_ms > until_ms {
-            return Err(ConsentError::InvalidArgument {
-                reason: "the report's window ends before it begins".into(),
-            });
-        }
         let report = self.privacy_report(since_ms, until_ms)?;
         Ok(report_html::page(
             &self.engine.view(),

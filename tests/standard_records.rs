@@ -677,6 +677,11 @@ fn a_report_page_for_a_window_that_ends_before_it_begins_is_refused_and_any_othe
         store.privacy_report_html(T0 + 1, T0, Language::English),
         Err(ConsentError::InvalidArgument { .. })
     ));
+    // The report itself says the same of the same window.
+    assert!(matches!(
+        store.privacy_report(i64::MAX, i64::MIN),
+        Err(ConsentError::InvalidArgument { .. })
+    ));
     for (since, until) in [(i64::MIN, i64::MAX), (0, 0), (i64::MAX, i64::MAX)] {
         let page = store
             .privacy_report_html(since, until, Language::SimplifiedChinese)
