@@ -32,7 +32,7 @@ import org.consentkit.sample.platform.AndroidClipboard
 import org.consentkit.sample.platform.AndroidOrientationSensor
 import org.consentkit.sample.platform.AndroidOsPermissions
 import org.consentkit.sample.platform.AndroidSharer
-import org.consentkit.sample.platform.ForegroundTracker
+import org.consentkit.android.ForegroundTracker
 import org.consentkit.sample.ui.screens.CameraRoute
 import org.consentkit.sample.ui.screens.PolicyRoute
 import org.consentkit.sample.ui.screens.PrivacyRoute

@@ -12,6 +12,7 @@ import android.hardware.SensorManager
 import android.view.Surface
 import org.robolectric.RuntimeEnvironment
 import org.consentkit.Actor
+import org.consentkit.android.ForegroundTracker
 import org.consentkit.AuditFilter
 import org.consentkit.AuditKind
 import org.consentkit.ConsentStore

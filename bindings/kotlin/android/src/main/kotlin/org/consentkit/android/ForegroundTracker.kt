@@ -1,12 +1,17 @@
 // The app's foreground, for set_foreground: the process is in the foreground while at least one
 // of its activities is started, so switching activities or rotating is not "background".
 // Framework callbacks only (Application.ActivityLifecycleCallbacks); tested under Robolectric.
-package org.consentkit.sample.platform
+package org.consentkit.android
 
 import android.app.Activity
 import android.app.Application
 import android.os.Bundle
 
+/**
+ * Tells [onChange] when the app comes to the foreground (its first activity starts) and goes to
+ * the background (its last one stops, unless for a configuration change such as a rotation).
+ * Pass `store::setForeground`: a store is in the background until told otherwise.
+ */
 class ForegroundTracker(private val onChange: (foreground: Boolean) -> Unit) : Application.ActivityLifecycleCallbacks {
     private var started = 0
     private var foreground = false
