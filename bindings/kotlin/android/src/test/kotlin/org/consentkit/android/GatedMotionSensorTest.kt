@@ -1,6 +1,8 @@
 package org.consentkit.android
 
 import android.hardware.Sensor
+import android.hardware.SensorEvent
+import android.hardware.SensorEventListener
 import android.hardware.SensorManager
 import org.consentkit.Actor
 import org.consentkit.ConsentRequiredException
@@ -38,6 +40,13 @@ class GatedMotionSensorTest {
         return sensors
     }
 
+    /** Counts the events it hears. */
+    private class Recording : SensorEventListener {
+        var heard = 0
+        override fun onSensorChanged(event: SensorEvent) { heard++ }
+        override fun onAccuracyChanged(sensor: Sensor?, accuracy: Int) {}
+    }
+
     private fun event(sensors: SensorManager) =
         SensorEventBuilder.newBuilder()
             .setSensor(sensors.getDefaultSensor(Sensor.TYPE_ACCELEROMETER)!!)
@@ -51,21 +60,21 @@ class GatedMotionSensorTest {
             store.setForeground(true)
             val motion = GatedMotionSensor(app, store)
             // No consent: refused before anything listens.
-            assertThrows(ConsentRequiredException::class.java) { motion.listen("orientation") {} }
-            assertTrue(shadowOf(sensors).listeners.isEmpty())
+            val listener = Recording()
+            assertThrows(ConsentRequiredException::class.java) { motion.listen("orientation", listener) }
+            assertFalse(shadowOf(sensors).hasListener(listener))
             store.grant(Feature.CAMERA, GrantScope.UNTIL_REVOKED, Actor.USER)
             store.grant(Feature.MOTION_SENSORS, GrantScope.UNTIL_REVOKED, Actor.USER)
             val camera = store.beginUse(Feature.CAMERA, "shoot_photo")
-            var heard = 0
-            val listening = motion.listen("orientation") { heard++ }
-            assertTrue(shadowOf(sensors).hasListener(listening))
+            val listening = motion.listen("orientation", listener)
+            assertTrue(shadowOf(sensors).hasListener(listener))
             shadowOf(sensors).sendSensorEventToListeners(event(sensors))
-            assertEquals(1, heard)
+            assertEquals(1, listener.heard)
             // The motion sensors are used only during the camera: its end ends them, and the
             // listener goes with the session.
             camera.end()
-            assertFalse(listening.isListening)
-            assertFalse(shadowOf(sensors).hasListener(listening))
+            assertFalse(listening.isHeld)
+            assertFalse(shadowOf(sensors).hasListener(listener))
             listening.close()
         }
     }
@@ -79,17 +88,20 @@ class GatedMotionSensorTest {
             store.grant(Feature.MOTION_SENSORS, GrantScope.UNTIL_REVOKED, Actor.USER)
             val motion = GatedMotionSensor(app, store)
             store.beginUse(Feature.CAMERA, "shoot_photo").use {
-                val revoked = motion.listen("orientation") {}
+                val listener = Recording()
+                val revoked = motion.listen("orientation", listener)
+                assertTrue(shadowOf(sensors).hasListener(listener))
                 store.revoke(Feature.MOTION_SENSORS, Actor.USER)
-                assertFalse(shadowOf(sensors).hasListener(revoked))
+                assertFalse(shadowOf(sensors).hasListener(listener))
                 revoked.close()
             }
             store.grant(Feature.MOTION_SENSORS, GrantScope.UNTIL_REVOKED, Actor.USER)
             store.beginUse(Feature.CAMERA, "shoot_photo").use {
-                val backgrounded = motion.listen("orientation") {}
-                assertTrue(shadowOf(sensors).hasListener(backgrounded))
+                val listener = Recording()
+                val backgrounded = motion.listen("orientation", listener)
+                assertTrue(shadowOf(sensors).hasListener(listener))
                 store.setForeground(false)
-                assertFalse(shadowOf(sensors).hasListener(backgrounded))
+                assertFalse(shadowOf(sensors).hasListener(listener))
                 backgrounded.close()
             }
         }
