@@ -8,7 +8,7 @@ use crate::language::Language;
 use crate::model::{ConsentStatus, Feature, NotInForce};
 use crate::report::{FeatureReport, PrivacyReport};
 use crate::report_words::{duration, policy_status, status_text, words};
-use crate::store_texts::StoreTexts;
+use crate::store_texts::{StoreTexts, TextsFrom};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -281,7 +281,7 @@ pub(crate) fn page(
             escape(&text)
         );
     }
-    if texts.source.from != "config" && texts.source.problem.is_some() {
+    if texts.source.from != TextsFrom::Config && texts.source.problem.is_some() {
         let _ = write!(notices, r#"<p class="damage">{}</p>"#, w.unchecked_words);
     }
     if view.recovery.is_some() {

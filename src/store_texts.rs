@@ -72,27 +72,28 @@ impl FeatureTexts {
     }
 }
 
+/// Where the texts an export shows come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TextsFrom {
+    /// The app's own config, as it opened the store.
+    Config,
+    /// The file kept beside the log.
+    File,
+    /// The built-in texts: no file, or one that could not be read (the problem says why).
+    #[default]
+    BuiltIn,
+}
+
 /// Where the texts an export shows came from, so a reader can tell the app's words from a
 /// fallback.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct TextsSource {
-    /// `config` (the app's own, as it opened the store), `file` (kept beside the log) or
-    /// `built_in` (no file, or one that could not be read: the problem says why).
-    pub from: &'static str,
+    pub from: TextsFrom,
     /// The file was checked with the store's key (only this app's sealer writes what it vouches for).
     pub vouched_by_key: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
-}
-
-impl Default for TextsSource {
-    fn default() -> TextsSource {
-        TextsSource {
-            from: "built_in",
-            vouched_by_key: false,
-            problem: None,
-        }
-    }
 }
 
 /// Everything the app says that the log does not keep (it keeps ids and digests): the texts
@@ -206,7 +207,7 @@ impl StoreTexts {
     /// of chain `chain` — by the log's order, never the wall clock. Texts that are not the
     /// app's (a file that could not be read) cannot show what was agreed to: changed.
     pub fn changed_since(&self, feature: Feature, chain: u64, seq: u64) -> bool {
-        if self.source.from == "built_in" && self.source.problem.is_some() {
+        if self.source.from == TextsFrom::BuiltIn && self.source.problem.is_some() {
             return true;
         }
         [self.notice_changed_at, self.feature(feature).changed_at]

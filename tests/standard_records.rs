@@ -961,3 +961,28 @@ fn an_sdk_link_cannot_disguise_itself() {
         ));
     }
 }
+
+#[test]
+fn the_texts_file_is_written_only_when_the_texts_change() {
+    use std::os::unix::fs::MetadataExt;
+    let clock = clock();
+    let dir = camera_granted_and_closed(&clock);
+    let inode = || {
+        std::fs::metadata(dir.path().join("consent.texts"))
+            .unwrap()
+            .ino()
+    };
+    let first = inode();
+    open_with_config(dir.path(), &clock, declared())
+        .close()
+        .unwrap();
+    assert_eq!(inode(), first, "the same texts are not written again");
+    let renamed = FeaturePolicy {
+        name: Some("Camera".into()),
+        ..FeaturePolicy::default_for(Feature::Camera)
+    };
+    open_with_config(dir.path(), &clock, declared().with_policy(renamed))
+        .close()
+        .unwrap();
+    assert_ne!(inode(), first, "changed texts replace the file");
+}

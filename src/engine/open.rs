@@ -16,7 +16,7 @@ use crate::kinds::{RecoveryNotice, MAX_PROBLEM_LEN};
 use crate::log::{self, Faults, Found, Journal, OpenError, Vouched, LOG_FILE};
 use crate::observer::Notifier;
 use crate::rules::{Decision, State};
-use crate::store_texts::{LogPoint, StoreTexts};
+use crate::store_texts::{LogPoint, StoreTexts, TextsFrom};
 
 impl Engine {
     /// Opens (or creates) the durable store in `path`. Without a config the store is opened
@@ -208,20 +208,28 @@ impl Engine {
             }
             None => stored_app,
         };
+        // The texts file as this open found it, read once: what carries over, and whether it
+        // must be written again.
+        let mut texts_kept = false;
         let config = match config {
             Some(mut config) => {
                 // The install keeps its random id across changes of the texts, which say when
                 // their words changed.
-                let stored = journal
-                    .stored_texts()
-                    .and_then(Result::ok)
-                    .and_then(|(body, _)| StoreTexts::from_bytes(&body, &state.app.sdks).ok());
+                let read = journal.stored_texts().and_then(Result::ok);
+                let stored = read
+                    .as_ref()
+                    .and_then(|(body, _)| StoreTexts::from_bytes(body, &state.app.sdks).ok());
                 let now = LogPoint {
                     chain: state.chain,
                     seq: journal.head().0,
                 };
                 config.texts.carry_over(stored.as_ref(), fresh, now);
-                config.texts.source.from = "config";
+                // Already on disk, and vouched for as well as this store can (a sealed store's
+                // file read without its key is written again).
+                texts_kept = read.is_some_and(|(body, vouched)| {
+                    vouched != Vouched::Nothing && body == config.texts.to_bytes()
+                });
+                config.texts.source.from = TextsFrom::Config;
                 if stored.is_none() && !fresh {
                     config.texts.source.problem = Some(
                         "the texts kept beside the log were missing or unreadable: this install has a new id (the principal differs from earlier exports), and the words count as changed since every decision"
@@ -297,11 +305,13 @@ impl Engine {
         }
         // Retention on open: what aged out since the last launch goes now.
         engine.on_open(engine.compact())?;
-        engine.keep_texts();
+        if !texts_kept {
+            engine.keep_texts();
+        }
         Ok(engine)
     }
 
-    /// Keeps the app's texts beside the log for tools that open the store without its config
+    /// Writes the app's texts beside the log for tools that open the store without its config
     /// (they are words, not consent: a disk that refuses them fails nothing).
     fn keep_texts(&self) {
         if self.config.terms.is_none() {
@@ -348,7 +358,7 @@ fn as_stored(app_id: &str, journal: &Journal, state: &State) -> Resolved {
     match read {
         Some(Ok((texts, vouched))) => {
             config.texts = texts;
-            config.texts.source.from = "file";
+            config.texts.source.from = TextsFrom::File;
             config.texts.source.vouched_by_key = vouched == Vouched::Key;
             if vouched == Vouched::Nothing {
                 config.texts.source.problem = Some(

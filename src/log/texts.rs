@@ -49,18 +49,13 @@ pub(super) fn read(
 }
 
 impl Journal {
-    /// Keeps the app's texts beside the log, replacing the file only when they changed (or
-    /// it cannot be read back as this store's). Memory stores keep nothing.
+    /// Writes the app's texts beside the log (the opener writes them only when they changed,
+    /// or the file is not this store's). Memory stores keep nothing.
     pub fn keep_texts(&self, body: &[u8]) -> io::Result<()> {
         let Place::Disk { dir, .. } = &self.place else {
             return Ok(());
         };
         let key = self.file_key();
-        if let Some(Ok((kept, vouched))) = read(dir, key.as_ref()) {
-            if kept == body && (key.is_some() || vouched == Vouched::Checksum) {
-                return Ok(());
-            }
-        }
         let bytes = FRAME
             .to_bytes(body, key.as_ref())
             .map_err(io::Error::other)?;
